@@ -1,0 +1,34 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+# Prefect stays quiet and offline: its home lives in the work folder, analytics off.
+export PREFECT_HOME ?= $(CURDIR)/.ism/prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+
+.PHONY: demo test lint lock bench server clean
+
+$(BIN)/ism: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(BIN)/ism
+
+demo: $(BIN)/ism  ## Publish the embedded demo map.
+	$(BIN)/ism refresh examples/demo/ism.toml
+
+test: $(BIN)/ism  ## Run the test suite.
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/ism
+	$(BIN)/ruff check .
+	$(BIN)/mypy flows sources transforms outputs expectations
+
+lock:  ## Re-resolve requirements.lock from pyproject.toml.
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .ism build

@@ -1,0 +1,1 @@
+"""Data contracts: canonical tables, staged (per-source) tables, check catalogue. The bottom of the house."""

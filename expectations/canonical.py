@@ -1,0 +1,203 @@
+"""Contracts for the staged tables (one source, standardised) and the canonical published tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+SECTORS = ("nhs", "local_authority", "third_sector", "independent", "national", "housing", "other")
+
+# PHS-style qualifier codes (a qualifier is data: it stays next to its value).
+QUALIFIERS: dict[str, str] = {
+    "d": "derived",
+    "c": "confidential (suppressed)",
+    "z": "not applicable",
+    ":": "not available",
+    "e": "estimated",
+    "p": "provisional",
+    "~": "rounds to zero",
+    "b": "break in series",
+    "u": "low reliability",
+}
+
+MEASURE_PATTERN = r"^[a-z][a-z0-9_]*$"
+LIST_SEPARATOR = ";"  # list-valued columns (client_groups, external_ids, source_ids) are ';'-joined text
+
+STAGED_TABLES = ("organisations", "services", "activity", "flows")
+CANONICAL_TABLES = ("organisations", "services", "activity", "flows", "initiatives", "rejects")
+
+
+class _Strict(pa.DataFrameModel):
+    class Config:
+        coerce = True
+        strict = "filter"  # extra columns are dropped only after standardise has reported them
+
+
+# ---- staged: one source after standardising, keys still in the partner's own namespace ----------------------
+
+
+class StagedOrganisation(_Strict):
+    source_id: Series[str]
+    row_number: Series[int] = pa.Field(ge=0)
+    organisation_key: Series[str] = pa.Field(str_length={"min_value": 1})
+    name: Series[str] = pa.Field(str_length={"min_value": 1})
+    sector: Series[str] = pa.Field(isin=SECTORS)
+    partner: Series[str]
+    email: Series[str] = pa.Field(nullable=True)
+    phone: Series[str] = pa.Field(nullable=True)
+    website: Series[str] = pa.Field(nullable=True)
+
+
+class StagedService(_Strict):
+    source_id: Series[str]
+    row_number: Series[int] = pa.Field(ge=0)
+    partner: Series[str]
+    service_key: Series[str] = pa.Field(str_length={"min_value": 1})
+    name: Series[str] = pa.Field(str_length={"min_value": 1})
+    organisation_key: Series[str] = pa.Field(nullable=True)
+    lane: Series[str]
+    setting: Series[str] = pa.Field(nullable=True)
+    client_groups: Series[str] = pa.Field(nullable=True)
+    locality: Series[str] = pa.Field(nullable=True)
+    area_code: Series[str] = pa.Field(nullable=True)
+    status: Series[str] = pa.Field(nullable=True)
+    external_ids: Series[str] = pa.Field(nullable=True)
+    same_as: Series[str] = pa.Field(nullable=True)
+
+
+class StagedActivity(_Strict):
+    source_id: Series[str]
+    row_number: Series[int] = pa.Field(ge=0)
+    service_ns: Series[str]
+    service_key: Series[str] = pa.Field(str_length={"min_value": 1})
+    period_start: Series[pd.Timestamp]
+    period_end: Series[pd.Timestamp]
+    measure: Series[str] = pa.Field(str_matches=MEASURE_PATTERN)
+    value: Series[float] = pa.Field(ge=0, nullable=True)
+    qualifier: Series[str] = pa.Field(nullable=True, isin=list(QUALIFIERS))
+
+
+class StagedFlow(_Strict):
+    source_id: Series[str]
+    row_number: Series[int] = pa.Field(ge=0)
+    from_ns: Series[str]
+    from_key: Series[str] = pa.Field(str_length={"min_value": 1})
+    to_ns: Series[str]
+    to_key: Series[str] = pa.Field(str_length={"min_value": 1})
+    period_start: Series[pd.Timestamp]
+    period_end: Series[pd.Timestamp]
+    measure: Series[str] = pa.Field(str_matches=MEASURE_PATTERN)
+    value: Series[float] = pa.Field(ge=0, nullable=True)
+    qualifier: Series[str] = pa.Field(nullable=True, isin=list(QUALIFIERS))
+
+
+STAGED_MODELS: dict[str, type[_Strict]] = {
+    "organisations": StagedOrganisation,
+    "services": StagedService,
+    "activity": StagedActivity,
+    "flows": StagedFlow,
+}
+
+# ---- canonical: the published dataset ---------------------------------------------------------------------
+
+
+class Organisation(_Strict):
+    organisation_id: Series[str] = pa.Field(unique=True, str_matches=r"^org_[0-9a-f]{12}$")
+    name: Series[str]
+    sector: Series[str] = pa.Field(isin=SECTORS)
+    partner: Series[str]
+    email: Series[str] = pa.Field(nullable=True)
+    phone: Series[str] = pa.Field(nullable=True)
+    website: Series[str] = pa.Field(nullable=True)
+    source_id: Series[str]
+
+
+class Service(_Strict):
+    service_id: Series[str] = pa.Field(unique=True, str_matches=r"^svc_[0-9a-f]{12}$")
+    name: Series[str]
+    organisation_id: Series[str]
+    lane: Series[str]
+    setting: Series[str] = pa.Field(nullable=True)
+    client_groups: Series[str] = pa.Field(nullable=True)
+    locality: Series[str] = pa.Field(nullable=True)
+    area_code: Series[str] = pa.Field(nullable=True)
+    status: Series[str] = pa.Field(nullable=True)
+    external_ids: Series[str] = pa.Field(nullable=True)
+    source_id: Series[str]
+    source_ids: Series[str]
+
+
+class Activity(_Strict):
+    service_id: Series[str]
+    period_start: Series[pd.Timestamp]
+    period_end: Series[pd.Timestamp]
+    measure: Series[str] = pa.Field(str_matches=MEASURE_PATTERN)
+    value: Series[float] = pa.Field(ge=0, nullable=True)
+    qualifier: Series[str] = pa.Field(nullable=True)
+    source_id: Series[str]
+
+
+class Flow(_Strict):
+    from_service_id: Series[str]
+    to_service_id: Series[str]
+    period_start: Series[pd.Timestamp]
+    period_end: Series[pd.Timestamp]
+    measure: Series[str] = pa.Field(str_matches=MEASURE_PATTERN)
+    value: Series[float] = pa.Field(ge=0, nullable=True)
+    qualifier: Series[str] = pa.Field(nullable=True)
+    source_id: Series[str]
+
+
+class Initiative(_Strict):
+    initiative_id: Series[str] = pa.Field(unique=True)
+    name: Series[str]
+    status: Series[str] = pa.Field(nullable=True)
+    service_ids: Series[str]
+    lead_organisation_id: Series[str] = pa.Field(nullable=True)
+
+
+class Reject(_Strict):
+    source_id: Series[str]
+    location: Series[str] = pa.Field(nullable=True)
+    row_number: Series[float] = pa.Field(nullable=True)  # 0 = header / whole file, NaN = not row-bound
+    column: Series[str] = pa.Field(nullable=True)
+    check: Series[str]
+    severity: Series[str] = pa.Field(isin=["error", "warn"])
+    value: Series[str] = pa.Field(nullable=True)
+    message: Series[str]
+
+
+CANONICAL_MODELS: dict[str, type[_Strict]] = {
+    "organisations": Organisation,
+    "services": Service,
+    "activity": Activity,
+    "flows": Flow,
+    "initiatives": Initiative,
+    "rejects": Reject,
+}
+
+PRIMARY_KEYS: dict[str, list[str]] = {
+    "organisations": ["organisation_id"],
+    "services": ["service_id"],
+    "activity": ["service_id", "period_start", "measure", "source_id"],
+    "flows": ["from_service_id", "to_service_id", "period_start", "measure", "source_id"],
+    "initiatives": ["initiative_id"],
+}
+
+FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
+    "services": [("organisation_id", "organisations", "organisation_id")],
+    "activity": [("service_id", "services", "service_id")],
+    "flows": [("from_service_id", "services", "service_id"), ("to_service_id", "services", "service_id")],
+    "initiatives": [("lead_organisation_id", "organisations", "organisation_id")],
+}
+
+
+def columns(model: type[pa.DataFrameModel]) -> list[str]:
+    """Column names of a contract, in declared order."""
+    return list(model.to_schema().columns)
+
+
+def empty_frame(model: type[pa.DataFrameModel]) -> pd.DataFrame:
+    """A zero-row frame with the contract's columns and dtypes."""
+    return model.validate(pd.DataFrame({c: pd.Series(dtype="object") for c in columns(model)}))

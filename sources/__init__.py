@@ -1,0 +1,8 @@
+"""Source kinds: each turns a location plus options into raw frames and provenance. All reading of partner data
+happens here. Importing the package registers every kind."""
+
+from sources.base import KINDS, Extract, Provenance, RawTables, SourceKind, SourceRequest, extract, kind_named
+
+from sources import tabular  # noqa: F401, E402  (registers csv, excel, json)
+
+__all__ = ["KINDS", "Extract", "Provenance", "RawTables", "SourceKind", "SourceRequest", "extract", "kind_named"]

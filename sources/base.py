@@ -1,0 +1,126 @@
+"""The source-kind interface, its registry, and provenance (what was read, its hash, when)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from expectations.checks import RejectRecord
+from expectations.errors import SourceError
+
+ROW_COLUMN = "__row__"  # every raw frame carries the record's line/row number in its file, for rejects
+
+
+class KindOptions(BaseModel):
+    """Base of every kind's options model: unknown options are an error, not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class SourceRequest:
+    """What the map config asks of one source: where it is and how to read it."""
+
+    source_id: str
+    location: Path
+    table: str | None  # the canonical table a generic (single-table) kind feeds
+    options: KindOptions
+    folder: Path = Path(".")  # the map config's folder: option paths are relative to it
+
+
+@dataclass(frozen=True)
+class Provenance:
+    source_id: str
+    kind: str
+    location: str
+    sha256: str
+    rows: int
+    extracted_at: str
+
+
+@dataclass
+class RawTables:
+    """What a kind read: raw frames keyed by the canonical table they feed, and problems met while reading
+    (such as broken references inside a partner's package) as reject records."""
+
+    tables: dict[str, pd.DataFrame]
+    problems: list[RejectRecord] = field(default_factory=list)
+
+
+@dataclass
+class Extract:
+    """Raw frames keyed by the canonical table they feed, reading problems, and provenance."""
+
+    tables: dict[str, pd.DataFrame]
+    problems: list[RejectRecord]
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    """A registered kind: how to read it and, for structured kinds, the column mapping it implies."""
+
+    name: str
+    read: Callable[[SourceRequest], RawTables]
+    options: type[KindOptions]
+    tables: tuple[str, ...] | None = None  # None: a generic kind that feeds the table named in config
+    default_columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # table -> canonical -> raw
+    default_constants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # table -> canonical -> value
+    hashed_files: Callable[[Path, KindOptions], list[Path]] | None = None  # files beyond `location` that it reads
+
+
+KINDS: dict[str, SourceKind] = {}
+
+
+def register(kind: SourceKind) -> SourceKind:
+    KINDS[kind.name] = kind
+    return kind
+
+
+def kind_named(name: str) -> SourceKind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise SourceError(f"unknown source kind {name!r}; known kinds: {', '.join(sorted(KINDS))}") from None
+
+
+def sha256_of(paths: list[Path], root: Path | None = None) -> str:
+    """One hash over the bytes (and, for folders, relative names) of every file read."""
+    digest = hashlib.sha256()
+    for path in paths:
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(root or path.parent)).encode())
+            with file.open("rb") as handle:
+                for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()
+
+
+def extract(kind: SourceKind, request: SourceRequest) -> Extract:
+    """Read one source with its kind and record provenance."""
+    if not request.location.exists():
+        raise SourceError(
+            f"{request.source_id}: file not found: {request.location} "
+            "(check `location` in the map config; it is relative to the config file)"
+        )
+    extracted_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    raw = kind.read(request)
+    extra = kind.hashed_files(request.location, request.options) if kind.hashed_files else []
+    files = [request.location, *extra]
+    provenance = Provenance(
+        source_id=request.source_id,
+        kind=kind.name,
+        location=str(request.location),
+        sha256=sha256_of(files, root=request.location.parent),
+        rows=sum(len(frame) for frame in raw.tables.values()),
+        extracted_at=extracted_at,
+    )
+    return Extract(tables=raw.tables, problems=raw.problems, provenance=provenance)
