@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Writers, one per artefact: the versioned dataset and catalog, diagrams, exports, the quality report."""

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import zipfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,46 +40,100 @@ def _with_rows(frame: pd.DataFrame, first_row: int) -> pd.DataFrame:
     return frame
 
 
+def decoded_text(path: Path, encoding: str, where: str) -> str:
+    """The file's text; a wrong or unknown encoding is a SourceError that says which option to set."""
+    data = path.read_bytes()
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise SourceError(
+            f"{where}: line {line} (byte {error.start}) is not {encoding} text; "
+            'set options.encoding (for example "cp1252") in the map config'
+        ) from None
+    except LookupError:
+        raise SourceError(f"{where}: unknown encoding {encoding!r} in options.encoding") from None
+
+
+def header_names(cells: Sequence[str], where: str) -> list[str]:
+    """Trimmed column names; a blank name becomes `column_<n>`, a repeated name is an error."""
+    names = [cell.strip() or f"column_{number}" for number, cell in enumerate(cells, start=1)]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise SourceError(f"{where}: the header names {', '.join(map(repr, repeated))} more than once; "
+                          "ask the partner for unique column names")
+    return names
+
+
+def _records_with_lines(reader: Iterator[list[str]], line_of: Any, skipped: int) -> Iterator[tuple[int, list[str]]]:
+    """(physical line the record starts on, record) pairs; a quoted field may span several lines."""
+    previous = 0
+    for record in reader:
+        yield skipped + previous + 1, record
+        previous = line_of()
+
+
+def csv_frame(text: str, where: str, delimiter: str = ",", quotechar: str = '"', header_row: int = 1) -> pd.DataFrame:
+    """Text columns of a CSV document (empty cells missing) plus ROW_COLUMN, the line each record starts on.
+
+    Blank lines are not records; a record whose field count differs from the header's is a SourceError."""
+    handle = io.StringIO(text, newline="")  # newline="": keep line breaks inside quoted fields
+    for _ in range(header_row - 1):
+        handle.readline()
+    reader = csv.reader(handle, delimiter=delimiter, quotechar=quotechar)
+    numbered = _records_with_lines(reader, lambda: reader.line_num, header_row - 1)
+    try:
+        header_line, header = next(numbered, (header_row, []))
+        if not any(cell.strip() for cell in header):
+            empty = "the file is empty" if not text.strip() else "the line is blank"
+            raise SourceError(f"{where}: no header at line {header_row} ({empty}); check options.header_row")
+        columns = header_names(header, where)
+        lines: list[int] = []
+        rows: list[list[str | None]] = []
+        for line, record in numbered:
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(record) != len(columns):
+                raise SourceError(
+                    f"{where}: line {line} has {len(record)} fields where the header (line {header_line}) has "
+                    f"{len(columns)}; check options.delimiter ({delimiter!r}) and quoting"
+                )
+            lines.append(line)
+            rows.append([cell if cell != "" else None for cell in record])
+    except csv.Error as error:
+        raise SourceError(f"{where}: line {reader.line_num + header_row - 1} is not CSV: {error}") from None
+    frame = pd.DataFrame(rows, columns=columns, dtype="str")
+    frame.insert(0, ROW_COLUMN, pd.Series(lines, dtype="int64"))
+    return frame
+
+
 def _read_csv(request: SourceRequest) -> RawTables:
     options: CsvOptions = request.options  # type: ignore[assignment]
-    path = request.location
-    try:
-        text = path.read_text(encoding=options.encoding)
-    except UnicodeDecodeError as error:
-        raise SourceError(
-            f"{request.source_id}: {path}: byte {error.start} is not {options.encoding} text; "
-            "set options.encoding (for example \"cp1252\") in the map config"
-        ) from None
-    lines = list(csv.reader(text.splitlines(), delimiter=options.delimiter, quotechar=options.quotechar))
-    body = lines[options.header_row - 1 :]
-    if not body or not any(cell.strip() for cell in body[0]):
-        raise SourceError(f"{request.source_id}: {path}: no header at line {options.header_row} (the file is empty)")
-    header = [cell.strip() for cell in body[0]]
-    records = body[1:]
-    for offset, record in enumerate(records):
-        if len(record) != len(header) and any(cell.strip() for cell in record):
-            line = options.header_row + 1 + offset
-            raise SourceError(
-                f"{request.source_id}: {path}: line {line} has {len(record)} fields where the header has "
-                f"{len(header)}; check options.delimiter ({options.delimiter!r}) and quoting"
-            )
-    keep = [(offset, r) for offset, r in enumerate(records) if any(cell.strip() for cell in r)]
-    frame = pd.DataFrame([r for _, r in keep], columns=header, dtype="str")
-    frame.insert(0, ROW_COLUMN, [options.header_row + 1 + offset for offset, _ in keep])
+    where = f"{request.source_id}: {request.location}"
+    text = decoded_text(request.location, options.encoding, where)
+    frame = csv_frame(text, where, options.delimiter, options.quotechar, options.header_row)
     return RawTables({request.table or "": frame})
 
 
 def _read_excel(request: SourceRequest) -> RawTables:
     options: ExcelOptions = request.options  # type: ignore[assignment]
+    where = f"{request.source_id}: {request.location}"
     try:
-        frame = pd.read_excel(
-            request.location, sheet_name=options.sheet, header=options.header_row - 1, dtype="str", engine="openpyxl"
-        )
+        # header=None: the header is read as a row so repeated or blank names are caught, not renamed by pandas
+        sheet = pd.read_excel(request.location, sheet_name=options.sheet, header=None, skiprows=options.header_row - 1,
+                              dtype="str", engine="openpyxl")
     except ValueError as error:
-        raise SourceError(f"{request.source_id}: {request.location}: {error} (check options.sheet)") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+        hint = " (check options.sheet)" if "orksheet" in str(error) else ""
+        raise SourceError(f"{where}: {error}{hint}") from None
+    except (zipfile.BadZipFile, OSError) as error:
+        raise SourceError(f"{where}: not an Excel .xlsx workbook ({error}); use kind \"csv\" for text files") from None
+    if sheet.empty or sheet.iloc[0].isna().all():
+        raise SourceError(f"{where}: no header at sheet row {options.header_row}; check options.header_row")
+    header = ["" if pd.isna(cell) else str(cell) for cell in sheet.iloc[0]]
+    frame = sheet.iloc[1:].copy()
+    frame.columns = header_names(header, where)
     frame = frame.dropna(how="all")
-    frame.insert(0, ROW_COLUMN, [options.header_row + 1 + int(i) for i in frame.index])
+    frame.insert(0, ROW_COLUMN, [options.header_row + int(i) for i in frame.index])  # index 0 is the header row
     return RawTables({request.table or "": frame.reset_index(drop=True)})
 
 
@@ -91,15 +148,34 @@ def _records_at(document: Any, dotted: str, where: str) -> list[dict[str, Any]]:
     return node
 
 
+def json_text(value: Any) -> str | None:
+    """A JSON value as raw text: strings as they are, numbers and booleans as JSON spells them, lists as JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _flat(record: dict[str, Any], prefix: str = "") -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for key, value in record.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = json_text(value)
+    return out
+
+
 def _read_json(request: SourceRequest) -> RawTables:
     options: JsonOptions = request.options  # type: ignore[assignment]
     where = f"{request.source_id}: {request.location}"
     try:
-        document = json.loads(Path(request.location).read_text(encoding=options.encoding))
+        document = json.loads(decoded_text(Path(request.location), options.encoding, where))
     except json.JSONDecodeError as error:
         raise SourceError(f"{where}: not valid JSON at line {error.lineno} column {error.colno}: {error.msg}") from None
     records = _records_at(document, options.records_path, where)
-    frame = pd.json_normalize(records, sep=".").astype("str").where(pd.json_normalize(records).notna(), None)
+    # flattened by hand: json_normalize infers numbers, so an id 7 in a column with gaps would become "7.0"
+    frame = pd.DataFrame([_flat(record) for record in records], dtype="object")
+    frame = frame.astype("object").where(frame.notna(), None)
     return RawTables({request.table or "": _with_rows(frame, 1)})
 
 

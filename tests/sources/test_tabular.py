@@ -1,0 +1,145 @@
+"""The generic `csv`, `excel` and `json` kinds on tiny files written in the test."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from expectations.errors import SourceError
+from sources import SourceKind, SourceRequest
+from sources.base import ROW_COLUMN
+from sources.tabular import CSV, EXCEL, JSON
+
+
+def read(kind: SourceKind, path: Path, **options: object) -> pd.DataFrame:
+    request = SourceRequest(
+        source_id="x", location=path, table="services", options=kind.options(**options), folder=path.parent
+    )
+    raw = kind.read(request)
+    assert list(raw.tables) == ["services"] and raw.problems == []
+    return raw.tables["services"]
+
+
+def rows(frame: pd.DataFrame) -> list[list[object]]:
+    """The frame's rows with missing cells as None, for plain comparisons."""
+    return frame.astype("object").where(frame.notna(), None).values.tolist()
+
+
+def test_csv_cells_stay_text_and_rows_are_file_lines(tmp_path: Path) -> None:
+    path = tmp_path / "services.csv"
+    path.write_text("id,name,count\n007,Day centre,12\n008,,\n", encoding="utf-8")
+    frame = read(CSV, path)
+    assert list(frame.columns) == [ROW_COLUMN, "id", "name", "count"]
+    assert rows(frame) == [[2, "007", "Day centre", "12"], [3, "008", None, None]]
+
+
+def test_csv_delimiter_and_cp1252_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "services.csv"
+    path.write_bytes("id;name\n1;Café – drop-in\n".encode("cp1252"))
+    assert rows(read(CSV, path, delimiter=";", encoding="cp1252")) == [[2, "1", "Café – drop-in"]]
+    with pytest.raises(
+        SourceError, match=r"services\.csv: line 2 \(byte 13\) is not utf-8-sig text; set options\.encoding"
+    ):
+        read(CSV, path, delimiter=";")
+
+
+def test_csv_byte_order_mark_and_windows_line_ends(tmp_path: Path) -> None:
+    path = tmp_path / "services.csv"
+    path.write_bytes("id,name\r\n1,Clinic\r\n2,Ward\r\n".encode("utf-8-sig"))
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    frame = read(CSV, path)
+    assert list(frame.columns) == [ROW_COLUMN, "id", "name"]
+    assert rows(frame) == [[2, "1", "Clinic"], [3, "2", "Ward"]]
+
+
+def test_csv_header_below_a_title_and_blank_lines(tmp_path: Path) -> None:
+    path = tmp_path / "services.csv"
+    path.write_text("Services extract, March 2025\n\nid,name\n1,Clinic\n\n2,Ward\n", encoding="utf-8")
+    assert rows(read(CSV, path, header_row=3)) == [[4, "1", "Clinic"], [6, "2", "Ward"]]
+    with pytest.raises(SourceError, match=r"no header at line 2 \(the line is blank\)"):
+        read(CSV, path, header_row=2)
+
+
+def test_csv_line_break_inside_quotes_is_kept_and_later_rows_keep_their_lines(tmp_path: Path) -> None:
+    path = tmp_path / "services.csv"
+    path.write_text('id,name\n1,"Clinic\nnorth wing"\n2,Ward\n', encoding="utf-8")
+    assert rows(read(CSV, path)) == [[2, "1", "Clinic\nnorth wing"], [4, "2", "Ward"]]
+
+
+def test_csv_ragged_row_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "services.csv"
+    path.write_text("id,name\n1,Clinic\n2,Ward,extra\n", encoding="utf-8")
+    with pytest.raises(
+        SourceError, match=r"services\.csv: line 3 has 3 fields where the header \(line 1\) has 2"
+    ):
+        read(CSV, path)
+
+
+@pytest.mark.parametrize("content", ["", "\n\n"])
+def test_csv_empty_file_is_an_error(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "services.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(SourceError, match=r"no header at line 1 \(the file is empty\)"):
+        read(CSV, path)
+
+
+def test_csv_repeated_column_names_are_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "services.csv"
+    path.write_text("id,name,name\n1,a,b\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"the header names 'name' more than once"):
+        read(CSV, path)
+
+
+def test_excel_header_below_a_title_row(tmp_path: Path) -> None:
+    path = tmp_path / "services.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Services"
+    sheet.append(["Services extract, March 2025"])
+    sheet.append(["id", "name", "beds"])
+    sheet.append(["A1", "Clinic", 12])
+    sheet.append([])
+    sheet.append(["A2", "Ward", None])
+    workbook.save(path)
+    frame = read(EXCEL, path, sheet="Services", header_row=2)
+    assert list(frame.columns) == [ROW_COLUMN, "id", "name", "beds"]
+    assert rows(frame) == [[3, "A1", "Clinic", "12"], [5, "A2", "Ward", None]]
+    with pytest.raises(SourceError, match=r"Worksheet named 'Missing' not found \(check options\.sheet\)"):
+        read(EXCEL, path, sheet="Missing")
+
+
+def test_excel_that_is_not_a_workbook_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "services.xlsx"
+    path.write_text("id,name\n1,Clinic\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"not an Excel \.xlsx workbook"):
+        read(EXCEL, path)
+
+
+def test_json_records_path_and_values_as_json_text(tmp_path: Path) -> None:
+    path = tmp_path / "services.json"
+    records = [
+        {"id": 7, "name": "Clinic", "open": True, "org": {"id": "o1"}},
+        {"id": 8, "name": "Ward", "tags": ["acute", "beds"]},
+    ]
+    path.write_text(json.dumps({"data": {"items": records}}), encoding="utf-8")
+    frame = read(JSON, path, records_path="data.items")
+    assert list(frame.columns) == [ROW_COLUMN, "id", "name", "open", "org.id", "tags"]
+    # a gap in a column of numbers must not turn 7 into "7.0"
+    assert rows(frame) == [
+        [1, "7", "Clinic", "true", "o1", None],
+        [2, "8", "Ward", None, None, '["acute", "beds"]'],
+    ]
+    with pytest.raises(SourceError, match=r"no key 'records' on the records path 'data\.records'"):
+        read(JSON, path, records_path="data.records")
+
+
+def test_json_that_is_not_json_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "services.json"
+    path.write_text('[{"id": 1},\n', encoding="utf-8")
+    with pytest.raises(SourceError, match=r"not valid JSON at line 2"):
+        read(JSON, path)
