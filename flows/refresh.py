@@ -139,7 +139,8 @@ def stage_source(config_path: str, extracted: ExtractOutcome, work: str) -> Sour
     errors = rejects[rejects["severity"] == str(Severity.ERROR)]
     whole_file = errors[errors["row_number"] == 0]
     if read == 0:
-        whole_file = rejects_frame([RejectRecord(source.id, "source_empty", "the extract has no data rows", location, 0)])
+        empty = RejectRecord(source.id, "source_empty", "the extract has no data rows", location, 0)
+        whole_file = rejects_frame([empty])
         rejects = concat_rejects([rejects, whole_file])
     status = "blocked" if len(whole_file) else ("warn" if len(rejects) else "ok")
     error = None if status != "blocked" else f"{source.id}: {whole_file.iloc[0]['message']}"

@@ -71,7 +71,8 @@ class MapStore:
     def manifest(self, version_id: str) -> dict[str, Any]:
         path = self.version_path(version_id) / MANIFEST
         if not path.is_file():
-            raise PublishError(f"{self.folder}: no version {version_id!r}; known: {', '.join(self.complete_versions())}")
+            known = ", ".join(self.complete_versions()) or "none"
+            raise PublishError(f"{self.folder}: no version {version_id!r}; known: {known}")
         return json.loads(path.read_text(encoding="utf-8"))
 
     def next_version_id(self) -> str:
@@ -129,9 +130,9 @@ class MapStore:
         entries = []
         for version_id in self.complete_versions():
             manifest = self.manifest(version_id)
-            entries.append({key: manifest.get(key) for key in (
-                "version_id", "created_at", "as_of", "content_hash", "status", "sources", "counts",
-            )})
+            entries.append({"version_id": version_id, **{key: manifest.get(key) for key in (
+                "created_at", "as_of", "content_hash", "status", "sources", "counts",
+            )}})
         catalog = {"map_id": self.map_id, "latest": entries[-1]["version_id"] if entries else None,
                    "versions": entries}
         _atomic_write(self.catalog_path, json.dumps(catalog, indent=2) + "\n")

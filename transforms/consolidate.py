@@ -327,10 +327,11 @@ def _initiatives(
         for ref in initiative.services:
             sid = lookup.get(_split_ref(ref))
             if sid is None:
-                rejects.append({"source_id": "config", "location": None, "row_number": None,
-                                "column": f"initiatives.{initiative.initiative_id}.services", "check": "unknown_service",
-                                "severity": "error", "value": ref,
-                                "message": "initiative names a service no source lists"})
+                rejects.append({
+                    "source_id": "config", "location": None, "row_number": None,
+                    "column": f"initiatives.{initiative.initiative_id}.services", "check": "unknown_service",
+                    "severity": "error", "value": ref, "message": "initiative names a service no source lists",
+                })
             else:
                 found.append(sid)
         lead = organisation_id(initiative.lead_partner) if initiative.lead_partner in partners else None

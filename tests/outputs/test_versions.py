@@ -1,0 +1,57 @@
+"""The publish root: atomic versions, a catalog rebuilt from them, `latest`, leftovers, the lock."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from expectations.errors import PublishError
+from outputs.versions import MANIFEST, MapStore
+
+
+def staged_version(store: MapStore, run_id: str, content: str) -> Path:
+    staging = store.new_staging(run_id)
+    (staging / "data.csv").write_text(content)
+    (staging / MANIFEST).write_text(json.dumps({"version_id": "?", "content_hash": content, "sources": []}))
+    return staging
+
+
+def test_commit_makes_versions_visible_and_moves_latest(tmp_path: Path) -> None:
+    store = MapStore(tmp_path, "demo")
+    assert store.latest() is None and store.next_version_id() == "v0001"
+    store.commit(staged_version(store, "r1", "one"), store.next_version_id())
+    store.commit(staged_version(store, "r2", "two"), store.next_version_id())
+    assert store.complete_versions() == ["v0001", "v0002"]
+    assert store.latest() == "v0002"
+    catalog = json.loads(store.catalog_path.read_text())
+    assert catalog["latest"] == "v0002" and [v["content_hash"] for v in catalog["versions"]] == ["one", "two"]
+
+
+def test_an_incomplete_version_is_never_published(tmp_path: Path) -> None:
+    store = MapStore(tmp_path, "demo")
+    staging = store.new_staging("r1")
+    (staging / "data.csv").write_text("half")
+    with pytest.raises(PublishError, match="not completely written"):
+        store.commit(staging, "v0001")
+    assert store.complete_versions() == [] and store.latest() is None
+    assert store.clean_leftovers() == [staging] and not staging.exists()
+
+
+def test_latest_ignores_a_pointer_to_a_missing_version(tmp_path: Path) -> None:
+    store = MapStore(tmp_path, "demo")
+    store.commit(staged_version(store, "r1", "one"), "v0001")
+    (store.folder / "latest").write_text("v0099\n")
+    assert store.latest() == "v0001"
+
+
+def test_versions_are_never_rewritten(tmp_path: Path) -> None:
+    store = MapStore(tmp_path, "demo")
+    store.commit(staged_version(store, "r1", "one"), "v0001")
+    with pytest.raises(PublishError, match="never rewritten"):
+        store.commit(staged_version(store, "r2", "two"), "v0001")
+
+
+def test_a_second_refresh_of_the_same_map_is_refused(tmp_path: Path) -> None:
+    store = MapStore(tmp_path, "demo")
+    with store.locked(), pytest.raises(PublishError, match="another refresh"), MapStore(tmp_path, "demo").locked():
+        pass
