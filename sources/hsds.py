@@ -1,5 +1,5 @@
-"""Kind `hsds`: Open Referral Human Services Data Specification 3.0 directories, as organisations and services,
-read from a tabular data package (datapackage.json + CSVs) or from JSON records as the HSDS API returns them."""
+"""Kind `hsds`: Open Referral Human Services Data Specification 3.0 directories as organisations and
+services, read from a tabular data package (datapackage.json + CSVs) or from JSON records of the HSDS API."""
 
 from __future__ import annotations
 
@@ -33,10 +33,8 @@ SERVICE_COLUMNS = [
     ROW_COLUMN,
 ]
 PACKAGE = "datapackage.json"
-ORGANISATION_RESOURCES = (
-    "organization",
-    "organizations",
-)  # HSDS 3.0 names resources in the singular, 2.x plural
+# HSDS 3.0 names resources in the singular, 2.x in the plural
+ORGANISATION_RESOURCES = ("organization", "organizations")
 SERVICE_RESOURCES = ("service", "services")
 PHONE_RESOURCES = ("phone", "phones")
 # fields only one record type has: how a JSON record says whether it is a service or an organization
@@ -190,6 +188,10 @@ def _broken_references(resources: dict[str, Resource], source_id: str, where: st
             column, target_column = ", ".join(fields), ", ".join(target_fields)
             for index in frame.index[broken]:
                 value = ", ".join("" if v is None else str(v) for v in values.loc[index])
+                message = (
+                    f"{resource.name}.{column} = {value} refers to {target_name}.{target_column}, "
+                    "which has no such value"
+                )
                 problems.append(
                     RejectRecord(
                         source_id=source_id,
@@ -198,8 +200,7 @@ def _broken_references(resources: dict[str, Resource], source_id: str, where: st
                         row_number=int(frame.at[index, ROW_COLUMN]),
                         column=column,
                         value=value,
-                        message=f"{resource.name}.{column} = {value} refers to {target_name}.{target_column}, "
-                        "which has no such value",
+                        message=message,
                     )
                 )
     return problems
@@ -302,7 +303,7 @@ def _first_phone(record: dict[str, Any]) -> str | None:
 def _collected(
     record: Any, position: int, where: str, parent_organisation: str | None = None
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """("organisations" | "services", raw row) for a record and the records nested in it, in document order."""
+    """(table, raw row) for a record and each record nested in it, in document order."""
     if not isinstance(record, dict):
         raise SourceError(f"{where}: record {position} is not a JSON object")
     keys = set(record)
@@ -350,7 +351,7 @@ def _collected(
 
 
 def _deduplicated(rows: list[dict[str, Any]], key: str, columns: list[str]) -> pd.DataFrame:
-    """One row per id, the first record's values filled in from later copies; records without an id are kept."""
+    """One row per id, the first record's values filled in from later copies; rows without an id are kept."""
     frame = pd.DataFrame(rows, columns=columns, dtype="object")
     if frame.empty:
         return frame
@@ -375,8 +376,6 @@ def _json(request: SourceRequest) -> RawTables:
         for table, row in _collected(record, position, where):
             # the row is the record's 1-based place among this table's records, in document order
             rows[table].append({**row, ROW_COLUMN: len(rows[table]) + 1})
-    if not rows["organisations"] and not rows["services"]:
-        raise SourceError(f"{where}: no HSDS service or organization records found")
     return RawTables(
         {
             "organisations": _text_frame(

@@ -67,7 +67,7 @@ FLOW_COLUMNS = ["from_key", "to_key", "month", "measure", "value", "qualifier", 
 
 
 def _text_csv(data: bytes, where: str, required: tuple[str, ...]) -> pd.DataFrame:
-    """Every column as text (empty cells missing, "NA" and "None" kept as text), with required columns checked."""
+    """Every column as text (empty cells missing, "NA" and "None" kept as text); required columns checked."""
     try:
         frame = pd.read_csv(
             io.BytesIO(data), dtype="str", encoding="utf-8-sig", keep_default_na=False, na_values=[""]
@@ -128,7 +128,7 @@ def _site_names(path: Path | None, source_id: str) -> dict[str, str]:
 
 
 def _kept(frame: pd.DataFrame, column: str, wanted: list[str] | None, option: str, where: str) -> pd.Series:
-    """Rows selected by one filter option; a code the file never mentions is a typo, not an empty selection."""
+    """Rows selected by one filter option; a code the file never has is a typo, not an empty selection."""
     if wanted is None:
         return pd.Series(True, index=frame.index)
     wanted = [code.strip() for code in wanted]
@@ -141,27 +141,62 @@ def _kept(frame: pd.DataFrame, column: str, wanted: list[str] | None, option: st
     return frame[column].isin(wanted)
 
 
-def _site_services(rows: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
-    """One service per A&E site, typed by its department type in its latest month."""
-    first_row = rows.groupby("TreatmentLocation", sort=False)[ROW_COLUMN].min()
-    latest = rows.sort_values(["Month", ROW_COLUMN]).groupby("TreatmentLocation").tail(1)
-    department = latest.set_index("TreatmentLocation")["DepartmentType"].str.strip()
-    codes = first_row.sort_values().index.to_series()
-    setting = codes.map(department)
+def _service_keys(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Each row's site service key, and each site's department type in its latest month.
+
+    A site is one service, typed by its latest department. A site that ran two departments in the same month
+    (New Victoria had an ED and an MIU from 2009 to 2015) would report two counts for one service and month,
+    so there each other department is a service of its own, keyed "<site>:<department>"."""
+    department = rows["DepartmentType"].str.strip().fillna("unknown department")
+    latest = (
+        rows.assign(department=department).sort_values(["Month", ROW_COLUMN]).groupby("TreatmentLocation")
+    )
+    latest_department = latest["department"].last()
+    both_at_once = rows.duplicated(["TreatmentLocation", "Month"], keep=False)
+    split_sites = rows.loc[both_at_once, "TreatmentLocation"].unique()
+    own_service = rows["TreatmentLocation"].isin(split_sites) & (
+        department != rows["TreatmentLocation"].map(latest_department)
+    )
+    slug = department.str.lower().str.replace(r"[^a-z0-9]+", "_", regex=True).str.strip("_")
+    keys = rows["TreatmentLocation"].where(~own_service, rows["TreatmentLocation"] + ":" + slug)
+    return keys, latest_department
+
+
+def _site_services(
+    rows: pd.DataFrame, keys: pd.Series, latest_department: pd.Series, names: dict[str, str]
+) -> pd.DataFrame:
+    """One service per A&E site (and per extra department of a split site), in order of first appearance."""
+    department = rows["DepartmentType"].str.strip().fillna("unknown department")
+    first = (
+        pd.DataFrame(
+            {
+                "service_key": keys,
+                "site": rows["TreatmentLocation"],
+                "department": department,
+                ROW_COLUMN: rows[ROW_COLUMN],
+            }
+        )
+        .sort_values(ROW_COLUMN)
+        .drop_duplicates("service_key")
+    )
+    is_site = first["service_key"] == first["site"]
+    site_name = first["site"].map(lambda code: names.get(code, f"A&E {code}"))
+    setting = first["department"].where(~is_site, first["site"].map(latest_department))
     return pd.DataFrame(
         {
-            "service_key": codes.to_numpy(),
-            "name": codes.map(lambda code: names.get(code, f"A&E {code}")).to_numpy(),
-            "setting": setting.to_numpy(),
-            "lane_code": setting.to_numpy(),
-            "external_ids": ("phs_location:" + codes).to_numpy(),
-            ROW_COLUMN: first_row[codes].to_numpy(),
+            "service_key": first["service_key"],
+            "name": site_name.where(is_site, site_name + " – " + first["department"]),
+            "setting": setting,
+            "lane_code": setting,
+            "external_ids": ("phs_location:" + first["site"]).where(is_site, None),
+            ROW_COLUMN: first[ROW_COLUMN],
         }
-    ).astype({c: "str" for c in SERVICE_COLUMNS if c != ROW_COLUMN})
+    ).reset_index(drop=True)
 
 
 def _destination_services(sites: pd.DataFrame, referenced: set[str]) -> pd.DataFrame:
     """Synthesised destination services (row 0): per-site admissions, then the shared discharge nodes."""
+    sites = sites[~sites["service_key"].str.contains(":")]  # a split site's extra departments share its wards
     parts: list[pd.DataFrame] = []
     for destination in DESTINATIONS:
         if destination.per_site:
@@ -191,8 +226,9 @@ def _destination_services(sites: pd.DataFrame, referenced: set[str]) -> pd.DataF
     return frame[frame["service_key"].isin(referenced)]
 
 
-def _flows(rows: pd.DataFrame) -> pd.DataFrame:
-    """One flow per file row and discharge destination: the cell's count and its qualifier, either may be empty."""
+def _flows(rows: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
+    """One flow per file row and discharge destination: the cell's count and its qualifier (either may be
+    empty)."""
     parts = []
     for destination in DESTINATIONS:
         to_key = (
@@ -203,7 +239,7 @@ def _flows(rows: pd.DataFrame) -> pd.DataFrame:
         parts.append(
             pd.DataFrame(
                 {
-                    "from_key": rows["TreatmentLocation"],
+                    "from_key": keys,
                     "to_key": to_key,
                     "month": rows["Month"],
                     "measure": "discharges",
@@ -232,13 +268,14 @@ def _read(request: SourceRequest) -> RawTables:
     rows = frame[kept]
 
     names = _site_names(options.site_list_path(request.folder), request.source_id)
-    sites = _site_services(rows, names)
-    flows = _flows(rows)
+    keys, latest_department = _service_keys(rows)
+    sites = _site_services(rows, keys, latest_department, names)
+    flows = _flows(rows, keys)
     destinations = _destination_services(sites, set(flows["to_key"].unique()))
     services = pd.concat([sites, destinations], ignore_index=True)
     activity = pd.DataFrame(
         {
-            "service_key": rows["TreatmentLocation"],
+            "service_key": keys,
             "month": rows["Month"],
             "measure": "attendances",
             "value": rows["NumberOfAttendancesAggregate"],

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,9 @@ def header_names(cells: Sequence[str], where: str) -> list[str]:
     return names
 
 
-def _records_with_lines(reader: Iterator[list[str]], line_of: Any, skipped: int) -> Iterator[tuple[int, list[str]]]:
+def _records_with_lines(
+    reader: Iterator[list[str]], line_of: Callable[[], int], skipped: int
+) -> Iterator[tuple[int, list[str]]]:
     """(physical line the record starts on, record) pairs; a quoted field may span several lines."""
     previous = 0
     for record in reader:
@@ -73,7 +75,9 @@ def _records_with_lines(reader: Iterator[list[str]], line_of: Any, skipped: int)
         previous = line_of()
 
 
-def csv_frame(text: str, where: str, delimiter: str = ",", quotechar: str = '"', header_row: int = 1) -> pd.DataFrame:
+def csv_frame(
+    text: str, where: str, delimiter: str = ",", quotechar: str = '"', header_row: int = 1
+) -> pd.DataFrame:
     """Text columns of a CSV document (empty cells missing) plus ROW_COLUMN, the line each record starts on.
 
     Blank lines are not records; a record whose field count differs from the header's is a SourceError."""
@@ -95,8 +99,8 @@ def csv_frame(text: str, where: str, delimiter: str = ",", quotechar: str = '"',
                 continue
             if len(record) != len(columns):
                 raise SourceError(
-                    f"{where}: line {line} has {len(record)} fields where the header (line {header_line}) has "
-                    f"{len(columns)}; check options.delimiter ({delimiter!r}) and quoting"
+                    f"{where}: line {line} has {len(record)} fields where the header (line {header_line}) "
+                    f"has {len(columns)}; check options.delimiter ({delimiter!r}) and quoting"
                 )
             lines.append(line)
             rows.append([cell if cell != "" else None for cell in record])
@@ -119,21 +123,24 @@ def _read_excel(request: SourceRequest) -> RawTables:
     options: ExcelOptions = request.options  # type: ignore[assignment]
     where = f"{request.source_id}: {request.location}"
     try:
-        # header=None: the header is read as a row so repeated or blank names are caught, not renamed by pandas
-        sheet = pd.read_excel(request.location, sheet_name=options.sheet, header=None, skiprows=options.header_row - 1,
-                              dtype="str", engine="openpyxl")
+        # header=None: the header is read as a row so repeated or blank names are caught, not renamed
+        sheet = pd.read_excel(request.location, sheet_name=options.sheet, header=None,
+                              skiprows=options.header_row - 1, dtype="str", engine="openpyxl")
     except ValueError as error:
         hint = " (check options.sheet)" if "orksheet" in str(error) else ""
         raise SourceError(f"{where}: {error}{hint}") from None
     except (zipfile.BadZipFile, OSError) as error:
-        raise SourceError(f"{where}: not an Excel .xlsx workbook ({error}); use kind \"csv\" for text files") from None
+        raise SourceError(
+            f"{where}: not an Excel .xlsx workbook ({error}); use kind \"csv\" for text files"
+        ) from None
     if sheet.empty or sheet.iloc[0].isna().all():
         raise SourceError(f"{where}: no header at sheet row {options.header_row}; check options.header_row")
     header = ["" if pd.isna(cell) else str(cell) for cell in sheet.iloc[0]]
     frame = sheet.iloc[1:].copy()
     frame.columns = header_names(header, where)
     frame = frame.dropna(how="all")
-    frame.insert(0, ROW_COLUMN, [options.header_row + int(i) for i in frame.index])  # index 0 is the header row
+    # index 0 is the header row, so index i is sheet row header_row + i
+    frame.insert(0, ROW_COLUMN, [options.header_row + int(i) for i in frame.index])
     return RawTables({request.table or "": frame.reset_index(drop=True)})
 
 
@@ -141,7 +148,9 @@ def _records_at(document: Any, dotted: str, where: str) -> list[dict[str, Any]]:
     node = document
     for part in [p for p in dotted.split(".") if p]:
         if not isinstance(node, dict) or part not in node:
-            raise SourceError(f"{where}: no key {part!r} on the records path {dotted!r} (check options.records_path)")
+            raise SourceError(
+                f"{where}: no key {part!r} on the records path {dotted!r} (check options.records_path)"
+            )
         node = node[part]
     if not isinstance(node, list) or not all(isinstance(r, dict) for r in node):
         raise SourceError(f"{where}: records path {dotted or '(root)'!r} is not a list of objects")
@@ -149,7 +158,7 @@ def _records_at(document: Any, dotted: str, where: str) -> list[dict[str, Any]]:
 
 
 def json_text(value: Any) -> str | None:
-    """A JSON value as raw text: strings as they are, numbers and booleans as JSON spells them, lists as JSON."""
+    """A JSON value as raw text: strings as they are; numbers, booleans and lists as JSON spells them."""
     if value is None or isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
@@ -171,7 +180,9 @@ def _read_json(request: SourceRequest) -> RawTables:
     try:
         document = json.loads(decoded_text(Path(request.location), options.encoding, where))
     except json.JSONDecodeError as error:
-        raise SourceError(f"{where}: not valid JSON at line {error.lineno} column {error.colno}: {error.msg}") from None
+        raise SourceError(
+            f"{where}: not valid JSON at line {error.lineno} column {error.colno}: {error.msg}"
+        ) from None
     records = _records_at(document, options.records_path, where)
     # flattened by hand: json_normalize infers numbers, so an id 7 in a column with gaps would become "7.0"
     frame = pd.DataFrame([_flat(record) for record in records], dtype="object")

@@ -203,7 +203,7 @@ def _services(frame: pd.DataFrame, mapping: SourceMapping, rejects: _Collector, 
                                f"lane is not one of the map's lanes ({', '.join(mapping.lanes)}); "
                                "map it with codes.lane", mapped.get("lane"))
     crosswalk = frame["service_key"].map(mapping.same_as.get)
-    frame["same_as"] = crosswalk.where(crosswalk.notna(), frame["same_as"] if "same_as" in frame else None)
+    frame["same_as"] = crosswalk.where(crosswalk.notna(), frame.get("same_as"))
     return frame
 
 

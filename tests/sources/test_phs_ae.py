@@ -13,7 +13,7 @@ import pytest
 from expectations.errors import SourceError
 from sources import RawTables, SourceRequest, extract
 from sources.base import ROW_COLUMN
-from sources.phs_ae import PHS_AE
+from sources.phs_ae import PHS_AE, PhsAeOptions
 
 AE_FILE = "monthly_ae_waitingtimes_202204.csv"
 SITE_LIST = "hospital_site_list.csv"
@@ -220,10 +220,11 @@ def test_blank_lines_and_quoted_line_breaks_keep_row_numbers_true(phs: Path, tmp
 def test_site_list_is_relative_to_the_config_folder_and_hashed(phs: Path, tmp_path: Path) -> None:
     (tmp_path / "ref").mkdir()
     shutil.copy(phs / SITE_LIST, tmp_path / "ref" / SITE_LIST)
-    options = PHS_AE.options(site_list=f"ref/{SITE_LIST}", treatment_locations=["A210H"])
+    options = PhsAeOptions(site_list=f"ref/{SITE_LIST}", treatment_locations=["A210H"])
     raw = PHS_AE.read(SourceRequest("phs", phs / AE_FILE, None, options, folder=tmp_path))
     assert raw.tables["services"]["name"].iloc[0] == "University Hospital Ayr"
     assert PHS_AE.hashed_files is not None
+    # hashed_files is not handed the config folder: read() (which extract() runs first) remembers it
     assert PHS_AE.hashed_files(phs / AE_FILE, options) == [tmp_path / "ref" / SITE_LIST]
 
 
