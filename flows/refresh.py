@@ -22,7 +22,9 @@ from expectations.canonical import CANONICAL_TABLES, STAGED_TABLES
 from expectations.checks import RejectRecord, Severity
 from expectations.errors import QualityGateError, SourceError
 from flows.config import MapConfig, Source, load_config
-from outputs import dataset, poster
+from flows.publish import ARTEFACT_WRITERS
+from outputs import dataset
+from outputs.context import LaneStyle, PublishedVersion
 from outputs.versions import MANIFEST, MapStore
 from outputs.workarea import read_frame, write_frame
 from sources import extract, kind_named
@@ -204,24 +206,21 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
 
     version_id = store.next_version_id()
     sources = [_source_entry(config, o) for o in outcomes]
-    dataset.write_duckdb(staging / "map.duckdb", staging)
-    licences = [DEFAULT_LICENCE]
-    dataset.write_json(staging / "datapackage.json", dataset.datapackage(
-        config.map_id, config.title, version_id, tables,
-        [{"title": s["source_id"], "path": s["location"]} for s in sources], licences))
-    graph = service_graph(tables["services"], tables["organisations"], tables["activity"], tables["flows"])
-    poster.write_poster(
-        graph,
-        [poster.LaneStyle(lane.id, lane.label, lane.colour) for lane in config.lanes],
-        poster.PosterInfo(
-            title=config.title, area=f"{config.area.name} ({config.area.code})", population=config.population,
-            period=f"{config.period.start} to {config.period.end}", version=version_id,
-            partners=[p.name for p in config.partners.values()],
-            attributions=sorted({s.attribution for s in config.sources if s.attribution}),
-            sector_colours=config.sectors,
-        ),
-        staging / "diagrams",
+    version = PublishedVersion(
+        folder=staging, version_id=version_id, map_id=config.map_id, title=config.title,
+        area_code=config.area.code, area_name=config.area.name, population=config.population,
+        period_start=config.period.start, period_end=config.period.end,
+        lanes=[LaneStyle(lane.id, lane.label, lane.colour) for lane in config.lanes],
+        sector_colours=dict(config.sectors), partners={pid: p.name for pid, p in config.partners.items()},
+        attributions=sorted({s.attribution for s in config.sources if s.attribution}),
+        licences=[DEFAULT_LICENCE],
+        tables=tables,
+        graph=service_graph(tables["services"], tables["organisations"], tables["activity"], tables["flows"]),
+        sources=sources,
+        previous=store.version_path(latest) if latest else None,
     )
+    for write in ARTEFACT_WRITERS:
+        write(version)
     manifest = {
         "version_id": version_id,
         "map_id": config.map_id,

@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from expectations.canonical import CANONICAL_MODELS, CANONICAL_TABLES, FOREIGN_KEYS, PRIMARY_KEYS, QUALIFIERS, columns
+from outputs.context import PublishedVersion
 
 SCHEMA_VERSION = "1.0.0"
 DATE_COLUMNS = ("period_start", "period_end")
@@ -128,3 +129,13 @@ def datapackage(
 
 def write_json(path: Path, document: Any) -> None:
     path.write_text(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
+
+
+def dataset_artefact(version: PublishedVersion) -> list[Path]:
+    """The DuckDB file and `datapackage.json` (the Parquet and CSV tables are written first, for the hash)."""
+    write_duckdb(version.folder / "map.duckdb", version.folder)
+    package = datapackage(version.map_id, version.title, version.version_id, version.tables,
+                          [{"title": s["source_id"], "path": s["location"]} for s in version.sources],
+                          list(version.licences))
+    write_json(version.folder / "datapackage.json", package)
+    return [version.folder / "map.duckdb", version.folder / "datapackage.json"]

@@ -11,19 +11,14 @@ from pathlib import Path
 import networkx as nx
 import pygraphviz as pgv
 
+from outputs.context import LaneStyle, PublishedVersion
+
 FONT = "DejaVu Sans"
 
 DEFAULT_SECTOR_COLOURS = {
     "nhs": "#cfe2f3", "local_authority": "#d9ead3", "third_sector": "#fff2cc", "independent": "#f4cccc",
     "national": "#d9d2e9", "housing": "#fce5cd", "other": "#eeeeee",
 }
-
-
-@dataclass(frozen=True)
-class LaneStyle:
-    id: str
-    label: str
-    colour: str
 
 
 @dataclass(frozen=True)
@@ -103,3 +98,13 @@ def write_poster(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo
         poster.draw(str(path), format=fmt)
         written.append(path)
     return written
+
+
+def poster_artefact(version: PublishedVersion) -> list[Path]:
+    """The whole-map poster of a version, in `diagrams/`."""
+    info = PosterInfo(
+        title=version.title, area=version.area_label, population=version.population,
+        period=version.period_label, version=version.version_id, partners=list(version.partners.values()),
+        attributions=list(version.attributions), sector_colours=version.sector_colours,
+    )
+    return write_poster(version.graph, version.lanes, info, version.folder / "diagrams")

@@ -1,0 +1,55 @@
+"""What every artefact writer is handed: one version being written, with its tables, graph and descriptive
+metadata. Writers put their files under `folder` (the staging folder) and return the paths they wrote."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class LaneStyle:
+    id: str
+    label: str
+    colour: str
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    """A version being written. `previous` is the folder of the latest complete version, if any."""
+
+    folder: Path
+    version_id: str
+    map_id: str
+    title: str
+    area_code: str
+    area_name: str
+    population: str
+    period_start: str  # YYYY-MM
+    period_end: str  # YYYY-MM
+    lanes: Sequence[LaneStyle]
+    sector_colours: dict[str, str]
+    partners: dict[str, str]  # partner id -> name
+    attributions: Sequence[str]
+    licences: Sequence[dict[str, str]]
+    tables: dict[str, pd.DataFrame]
+    graph: nx.DiGraph
+    sources: Sequence[dict[str, Any]]  # one entry per source: provenance, status and counts
+    quality: dict[str, Any] = field(default_factory=dict)  # check results of the run
+    previous: Path | None = None
+
+    @property
+    def period_label(self) -> str:
+        return f"{self.period_start} to {self.period_end}"
+
+    @property
+    def area_label(self) -> str:
+        return f"{self.area_name} ({self.area_code})"
+
+
+ArtefactWriter = Callable[[PublishedVersion], list[Path]]
