@@ -73,7 +73,7 @@ class SourceKind:
     tables: tuple[str, ...] | None = None  # None: a generic kind that feeds the table named in config
     default_columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # table -> canonical -> raw
     default_constants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # table -> canonical -> value
-    hashed_files: Callable[[Path, KindOptions], list[Path]] | None = None  # files beyond `location` that it reads
+    hashed_files: Callable[[SourceRequest], list[Path]] | None = None  # files beyond `location` that it reads
 
 
 KINDS: dict[str, SourceKind] = {}
@@ -91,13 +91,14 @@ def kind_named(name: str) -> SourceKind:
         raise SourceError(f"unknown source kind {name!r}; known kinds: {', '.join(sorted(KINDS))}") from None
 
 
-def sha256_of(paths: list[Path], root: Path | None = None) -> str:
-    """One hash over the bytes (and, for folders, relative names) of every file read."""
+def sha256_of(paths: list[Path]) -> str:
+    """One hash over the bytes of every file read (and, inside folders, their relative names), so the same
+    content hashes the same wherever it lies."""
     digest = hashlib.sha256()
     for path in paths:
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
-            digest.update(str(file.relative_to(root or path.parent)).encode())
+            digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
             with file.open("rb") as handle:
                 for block in iter(lambda h=handle: h.read(1 << 20), b""):
                     digest.update(block)
@@ -113,13 +114,13 @@ def extract(kind: SourceKind, request: SourceRequest) -> Extract:
         )
     extracted_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     raw = kind.read(request)
-    extra = kind.hashed_files(request.location, request.options) if kind.hashed_files else []
+    extra = kind.hashed_files(request) if kind.hashed_files else []
     files = [request.location, *extra]
     provenance = Provenance(
         source_id=request.source_id,
         kind=kind.name,
         location=str(request.location),
-        sha256=sha256_of(files, root=request.location.parent),
+        sha256=sha256_of(files),
         rows=sum(len(frame) for frame in raw.tables.values()),
         extracted_at=extracted_at,
     )

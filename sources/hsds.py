@@ -403,7 +403,8 @@ def _read(request: SourceRequest) -> RawTables:
     return _tabular(request) if _format(request.location, options) == "tabular" else _json(request)
 
 
-def _hashed_files(location: Path, options: KindOptions) -> list[Path]:
+def _hashed_files(request: SourceRequest) -> list[Path]:
+    location, options = request.location, request.options
     if not isinstance(options, HsdsOptions) or _format(location, options) != "tabular":
         return []
     package_path = _package_path(location, str(location))

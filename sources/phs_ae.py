@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from pydantic import PrivateAttr
 
 from expectations.errors import SourceError
 from sources.base import ROW_COLUMN, KindOptions, RawTables, SourceKind, SourceRequest, register
@@ -19,15 +18,13 @@ class PhsAeOptions(KindOptions):
     site_list: str | None = None  # PHS hospital_site_list.csv, relative to the map config's folder
     treatment_locations: list[str] | None = None  # keep only these sites (codes such as "A210H")
     health_boards: list[str] | None = None  # keep only these HBT codes (such as "S08000015")
-    # hashed_files() is not handed the config folder, so read() remembers it for the relative site_list path
-    _folder: Path | None = PrivateAttr(default=None)
 
-    def site_list_path(self, fallback_folder: Path) -> Path | None:
+    def site_list_path(self, folder: Path) -> Path | None:
         """The site list's path, relative paths resolved against the map config's folder."""
         if self.site_list is None:
             return None
         path = Path(self.site_list)
-        return path if path.is_absolute() else (self._folder or fallback_folder) / path
+        return path if path.is_absolute() else folder / path
 
 
 @dataclass(frozen=True)
@@ -69,9 +66,7 @@ FLOW_COLUMNS = ["from_key", "to_key", "month", "measure", "value", "qualifier", 
 def _text_csv(data: bytes, where: str, required: tuple[str, ...]) -> pd.DataFrame:
     """Every column as text (empty cells missing, "NA" and "None" kept as text); required columns checked."""
     try:
-        frame = pd.read_csv(
-            io.BytesIO(data), dtype="str", encoding="utf-8-sig", keep_default_na=False, na_values=[""]
-        )
+        frame = pd.read_csv(io.BytesIO(data), dtype="str", encoding="utf-8-sig", keep_default_na=False, na_values=[""])
     except UnicodeDecodeError as error:
         raise SourceError(
             f"{where}: byte {error.start} is not UTF-8 text; download the file again from PHS open data"
@@ -117,9 +112,7 @@ def _site_names(path: Path | None, source_id: str) -> dict[str, str]:
         return {}
     where = f"{source_id}: site list {path}"
     if not path.is_file():
-        raise SourceError(
-            f"{where}: file not found (check options.site_list; it is relative to the map config)"
-        )
+        raise SourceError(f"{where}: file not found (check options.site_list; it is relative to the map config)")
     sites = _text_csv(path.read_bytes(), where, SITE_LIST_COLUMNS)
     codes = sites["TreatmentLocationCode"].str.strip()
     names = sites["TreatmentLocationName"].str.strip()
@@ -147,10 +140,8 @@ def _service_keys(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     A site is one service, typed by its latest department. A site that ran two departments in the same month
     (New Victoria had an ED and an MIU from 2009 to 2015) would report two counts for one service and month,
     so there each other department is a service of its own, keyed "<site>:<department>"."""
-    department = rows["DepartmentType"].str.strip().fillna("unknown department")
-    latest = (
-        rows.assign(department=department).sort_values(["Month", ROW_COLUMN]).groupby("TreatmentLocation")
-    )
+    department = rows["DepartmentType"].fillna("unknown department")
+    latest = rows.assign(department=department).sort_values(["Month", ROW_COLUMN]).groupby("TreatmentLocation")
     latest_department = latest["department"].last()
     both_at_once = rows.duplicated(["TreatmentLocation", "Month"], keep=False)
     split_sites = rows.loc[both_at_once, "TreatmentLocation"].unique()
@@ -166,13 +157,12 @@ def _site_services(
     rows: pd.DataFrame, keys: pd.Series, latest_department: pd.Series, names: dict[str, str]
 ) -> pd.DataFrame:
     """One service per A&E site (and per extra department of a split site), in order of first appearance."""
-    department = rows["DepartmentType"].str.strip().fillna("unknown department")
     first = (
         pd.DataFrame(
             {
                 "service_key": keys,
                 "site": rows["TreatmentLocation"],
-                "department": department,
+                "department": rows["DepartmentType"],
                 ROW_COLUMN: rows[ROW_COLUMN],
             }
         )
@@ -256,12 +246,11 @@ def _flows(rows: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
 
 def _read(request: SourceRequest) -> RawTables:
     options: PhsAeOptions = request.options  # type: ignore[assignment]
-    options._folder = request.folder
     where = f"{request.source_id}: {request.location}"
     data = request.location.read_bytes()
     frame = _text_csv(data, where, REQUIRED_COLUMNS)
     frame.insert(0, ROW_COLUMN, _line_numbers(data, len(frame), where).to_numpy())
-    for column in ("Month", "HBT", "TreatmentLocation"):
+    for column in ("Month", "HBT", "TreatmentLocation", "DepartmentType"):
         frame[column] = frame[column].str.strip()
     kept = _kept(frame, "TreatmentLocation", options.treatment_locations, "treatment_locations", where)
     kept &= _kept(frame, "HBT", options.health_boards, "health_boards", where)
@@ -285,19 +274,16 @@ def _read(request: SourceRequest) -> RawTables:
     ).reset_index(drop=True)
     return RawTables(
         {
-            "services": services[SERVICE_COLUMNS].astype(
-                {c: "str" for c in SERVICE_COLUMNS if c != ROW_COLUMN}
-            ),
-            "activity": activity[ACTIVITY_COLUMNS].astype(
-                {c: "str" for c in ACTIVITY_COLUMNS if c != ROW_COLUMN}
-            ),
+            "services": services[SERVICE_COLUMNS].astype({c: "str" for c in SERVICE_COLUMNS if c != ROW_COLUMN}),
+            "activity": activity[ACTIVITY_COLUMNS].astype({c: "str" for c in ACTIVITY_COLUMNS if c != ROW_COLUMN}),
             "flows": flows[FLOW_COLUMNS],
         }
     )
 
 
-def _hashed_files(location: Path, options: KindOptions) -> list[Path]:
-    site_list = options.site_list_path(location.parent) if isinstance(options, PhsAeOptions) else None
+def _hashed_files(request: SourceRequest) -> list[Path]:
+    options: PhsAeOptions = request.options  # type: ignore[assignment]
+    site_list = options.site_list_path(request.folder)
     return [site_list] if site_list is not None else []
 
 

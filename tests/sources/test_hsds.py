@@ -103,7 +103,7 @@ def test_the_package_can_be_named_by_its_descriptor_and_every_resource_is_hashed
     assert by_descriptor.problems == by_folder.problems
     assert by_descriptor.provenance.rows == 2
     assert HSDS.hashed_files is not None
-    hashed = HSDS.hashed_files(hsds / "csv" / "datapackage.json", HSDS.options())
+    hashed = HSDS.hashed_files(request(hsds / "csv" / "datapackage.json"))
     assert sorted(p.name for p in hashed) == sorted(p.name for p in (hsds / "csv").glob("*.csv"))
     assert extract(HSDS, request(hsds / "csv")).provenance.sha256 == by_folder.provenance.sha256
 

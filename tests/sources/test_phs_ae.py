@@ -84,7 +84,7 @@ def test_row_numbers_are_the_lines_of_the_file(phs: Path) -> None:
         lines = {number: record for number, record in enumerate(csv.reader(handle), start=1)}
     for _, row in activity.sample(25, random_state=7).iterrows():
         month, _, _, site, _, attendances, *_ = lines[row[ROW_COLUMN]]
-        assert (month, site, attendances) == (row["month"], row["service_key"], row["value"])
+        assert (month, site, attendances) == (row["month"], row["service_key"].split(":")[0], row["value"])
     assert flows[ROW_COLUMN].value_counts().eq(5).all()
 
 
@@ -107,11 +107,41 @@ def test_sites_are_named_from_the_site_list_and_typed_by_their_latest_department
     source = pd.read_csv(phs / AE_FILE, dtype=str)
     stobhill = source[source["TreatmentLocation"] == "G207H"].sort_values("Month")
     assert stobhill["DepartmentType"].nunique() == 2
-    assert (
-        services.loc["G207H", "setting"]
-        == stobhill["DepartmentType"].iloc[-1]
-        == "Minor Injury Unit or Other"
+    assert services.loc["G207H", "setting"] == stobhill["DepartmentType"].iloc[-1] == "Minor Injury Unit or Other"
+
+
+def test_a_site_with_two_departments_in_one_month_has_a_service_per_department(phs: Path) -> None:
+    raw = read_real(phs)
+    services = raw.tables["services"].set_index("service_key")
+    activity, flows = raw.tables["activity"], raw.tables["flows"]
+    # New Victoria ran an ED beside its MIU until May 2015; the site keeps its code as the MIU it became
+    assert services.loc["G306H", ["name", "setting", "external_ids"]].tolist() == [
+        "New Victoria Hospital",
+        "Minor Injury Unit or Other",
+        "phs_location:G306H",
+    ]
+    ed = services.loc["G306H:emergency_department"]
+    assert (ed["name"], ed["setting"], ed["lane_code"]) == (
+        "New Victoria Hospital – Emergency Department",
+        "Emergency Department",
+        "Emergency Department",
     )
+    assert pd.isna(ed["external_ids"])
+    september = activity[(activity["month"] == "200909") & activity["service_key"].str.startswith("G306H")]
+    assert dict(zip(september["service_key"], september["value"], strict=True)) == {
+        "G306H": "1328",
+        "G306H:emergency_department": "4750",
+    }
+    ed_flows = flows[(flows["from_key"] == "G306H:emergency_department") & (flows["month"] == "200909")]
+    assert ed_flows[["to_key", "value"]].values.tolist()[0] == ["G306H:admission_same", "1452"]
+    split = services.index[services.index.str.match(r"^[A-Z]\d{3}[A-Z]:[a-z_]+_(department|other)$")]
+    assert sorted(split) == [f"{site}:emergency_department" for site in ("F805H", "G207H", "G306H", "G516H", "V201H")]
+    # what stays: Queen Elizabeth reported two ED rows for May 2015 (lines 8857 and 8858), left for standardise
+    twice = activity[activity.duplicated(["service_key", "month"], keep=False)]
+    assert twice[["service_key", "month", ROW_COLUMN]].values.tolist() == [
+        ["G405H", "201505", 8857],
+        ["G405H", "201505", 8858],
+    ]
 
 
 def test_destinations_are_synthesised_services_that_every_flow_reaches(phs: Path) -> None:
@@ -129,10 +159,7 @@ def test_destinations_are_synthesised_services_that_every_flow_reaches(phs: Path
         "external_ids": destinations.loc["A210H:admission_same", "external_ids"],
         ROW_COLUMN: 0,
     }
-    assert (
-        destinations.loc["A210H:other_specialty", "name"]
-        == "University Hospital Ayr – admitted to other specialty"
-    )
+    assert destinations.loc["A210H:other_specialty", "name"] == "University Hospital Ayr – admitted to other specialty"
     assert destinations.loc["A210H:other_specialty", "lane_code"] == "other_specialty"
     assert destinations.loc[["residence", "transfer", "unknown"], "name"].tolist() == [
         "Home / usual residence",
@@ -221,11 +248,11 @@ def test_site_list_is_relative_to_the_config_folder_and_hashed(phs: Path, tmp_pa
     (tmp_path / "ref").mkdir()
     shutil.copy(phs / SITE_LIST, tmp_path / "ref" / SITE_LIST)
     options = PhsAeOptions(site_list=f"ref/{SITE_LIST}", treatment_locations=["A210H"])
-    raw = PHS_AE.read(SourceRequest("phs", phs / AE_FILE, None, options, folder=tmp_path))
+    request = SourceRequest("phs", phs / AE_FILE, None, options, folder=tmp_path)
+    raw = PHS_AE.read(request)
     assert raw.tables["services"]["name"].iloc[0] == "University Hospital Ayr"
     assert PHS_AE.hashed_files is not None
-    # hashed_files is not handed the config folder: read() (which extract() runs first) remembers it
-    assert PHS_AE.hashed_files(phs / AE_FILE, options) == [tmp_path / "ref" / SITE_LIST]
+    assert PHS_AE.hashed_files(request) == [tmp_path / "ref" / SITE_LIST]
 
 
 def test_provenance_hashes_the_file_and_site_list_stably(phs: Path, tmp_path: Path) -> None:
@@ -234,7 +261,7 @@ def test_provenance_hashes_the_file_and_site_list_stably(phs: Path, tmp_path: Pa
     assert first.provenance.sha256 == second.provenance.sha256
     assert len(first.provenance.sha256) == 64
     assert first.provenance.kind == "phs_ae"
-    assert first.provenance.rows == sum(len(frame) for frame in first.tables.values()) == 6 * DATA_ROWS + 312
+    assert first.provenance.rows == sum(len(frame) for frame in first.tables.values()) == 6 * DATA_ROWS + 317
 
     shutil.copy(phs / AE_FILE, tmp_path / AE_FILE)
     shutil.copy(phs / SITE_LIST, tmp_path / SITE_LIST)
@@ -242,9 +269,7 @@ def test_provenance_hashes_the_file_and_site_list_stably(phs: Path, tmp_path: Pa
     assert copied.provenance.sha256 == first.provenance.sha256  # same bytes and names, wherever they sit
 
     (tmp_path / SITE_LIST).unlink()
-    (tmp_path / SITE_LIST).write_bytes(
-        (phs / SITE_LIST).read_bytes().replace(b"Ayr", b"Ayr (Dalmellington Rd)")
-    )
+    (tmp_path / SITE_LIST).write_bytes((phs / SITE_LIST).read_bytes().replace(b"Ayr", b"Ayr (Dalmellington Rd)"))
     changed = extract(PHS_AE, request(tmp_path / AE_FILE, site_list=SITE_LIST))
     assert changed.provenance.sha256 != first.provenance.sha256
     assert "University Hospital Ayr (Dalmellington Rd)" in set(changed.tables["services"]["name"])
