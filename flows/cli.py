@@ -8,14 +8,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
-from typing import Annotated
 
 import typer
 
-from expectations.errors import ConfigError, IsmError
-
-DEMO_CONFIG = Path(__file__).resolve().parents[1] / "examples" / "demo" / "ism.toml"
+from expectations.errors import IsmError
+from flows.cli_common import DEMO_CONFIG, ConfigArg, JsonOpt, RootOpt, fail, map_store
 
 app = typer.Typer(
     name="ism",
@@ -24,16 +21,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-ConfigArg = Annotated[Path, typer.Argument(help="The map config (TOML). Default: the embedded demo map.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable result on stdout.")]
-RootOpt = Annotated[Path | None, typer.Option("--publish-root", help="Publish here instead of the config's root.")]
-
-
-def _fail(error: Exception) -> None:
-    typer.echo(f"ism: error: {error}", err=True)
-    raise typer.Exit(2 if isinstance(error, ConfigError) else 1)
-
 
 @app.command()
 def refresh(config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None, as_json: JsonOpt = False) -> None:
@@ -49,8 +36,7 @@ def refresh(config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None, as_js
                        f"({map_config.period.start} to {map_config.period.end}) ...", err=True)
         result = refresh_map(str(config), str(publish_root) if publish_root else None)
     except IsmError as error:
-        _fail(error)
-        return
+        fail(error)
     if as_json:
         typer.echo(result_json(result))
         return
@@ -78,16 +64,11 @@ def versions(
     config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None, as_json: JsonOpt = False
 ) -> None:
     """List the published versions of a map, oldest first."""
-    from flows.config import load_config
-    from outputs.versions import MapStore
-
     try:
-        map_config = load_config(config)
-        store = MapStore(publish_root.resolve() if publish_root else map_config.publish_path(), map_config.map_id)
+        _, store = map_store(config, publish_root)
         catalog = store.write_catalog() if store.folder.is_dir() else {"versions": [], "latest": None}
     except IsmError as error:
-        _fail(error)
-        return
+        fail(error)
     if as_json:
         typer.echo(json.dumps(catalog, indent=2))
         return
@@ -98,6 +79,9 @@ def versions(
                    f"{entry['status']:<5} {entry['content_hash'][:12]}  {len(entry['sources'])} sources")
     if not catalog["versions"]:
         typer.echo("no versions published yet", err=True)
+
+
+# Each area's commands live in their own module (flows/cli_<area>.py) and are registered here, one line each.
 
 
 def main() -> None:
