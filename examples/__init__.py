@@ -1,0 +1,1 @@
+"""The embedded examples: the demo map config and the generator of its partner extracts."""
