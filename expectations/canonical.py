@@ -55,6 +55,7 @@ class StagedService(_Strict):
     partner: Series[str]
     service_key: Series[str] = pa.Field(str_length={"min_value": 1})
     name: Series[str] = pa.Field(str_length={"min_value": 1})
+    description: Series[str] = pa.Field(nullable=True)
     organisation_key: Series[str] = pa.Field(nullable=True)
     lane: Series[str]
     setting: Series[str] = pa.Field(nullable=True)
@@ -116,6 +117,7 @@ class Organisation(_Strict):
 class Service(_Strict):
     service_id: Series[str] = pa.Field(unique=True, str_matches=r"^svc_[0-9a-f]{12}$")
     name: Series[str]
+    description: Series[str] = pa.Field(nullable=True)
     organisation_id: Series[str]
     lane: Series[str]
     setting: Series[str] = pa.Field(nullable=True)

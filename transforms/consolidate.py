@@ -155,6 +155,7 @@ def consolidated_services(
     services = pd.DataFrame({
         "service_id": chosen.index,
         "name": chosen["name"].to_numpy(),
+        "description": chosen["description"].to_numpy(),
         "organisation_id": [organisation_id(p, k if isinstance(k, str) else PARTNER_ORGANISATION_KEY)
                             for p, k in zip(chosen["partner"], chosen["organisation_key"], strict=True)],
         "lane": chosen["lane"].to_numpy(),
