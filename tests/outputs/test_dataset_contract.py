@@ -1,0 +1,289 @@
+"""The published contract: docs/dataset.md covers every column, the contract matches its committed snapshot unless
+the schema version announces the change, and every published version is a valid Frictionless Data Package (on a
+small map with licences, attributions and a nullable foreign key, and on the demo map)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import frictionless
+import pandas as pd
+import pytest
+
+from expectations.canonical import CANONICAL_MODELS, CANONICAL_TABLES, FOREIGN_KEYS, PRIMARY_KEYS, columns
+from flows.cli_common import DEMO_CONFIG
+from flows.refresh import refresh_map
+from outputs import dataset
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "dataset.md"
+SNAPSHOT = Path(__file__).with_name("contract_snapshot.json")
+UPDATE = os.environ.get("ISM_UPDATE_CONTRACT") == "1"
+UPDATE_COMMAND = "ISM_UPDATE_CONTRACT=1 .venv/bin/python -m pytest tests/outputs/test_dataset_contract.py"
+BEGIN = re.compile(r"<!-- contract:begin[^>]*-->\n")
+END = "<!-- contract:end -->"
+
+PHS_ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence v3.0 "
+                   "(Public Health Scotland)")
+HSDS_ATTRIBUTION = "Open Referral HSDS examples, CC BY-SA 4.0"
+
+
+# ---- docs/dataset.md ---------------------------------------------------------------------------------------
+
+
+def _generated_block(text: str) -> tuple[int, int]:
+    begin = BEGIN.search(text)
+    assert begin and END in text, f"{DOCS}: the markers <!-- contract:begin ... --> and {END} are missing"
+    return begin.end(), text.index(END)
+
+
+def test_docs_mention_every_column_of_every_canonical_table() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    sections = re.split(r"^### ", text, flags=re.MULTILINE)
+    for table in CANONICAL_TABLES:
+        section = next((s for s in sections if s.startswith(f"`{table}`")), None)
+        assert section is not None, f"docs/dataset.md has no section ### `{table}`; run {UPDATE_COMMAND}"
+        missing = [c for c in columns(CANONICAL_MODELS[table]) if f"| `{c}` |" not in section]
+        assert not missing, f"docs/dataset.md, table {table}: columns not documented: {missing}; run {UPDATE_COMMAND}"
+
+
+def test_docs_column_tables_are_the_ones_generated_from_the_contracts() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    start, end = _generated_block(text)
+    generated = dataset.contract_markdown()
+    if UPDATE and text[start:end] != generated:
+        DOCS.write_text(text[:start] + generated + text[end:], encoding="utf-8")
+        return
+    assert text[start:end] == generated, f"docs/dataset.md's column tables are out of date: run {UPDATE_COMMAND}"
+
+
+def test_every_column_has_a_description_and_a_known_type() -> None:
+    for table in CANONICAL_TABLES:
+        for column in columns(CANONICAL_MODELS[table]):
+            assert dataset.field_description(table, column)
+            assert dataset.field_type(table, column) in {"string", "number", "integer", "date", "boolean"}
+    assert set(dataset.TABLE_DESCRIPTIONS) == set(CANONICAL_TABLES)
+
+
+# ---- the contract snapshot ---------------------------------------------------------------------------------
+
+
+def contract_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(breaking, additive) differences between two contracts, each a sentence naming table and column."""
+    breaking, additive = [], []
+    for table in old["tables"]:
+        if table not in new["tables"]:
+            breaking.append(f"table {table} removed (or renamed)")
+    for table, spec in new["tables"].items():
+        if table not in old["tables"]:
+            additive.append(f"table {table} added")
+            continue
+        before = {f["name"]: f for f in old["tables"][table]["fields"]}
+        after = {f["name"]: f for f in spec["fields"]}
+        for name, field in before.items():
+            if name not in after:
+                breaking.append(f"{table}.{name} removed (or renamed)")
+            elif after[name]["type"] != field["type"]:
+                breaking.append(f"{table}.{name} type changed from {field['type']} to {after[name]['type']}")
+            elif field["required"] and not after[name]["required"]:
+                breaking.append(f"{table}.{name} is no longer required (may now be empty)")
+            elif after[name]["required"] and not field["required"]:
+                additive.append(f"{table}.{name} is now required")
+        additive += [f"{table}.{name} added" for name in after if name not in before]
+        if spec["primaryKey"] != old["tables"][table]["primaryKey"]:
+            breaking.append(f"{table} primary key changed from {old['tables'][table]['primaryKey']} to "
+                            f"{spec['primaryKey']}")
+        old_keys = [json.dumps(k, sort_keys=True) for k in old["tables"][table]["foreignKeys"]]
+        new_keys = [json.dumps(k, sort_keys=True) for k in spec["foreignKeys"]]
+        breaking += [f"{table} foreign key removed or changed: {k}" for k in old_keys if k not in new_keys]
+        additive += [f"{table} foreign key added: {k}" for k in new_keys if k not in old_keys]
+    return breaking, additive
+
+
+def _semver(version: str) -> tuple[int, int, int] | None:
+    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", version)
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
+def bump_problem(old_version: str, new_version: str, breaking: list[str], additive: list[str]) -> str | None:
+    """Why the schema version does not announce the changes, with what to do; None when it does."""
+    old, new = _semver(old_version), _semver(new_version)
+    if new is None or old is None:
+        return f"SCHEMA_VERSION {new_version!r} (snapshot {old_version!r}) is not a semantic version MAJOR.MINOR.PATCH"
+    if new < old:
+        return f"SCHEMA_VERSION went back from {old_version} to {new_version}"
+    changes = "; ".join(breaking + additive)
+    if breaking and new[0] <= old[0]:
+        return (f"breaking contract change: {changes}. Consumers would break: restore the contract, or move "
+                f"SCHEMA_VERSION in outputs/dataset.py to {old[0] + 1}.0.0, say what changed in docs/dataset.md, "
+                f"then run {UPDATE_COMMAND}")
+    if additive and new[:2] <= old[:2]:
+        return (f"additive contract change: {changes}. Move SCHEMA_VERSION in outputs/dataset.py to at least "
+                f"{old[0]}.{old[1] + 1}.0, then run {UPDATE_COMMAND}")
+    return None
+
+
+def test_the_contract_matches_its_snapshot_unless_the_schema_version_announces_the_change() -> None:
+    snapshot = json.loads(SNAPSHOT.read_text(encoding="utf-8")) if SNAPSHOT.is_file() else None
+    current = dataset.contract()
+    if snapshot is None:
+        assert UPDATE, f"{SNAPSHOT} is missing: run {UPDATE_COMMAND}"
+    else:
+        breaking, additive = contract_changes(snapshot, current)
+        problem = bump_problem(snapshot["schema_version"], current["schema_version"], breaking, additive)
+        assert problem is None, problem
+    if UPDATE:
+        SNAPSHOT.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
+        return
+    assert current == snapshot, (
+        f"the contract changed ({'; '.join(sum(contract_changes(snapshot, current), [])) or 'column order'}) and "
+        f"SCHEMA_VERSION {current['schema_version']} announces it: refresh the snapshot with {UPDATE_COMMAND}")
+
+
+def _changed(edit: Any) -> dict[str, Any]:
+    contract = copy.deepcopy(dataset.contract())
+    edit(contract["tables"])
+    return contract
+
+
+def test_the_snapshot_check_demands_a_major_bump_for_breaking_and_a_minor_for_additive_changes() -> None:
+    current = dataset.contract()
+    removed = _changed(lambda t: t["services"]["fields"].pop(1))
+    retyped = _changed(lambda t: t["activity"]["fields"][4].update(type="string"))
+    rekeyed = _changed(lambda t: t["activity"].update(primaryKey=["service_id"]))
+    added = _changed(lambda t: t["services"]["fields"].append({"name": "x", "type": "string", "required": False}))
+    for edited in (removed, retyped, rekeyed):
+        breaking, additive = contract_changes(current, edited)
+        assert breaking, edited
+        problem = bump_problem("1.0.0", "1.1.0", breaking, additive)
+        assert problem and "breaking contract change" in problem and "to 2.0.0" in problem
+        assert bump_problem("1.0.0", "2.0.0", breaking, additive) is None
+    breaking, additive = contract_changes(current, added)
+    assert breaking == [] and additive == ["services.x added"]
+    assert "at least 1.1.0" in (bump_problem("1.0.0", "1.0.1", breaking, additive) or "")
+    assert bump_problem("1.0.0", "1.1.0", breaking, additive) is None
+    assert bump_problem("1.1.0", "1.0.0", [], []) == "SCHEMA_VERSION went back from 1.1.0 to 1.0.0"
+    assert contract_changes(current, current) == ([], [])
+
+
+def test_schema_version_is_semver_and_the_contract_mirrors_the_canonical_keys() -> None:
+    assert _semver(dataset.SCHEMA_VERSION)
+    contract = dataset.contract()
+    assert list(contract["tables"]) == list(CANONICAL_TABLES)
+    for table, spec in contract["tables"].items():
+        assert [f["name"] for f in spec["fields"]] == columns(CANONICAL_MODELS[table])
+        assert spec["primaryKey"] == PRIMARY_KEYS.get(table, [])
+        assert [(k["fields"][0], k["reference"]["resource"], k["reference"]["fields"][0])
+                for k in spec["foreignKeys"]] == FOREIGN_KEYS.get(table, [])
+
+
+# ---- datapackage.json on published versions -----------------------------------------------------------------
+
+
+def _attributed_map(config: Path) -> Path:
+    """The mini map with licensed, attributed sources and two initiatives: one without a lead organisation and
+    one naming no service the map knows (both nullable/empty cells in the CSV)."""
+    text = config.read_text()
+    text = text.replace('id = "nhs_activity"\n', f'id = "nhs_activity"\nlicence = "OGL-UK-3.0"\n'
+                        f'attribution = "{PHS_ATTRIBUTION}"\n')
+    text = text.replace('id = "council_services"\n', f'id = "council_services"\nlicence = "CC-BY-SA-4.0"\n'
+                        f'attribution = "{HSDS_ATTRIBUTION}"\n')
+    text += ('\n[[initiatives]]\nid = "front-door"\nname = "Front door"\nservices = ["nhs:ED", "nhs:AMU"]\n'
+             'lead_partner = "nhs"\n\n[[initiatives]]\nid = "unknown-only"\nname = "Names nothing known"\n'
+             'services = ["nhs:NOPE"]\n')
+    config.write_text(text)
+    return config
+
+
+def _validation_errors(package: Path) -> list[str]:
+    report = frictionless.validate(str(package))
+    return [f"{task.name}: {error.type}: {error.note}" for task in report.tasks for error in task.errors] + [
+        f"package: {error.type}: {error.note}" for error in report.errors]
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_published_version_is_a_valid_data_package_with_licences_attributions_and_keys(
+    mini_map: Path, tmp_path: Path
+) -> None:
+    result = refresh_map(str(_attributed_map(mini_map)), str(tmp_path / "maps"))
+    version = Path(result.path)
+    assert _validation_errors(version / "datapackage.json") == []
+
+    package = json.loads((version / "datapackage.json").read_text())
+    manifest = json.loads((version / "version.json").read_text())
+    assert package["schema_version"] == manifest["schema_version"] == dataset.SCHEMA_VERSION
+    assert package["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
+    assert [licence["name"] for licence in package["licenses"]] == ["OGL-UK-3.0", "CC-BY-SA-4.0"]
+    assert package["attributions"] == sorted([PHS_ATTRIBUTION, HSDS_ATTRIBUTION])
+    by_source = {s["source_id"]: s for s in package["sources"]}
+    assert by_source["nhs_activity"]["attribution"] == PHS_ATTRIBUTION
+    assert by_source["council_services"]["licence"] == "CC-BY-SA-4.0"
+    assert by_source["nhs_flows"]["sha256"] == next(s["sha256"] for s in manifest["sources"]
+                                                    if s["source_id"] == "nhs_flows")
+    resources = {r["name"]: r for r in package["resources"]}
+    assert list(resources) == list(CANONICAL_TABLES)
+    for table, resource in resources.items():
+        assert resource["schema"].get("primaryKey", []) == PRIMARY_KEYS.get(table, [])
+        assert len(resource["schema"].get("foreignKeys", [])) == len(FOREIGN_KEYS.get(table, []))
+        assert resource["hash"] == "sha256:" + manifest["tables"][table]
+    lanes = next(f for f in resources["services"]["schema"]["fields"] if f["name"] == "lane")
+    assert lanes["constraints"]["enum"] == ["urgent_care", "acute", "social_care"]
+    # the nullable foreign key and the empty list are really exercised
+    initiatives = pd.read_csv(version / "initiatives.csv", keep_default_na=False)
+    assert initiatives.set_index("initiative_id")["lead_organisation_id"].to_dict()["unknown-only"] == ""
+    assert initiatives.set_index("initiative_id")["service_ids"].to_dict()["unknown-only"] == ""
+
+    # the same check fails on a broken copy: a dangling foreign key, a malformed number and date
+    broken = tmp_path / "broken"
+    shutil.copytree(version, broken)
+    descriptor = json.loads((broken / "datapackage.json").read_text())
+    for resource in descriptor["resources"]:
+        resource.pop("hash"), resource.pop("bytes")  # so the content checks, not the hash, find the damage
+    (broken / "datapackage.json").write_text(json.dumps(descriptor))
+    flows = (broken / "flows.csv").read_text().splitlines()
+    flows[1] = re.sub(r"^svc_[0-9a-f]{12}", "svc_000000000000", flows[1])
+    (broken / "flows.csv").write_text("\n".join(flows) + "\n")
+    activity = (broken / "activity.csv").read_text().replace(",1300,", ",lots,", 1).replace("2025-04-01", "1/4/25", 1)
+    (broken / "activity.csv").write_text(activity)
+    errors = " | ".join(_validation_errors(broken / "datapackage.json"))
+    assert "flows: foreign-key" in errors and "activity: type-error" in errors
+
+
+@pytest.fixture(scope="module")
+def published_demo(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not DEMO_CONFIG.is_file():
+        pytest.skip("the demo map (examples/demo/ism.toml) is not there")
+    return Path(refresh_map(str(DEMO_CONFIG), str(tmp_path_factory.mktemp("demo"))).path)
+
+
+@pytest.mark.slow
+def test_the_demo_map_is_a_valid_data_package(published_demo: Path) -> None:
+    assert _validation_errors(published_demo / "datapackage.json") == []
+    package = json.loads((published_demo / "datapackage.json").read_text())
+    assert package["schema_version"] == dataset.SCHEMA_VERSION
+    attributed = [s for s in package["sources"] if s.get("attribution")]
+    assert attributed and all(s["attribution"] in package["attributions"] for s in attributed)
+    assert {s["licence"] for s in attributed} <= {licence["name"] for licence in package["licenses"]}
+
+
+@pytest.mark.slow
+def test_the_demo_map_reads_back_through_the_reader_and_the_spreadsheet(published_demo: Path) -> None:
+    from openpyxl import load_workbook
+
+    from outputs.reader import open_version
+
+    opened = open_version(published_demo.parents[2], published_demo.parents[1].name, "latest")
+    assert opened.path == published_demo
+    for table in CANONICAL_TABLES:
+        CANONICAL_MODELS[table].validate(opened.table(table))
+    assert opened.graph().number_of_nodes() == len(opened.services) >= 60
+    workbook = load_workbook(published_demo / "exports" / "map.xlsx", read_only=True)
+    assert workbook.sheetnames == ["README", *CANONICAL_TABLES]
+    for table in CANONICAL_TABLES:
+        assert sum(1 for _ in workbook[table].iter_rows()) == opened.manifest["counts"][table] + 1

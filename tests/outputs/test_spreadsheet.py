@@ -1,0 +1,104 @@
+"""The spreadsheet export: a README sheet explaining the map and every column, a sheet per table with real dates
+and numbers, text that never turns into a formula, and tables longer than Excel's limit continued on more sheets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from expectations.canonical import CANONICAL_MODELS, CANONICAL_TABLES, columns
+from flows.publish import ARTEFACT_WRITERS
+from outputs import spreadsheet
+from outputs.context import LaneStyle, PublishedVersion
+from outputs.dataset import MAP_LICENCES
+from outputs.spreadsheet import spreadsheet_artefact, write_spreadsheet
+from tests.outputs import test_reader as reader_tests
+
+ATTRIBUTION = "Contains public sector information licensed under the Open Government Licence v3.0 (PHS)"
+
+
+def version_of(tables: dict[str, pd.DataFrame], folder: Path) -> PublishedVersion:
+    return PublishedVersion(
+        folder=folder, version_id="v0007", map_id="mini", title="Mini map", area_code="S37000001",
+        area_name="Mini", population="adults", period_start="2025-04", period_end="2025-05",
+        lanes=[LaneStyle("urgent_care", "Urgent care", "#e06666"), LaneStyle("acute", "Acute", "#6fa8dc"),
+               LaneStyle("social_care", "Social care", "#93c47d")],
+        sector_colours={}, partners={"nhs": "NHS Mini"}, attributions=[ATTRIBUTION],
+        licences=[MAP_LICENCES["OGL-UK-3.0"], MAP_LICENCES["CC-BY-SA-4.0"]], tables=tables, graph=nx.DiGraph(),
+        sources=[{"source_id": "nhs_flows", "partner": "nhs", "kind": "csv", "location": "extracts/flows.csv",
+                  "sha256": "ab" * 32, "status": "ok", "licence": "OGL-UK-3.0", "attribution": ATTRIBUTION}],
+    )
+
+
+@pytest.fixture
+def tables() -> dict[str, pd.DataFrame]:
+    tables = reader_tests.map_tables('=HYPERLINK("http://x","click")')
+    tables["services"]["setting"] = pd.Series([None, "ward\x07 7", None], dtype="object")
+    return tables
+
+
+def test_the_workbook_has_a_readme_then_a_sheet_per_table_with_dates_and_numbers(
+    tables: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    path = write_spreadsheet(version_of(tables, tmp_path), tmp_path / "exports" / "map.xlsx")
+    workbook = load_workbook(path)
+    assert workbook.sheetnames == ["README", *CANONICAL_TABLES]
+    activity = workbook["activity"]
+    assert [c.value for c in activity[1]] == columns(CANONICAL_MODELS["activity"])
+    first = {header.value: cell for header, cell in zip(activity[1], activity[2], strict=True)}
+    assert first["period_start"].value == datetime(2025, 4, 1) and first["period_start"].is_date
+    assert first["value"].value == 1200 and first["value"].data_type == "n"
+    assert first["qualifier"].value is None
+    flows = workbook["flows"]
+    assert [row[5] for row in flows.iter_rows(min_row=2, values_only=True)] == [300, 250, None, 20]  # key order
+    header = [c.value for c in workbook["services"][1]]
+    services = {row[0]: dict(zip(header, row, strict=True))
+                for row in workbook["services"].iter_rows(min_row=2, values_only=True)}
+    named = workbook["services"]["B2"]
+    assert named.value == '=HYPERLINK("http://x","click")' and named.data_type == "s"  # text, not a formula
+    assert services[reader_tests.SVC[1]]["setting"] == "ward\ufffd 7"  # a control character XML cannot hold
+    assert workbook["initiatives"].max_row == 1  # an empty table keeps its header
+
+
+def test_the_readme_sheet_explains_the_map_its_licences_and_every_column(
+    tables: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    path = write_spreadsheet(version_of(tables, tmp_path), tmp_path / "map.xlsx")
+    rows = [[v for v in row if v is not None] for row in load_workbook(path)["README"].iter_rows(values_only=True)]
+    assert rows[0] == ["Mini map"]
+    facts = {row[0]: row[1] for row in rows if len(row) == 2}
+    assert facts["Version"] == "v0007" and facts["Period"] == "2025-04 to 2025-05"
+    assert facts["Open Government Licence v3.0"].startswith("https://www.nationalarchives.gov.uk/")
+    assert "Creative Commons Attribution-ShareAlike 4.0" in facts
+    assert [ATTRIBUTION] in rows
+    described = {(row[0], row[1]): row[-1] for row in rows if len(row) >= 5 and row[0] in CANONICAL_TABLES}
+    for table in CANONICAL_TABLES:
+        for column in columns(CANONICAL_MODELS[table]):
+            assert described.get((table, column)), f"README sheet does not describe {table}.{column}"
+    assert ["activity", 2, "activity", "Monthly activity at each service, per measure and source."] in rows
+
+
+def test_a_table_longer_than_a_sheet_continues_on_more_sheets(
+    tables: dict[str, pd.DataFrame], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(spreadsheet, "MAX_DATA_ROWS", 3)
+    path = write_spreadsheet(version_of(tables, tmp_path), tmp_path / "map.xlsx")
+    workbook = load_workbook(path)
+    assert [name for name in workbook.sheetnames if name.startswith("flows")] == ["flows", "flows (2)"]
+    assert workbook["flows"].max_row == 4 and workbook["flows (2)"].max_row == 2
+    assert workbook["flows (2)"]["A1"].value == "from_service_id"  # every part has its header
+    readme = [row for row in workbook["README"].iter_rows(values_only=True) if row[0] == "flows"]
+    assert readme[0][:3] == ("flows", 4, "flows, flows (2)")
+
+
+def test_the_artefact_writes_exports_map_xlsx_and_is_registered(
+    tables: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    assert spreadsheet_artefact in ARTEFACT_WRITERS
+    assert spreadsheet_artefact(version_of(tables, tmp_path)) == [tmp_path / "exports" / "map.xlsx"]
+    assert load_workbook(tmp_path / "exports" / "map.xlsx", read_only=True).sheetnames[0] == "README"
