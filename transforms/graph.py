@@ -5,15 +5,19 @@ from __future__ import annotations
 import networkx as nx
 import pandas as pd
 
+from expectations.canonical import LIST_SEPARATOR
+
 
 def service_graph(
-    services: pd.DataFrame, organisations: pd.DataFrame, activity: pd.DataFrame, flows: pd.DataFrame
+    services: pd.DataFrame, organisations: pd.DataFrame, activity: pd.DataFrame, flows: pd.DataFrame,
+    initiatives: pd.DataFrame | None = None,
 ) -> nx.DiGraph:
     """A DiGraph of services and flows over the whole map period.
 
     Node attributes: name, lane, organisation, sector, partner, activity (measure -> total), activity_total,
-    in_volume, out_volume. Edge attributes: volume (sum of known values), measures (measure -> total), months
-    (count of months with a flow), qualifiers (sorted codes seen). Flows whose every value is missing (e.g. PHS
+    in_volume, out_volume, initiatives (sorted names of the improvement initiatives touching the service; empty
+    without an `initiatives` frame). Edge attributes: volume (sum of known values), measures (measure -> total),
+    months (count of months with a flow), qualifiers (sorted codes seen). Flows whose every value is missing (e.g. PHS
     "z", not applicable) add no edge: there is no flow to draw."""
     graph = nx.DiGraph()
     orgs = organisations.set_index("organisation_id")
@@ -31,7 +35,13 @@ def service_graph(
             activity_total=0.0,
             in_volume=0.0,
             out_volume=0.0,
+            initiatives=[],
         )
+    for initiative in ([] if initiatives is None else initiatives.itertuples(index=False)):
+        touched = initiative.service_ids.split(LIST_SEPARATOR) if isinstance(initiative.service_ids, str) else []
+        for sid in touched:
+            if sid in graph and initiative.name not in graph.nodes[sid]["initiatives"]:
+                graph.nodes[sid]["initiatives"] = sorted([*graph.nodes[sid]["initiatives"], initiative.name])
     known = activity[activity["value"].notna()]
     for (sid, measure), total in known.groupby(["service_id", "measure"])["value"].sum().items():
         if sid in graph:

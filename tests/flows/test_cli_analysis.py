@@ -1,0 +1,161 @@
+"""`ism impact`, `stakeholders`, `scenario` and `diff` on two published versions of the small map, and the
+analysis/ folder and CHANGELOG.md each version carries."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.refresh import refresh_map
+from tests.conftest import MINI_CONFIG, MINI_EXTRACTS
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+RUNNER = CliRunner()
+INITIATIVE = """
+[[initiatives]]
+id = "front-door"
+name = "Front door"
+status = "live"
+services = ["nhs:ED", "nhs:AMU"]
+lead_partner = "nhs"
+"""
+# v2: ED -> AMU 300 -> 400 (+33%), AMU -> CAH 20 -> 21 (+5%), AMU -> REA 15 new; "Care at home" renamed
+V2_FLOWS = "from,to,month,n\nED,AMU,2025-04,400\nAMU,council:CAH,2025-04,21\nAMU,council:REA,2025-05,15\n"
+V2_COUNCIL = "id,service,kind\nCAH,Care at Home Service,SC\nREA,Reablement,SC\n"
+
+
+@pytest.fixture(scope="module")
+def two_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small map (with one initiative) published twice; returns its config path."""
+    folder = tmp_path_factory.mktemp("mini")
+    (folder / "extracts").mkdir()
+    for name, text in MINI_EXTRACTS.items():
+        (folder / "extracts" / name).write_text(text)
+    config = folder / "ism.toml"
+    config.write_text(MINI_CONFIG + INITIATIVE)
+    assert refresh_map(str(config)).version_id == "v0001"
+    (folder / "extracts" / "flows.csv").write_text(V2_FLOWS)
+    (folder / "extracts" / "council.csv").write_text(V2_COUNCIL)
+    assert refresh_map(str(config)).version_id == "v0002"
+    return config
+
+
+def _json(args: list[str]) -> dict:  # type: ignore[type-arg]
+    result = RUNNER.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _error(args: list[str], code: int) -> str:
+    result = RUNNER.invoke(app, args)
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+    return result.stderr
+
+
+def test_each_version_carries_analysis_and_a_changelog(two_versions: Path) -> None:
+    versions = two_versions.parent / "published" / "mini" / "versions"
+    assert "First version" in (versions / "v0001" / "CHANGELOG.md").read_text()
+    changelog = (versions / "v0002" / "CHANGELOG.md").read_text()
+    assert "Against v0001" in changelog
+    assert "- Renamed: Care at home → Care at Home Service" in changelog
+    assert "- Changed: Emergency Department → Acute Medical Unit: 300 → 400 (+33%)" in changelog
+    assert "- Added: Acute Medical Unit → Reablement (15)" in changelog
+    assert "Care at Home Service: 20 → 21" not in changelog  # +5%: under the 10% threshold
+    for version in ("v0001", "v0002"):
+        analysis = versions / version / "analysis"
+        assert (analysis / "index.html").is_file() and (analysis / "key_services.parquet").is_file()
+    coverage = (versions / "v0002" / "analysis" / "coverage.csv").read_text().splitlines()
+    assert coverage[0].startswith("lane,demand,demand_share,initiatives,initiative_links,initiative_share")
+    assert coverage[1].startswith("urgent_care,") and ",1,1,0.5," in coverage[1]  # ED: 1 of the 2 links
+
+
+def test_impact_of_a_service_by_name_and_by_partner_key(two_versions: Path, tmp_path: Path) -> None:
+    found = _json(["impact", "emergency department", "--config", str(two_versions), "--json",
+                   "--out", str(tmp_path / "ego")])
+    assert found["version"] == "v0002" and found["upstream"] == []
+    assert [(r["name"], r["volume"], r["share_of_ring"]) for r in found["downstream"]] == [
+        ("Acute Medical Unit", 400.0, 1.0)]
+    assert [o["organisation"] for o in found["organisations"]] == ["NHS Mini"]
+    assert (tmp_path / "ego" / "poster.svg").is_file() and found["diagram"] == [str(tmp_path / "ego" / "poster.svg")]
+    two_hops = _json(["impact", "nhs:ED", "--hops", "2", "--config", str(two_versions), "--version", "v0001",
+                      "--json", "--no-diagram"])
+    # v1: ED -> AMU 300, AMU -> CAH 20 (the only flow out of AMU, so its ring share is 1)
+    assert [(r["name"], r["hops"], r["volume"]) for r in two_hops["downstream"]] == [
+        ("Acute Medical Unit", 1, 300.0), ("Care at home", 2, 20.0)]
+    assert [p["partner"] for p in two_hops["partners"]] == ["nhs", "council"]
+
+
+def test_impact_of_a_lane_and_its_text_view(two_versions: Path) -> None:
+    found = _json(["impact", "--lane", "Social care", "--config", str(two_versions), "--json", "--no-diagram"])
+    assert found["focus"] == "lane Social care" and found["inflow"] == 36.0
+    result = RUNNER.invoke(app, ["impact", "--lane", "acute", "--config", str(two_versions), "--no-diagram"])
+    assert result.exit_code == 0, result.output
+    assert "Upstream (who sends it demand): 1 services" in result.stdout
+    assert "Emergency Department [urgent_care] (NHS Mini)" in result.stdout
+
+
+def test_stakeholders_ranked_with_contacts(two_versions: Path) -> None:
+    found = _json(["stakeholders", "Acute Medical Unit", "--config", str(two_versions), "--json"])
+    # AMU's flows: ED -> AMU 400, AMU -> CAH 21, AMU -> REA 15; NHS Mini holds ED and AMU, the council CAH, REA
+    assert [(s["organisation"], s["role"], s["volume_touched"]) for s in found["stakeholders"]] == [
+        ("NHS Mini", "focus", 436.0), ("Mini Council", "downstream", 36.0)]
+    assert set(found["stakeholders"][0]) >= {"email", "phone", "website"}
+
+
+def test_diff_between_two_versions(two_versions: Path) -> None:
+    found = _json(["diff", "v0001", "v0002", str(two_versions), "--json"])
+    assert found["counts"] == {"service changed": 1, "flow added": 1, "flow changed": 1}
+    looser = _json(["diff", "v0001", "latest", str(two_versions), "--threshold", "0.5", "--json"])
+    assert looser["to"] == "v0002" and looser["counts"] == {"service changed": 1, "flow added": 1}
+    result = RUNNER.invoke(app, ["diff", "v0001", "v0002", str(two_versions)])
+    assert result.exit_code == 0 and "renamed" not in result.stdout.split("\n")[0]
+    assert "name: Care at home -> Care at Home Service" in result.stdout
+
+
+def test_scenario_writes_the_to_be_and_its_diff(two_versions: Path, tmp_path: Path) -> None:
+    change_set = tmp_path / "to_be.toml"
+    change_set.write_text(f"""
+title = "Same-day care at home"
+map = "{two_versions}"
+[[add]]
+key = "sdc"
+name = "Same-day care"
+lane = "social_care"
+organisation = "council"
+[[reroute]]
+from = "nhs:ED"
+to = "Acute Medical Unit"
+instead_to = "scenario:sdc"
+share = 0.25
+""")
+    found = _json(["scenario", str(change_set), "--version", "v0001", "--out", str(tmp_path / "out"), "--json"])
+    assert found["as_is_version"] == "v0001" and found["services"] == {"as_is": 4, "to_be": 5}
+    assert found["counts"] == {"service added": 1, "flow added": 1, "flow changed": 1}
+    moved = {c["name"]: (c["value_before"], c["value_after"]) for c in found["changes"] if c["element"] == "flow"}
+    assert moved == {"Emergency Department → Same-day care": (None, 75.0),
+                     "Emergency Department → Acute Medical Unit": (300.0, 225.0)}
+    for name in ("diff.svg", "poster.svg", "changes.csv", "scenario.json", "to_be/flows.parquet"):
+        assert (tmp_path / "out" / name).is_file()
+
+
+def test_user_errors_are_one_line(two_versions: Path, tmp_path: Path) -> None:
+    config = str(two_versions)
+    assert "close matches: 'Emergency Department'" in _error(["impact", "emergency dept", "--config", config], 2)
+    assert "name one SERVICE or one --lane" in _error(["impact", "ED", "--lane", "acute", "--config", config], 2)
+    assert "unknown lane 'nowhere'" in _error(["stakeholders", "--lane", "nowhere", "--config", config], 2)
+    assert "no version 'v0009'; known: v0001, v0002" in _error(["diff", "v0001", "v0009", config], 1)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'title = "x"\nmap = "{two_versions}"\n[[reroute]]\nfrom = "nhs:ED"\nto = "nhs:AMU"\n'
+                   'instead_to = "council:REA"\nshare = 1.5\n')
+    assert f"{bad}: reroute[0].share: Input should be less than or equal to 1" in _error(["scenario", str(bad)], 2)
+    bad.write_text(f'title = "x"\nmap = "{two_versions}"\n[[remove]]\nservice = "Nowhere"\n')
+    assert f"{bad}: remove[0].service: unknown service 'Nowhere'" in _error(["scenario", str(bad)], 2)
+    empty = tmp_path / "fresh" / "ism.toml"
+    empty.parent.mkdir()
+    empty.write_text(MINI_CONFIG)
+    assert "has no published version yet" in _error(["impact", "ED", "--config", str(empty)], 1)
