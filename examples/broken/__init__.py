@@ -1,0 +1,1 @@
+"""A broken variant of the demo map: the same map, a later delivery with broken extracts."""

@@ -1,0 +1,225 @@
+"""The Great Expectations suite over the consolidated tables, kept as code. Every expectation carries a check code
+from the catalogue (expectations/checks.py), so a failure reads like every other check: code, severity, plain words.
+
+The suite runs in an ephemeral GX context over pandas frames (GX's SQL datasource over DuckDB is broken). Besides the
+four consolidated tables it checks four small derived frames (transforms/quality.py builds them): `sources` (reject
+share of each fresh source), `coverage` (months of the map period without rows, per source and table), `volumes`
+(change of each source's total against the previous version) and `lanes` (services per lane).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from expectations.checks import CHECKS
+
+if TYPE_CHECKING:
+    from great_expectations.expectations import Expectation
+
+SAMPLE_ROWS = 10  # failing rows kept per expectation (the full list would grow with the table)
+
+# The columns that name a failing row of each frame in samples (and the source it belongs to, where there is one).
+ROW_NAMES: dict[str, list[str]] = {
+    "organisations": ["organisation_id", "source_id"],
+    "services": ["service_id", "source_id"],
+    "activity": ["source_id", "service_id", "period_start", "measure"],
+    "flows": ["source_id", "from_service_id", "to_service_id", "period_start", "measure"],
+    "sources": ["source_id"],
+    "coverage": ["source_id", "table", "missing"],
+    "volumes": ["source_id", "table", "measure", "volume", "previous"],
+    "lanes": ["lane"],
+}
+SUITE_TABLES = tuple(ROW_NAMES)
+
+
+@dataclass(frozen=True)
+class SuiteLimits:
+    """What the suite needs from the map config: its lanes and the [quality] tolerances."""
+
+    lanes: tuple[str, ...]
+    max_reject_share: float
+    max_volume_change: float
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One expectation's outcome in the catalogue's terms."""
+
+    code: str
+    severity: str
+    table: str
+    column: str
+    expectation: str
+    success: bool
+    failed: int  # rows (or values) that failed
+    checked: int  # rows looked at
+    message: str  # plain words, with the numbers
+    samples: list[dict[str, str]] = field(default_factory=list)  # failing rows, named by ROW_NAMES
+    source_ids: list[str] = field(default_factory=list)  # the sources the sampled failures belong to
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    results: list[CheckResult]
+    validations: dict[str, dict[str, Any]]  # table -> GX validation result (JSON), for Data Docs
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.success]
+
+
+def great_expectations() -> ModuleType:
+    """GX, imported on first use (it takes seconds), with its analytics off: this machine is offline."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+
+    return gx
+
+
+def ephemeral_context() -> Any:
+    """A GX context held in memory: no files, no temporary docs site, no progress bars."""
+    gx = great_expectations()
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+                               progress_bars=ProgressBarsConfig(globally=False))
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _meta(code: str, words: str) -> dict[str, Any]:
+    return {"code": code, "severity": str(CHECKS[code].severity), "words": words}
+
+
+def consolidated_suite(
+    service_ids: Sequence[str], organisation_ids: Sequence[str], limits: SuiteLimits
+) -> dict[str, list[Expectation]]:
+    """The expectations of each frame. `words` in each meta says the rule in plain words, for the report."""
+    x = great_expectations().expectations
+    services, organisations = sorted(set(service_ids)), sorted(set(organisation_ids))
+    share, change = limits.max_reject_share, limits.max_volume_change
+    return {
+        "organisations": [
+            x.ExpectColumnValuesToNotBeNull(column="organisation_id",
+                                            meta=_meta("missing_value", "every organisation has an id")),
+            x.ExpectColumnValuesToBeUnique(column="organisation_id",
+                                           meta=_meta("duplicate_id", "no organisation id appears twice")),
+        ],
+        "services": [
+            x.ExpectColumnValuesToNotBeNull(column="service_id",
+                                            meta=_meta("missing_value", "every service has an id")),
+            x.ExpectColumnValuesToBeUnique(column="service_id",
+                                           meta=_meta("duplicate_id", "no service id appears twice")),
+            x.ExpectColumnValuesToBeInSet(column="organisation_id", value_set=organisations,
+                                          meta=_meta("unknown_organisation", "services belong to known organisations")),
+            x.ExpectColumnValuesToBeInSet(column="lane", value_set=list(limits.lanes),
+                                          meta=_meta("invalid_value", "services sit in one of the map's lanes")),
+        ],
+        "activity": [
+            x.ExpectColumnValuesToBeInSet(column="service_id", value_set=services,
+                                          meta=_meta("unknown_service", "activity is at known services")),
+            x.ExpectColumnValuesToBeBetween(column="value", min_value=0,
+                                            meta=_meta("negative_value", "no activity count is negative")),
+            x.ExpectCompoundColumnsToBeUnique(column_list=["service_id", "period_start", "measure", "source_id"],
+                                              meta=_meta("duplicate_id", "one row per service, month, measure "
+                                                                         "and source")),
+        ],
+        "flows": [
+            x.ExpectColumnValuesToBeInSet(column="from_service_id", value_set=services,
+                                          meta=_meta("unknown_service", "flows start at known services")),
+            x.ExpectColumnValuesToBeInSet(column="to_service_id", value_set=services,
+                                          meta=_meta("unknown_service", "flows end at known services")),
+            x.ExpectColumnValuesToBeBetween(column="value", min_value=0,
+                                            meta=_meta("negative_value", "no flow count is negative")),
+            x.ExpectCompoundColumnsToBeUnique(
+                column_list=["from_service_id", "to_service_id", "period_start", "measure", "source_id"],
+                meta=_meta("duplicate_id", "one row per pair of services, month, measure and source")),
+        ],
+        "sources": [
+            x.ExpectColumnValuesToBeBetween(column="reject_share", min_value=0, max_value=share,
+                                            meta=_meta("reject_share", f"each source has at most {share:.0%} of "
+                                                                       "its rows rejected")),
+        ],
+        "coverage": [
+            x.ExpectColumnValuesToBeBetween(column="months_missing", max_value=0,
+                                            meta=_meta("month_missing", "each source covers every month of the map "
+                                                                        "period")),
+        ],
+        "volumes": [
+            x.ExpectColumnValuesToBeBetween(column="change", min_value=-change, max_value=change,
+                                            meta=_meta("volume_change", f"each source's total is within "
+                                                                        f"{change:.0%} of the previous version")),
+        ],
+        "lanes": [
+            x.ExpectColumnValuesToBeBetween(column="services", min_value=1,
+                                            meta=_meta("empty_lane", "every lane has at least one service")),
+        ],
+    }
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _result(table: str, outcome: Any) -> CheckResult:
+    config = outcome.expectation_config
+    meta = config.meta or {}
+    kwargs = config.kwargs
+    column = kwargs.get("column") or ",".join(kwargs.get("column_list") or [])
+    result = outcome.result or {}
+    failed = int(result.get("unexpected_count") or 0)
+    checked = int(result.get("element_count") or 0)
+    if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+        failed = max(failed, 1)
+        message = f"{meta['words']}: the check could not run ({outcome.exception_info.get('exception_message')})"
+    elif outcome.success:
+        message = f"{meta['words']}: passed ({checked:,} rows)"
+    else:
+        message = f"{meta['words']}: {failed:,} of {checked:,} rows fail"
+    samples = [{k: _text(v) for k, v in row.items()} for row in result.get("partial_unexpected_index_list") or []]
+    sources = sorted({s["source_id"] for s in samples if s.get("source_id")})
+    return CheckResult(
+        code=meta["code"], severity=meta["severity"], table=table, column=column,
+        expectation=config.type, success=bool(outcome.success), failed=failed, checked=checked, message=message,
+        samples=samples[:SAMPLE_ROWS], source_ids=sources,
+    )
+
+
+def suite_results(frames: Mapping[str, pd.DataFrame], suite: Mapping[str, list[Expectation]]) -> SuiteRun:
+    """Validate each frame with its expectations in an ephemeral GX context."""
+    gx = great_expectations()
+    context = ephemeral_context()
+    datasource = context.data_sources.add_pandas("ism")
+    results: list[CheckResult] = []
+    validations: dict[str, dict[str, Any]] = {}
+    for table, expectations in suite.items():
+        frame = frames[table]
+        names = [c for c in ROW_NAMES[table] if c in frame.columns]
+        batch = datasource.add_dataframe_asset(table).add_batch_definition_whole_dataframe("whole")
+        own = [copy.copy(e) for e in expectations]  # GX ties an expectation to one suite: a suite may run again
+        gx_suite = context.suites.add(gx.ExpectationSuite(name=f"ism.{table}", expectations=own))
+        definition = gx.ValidationDefinition(name=f"ism.{table}", data=batch, suite=gx_suite)
+        outcome = definition.run(
+            batch_parameters={"dataframe": frame},
+            result_format={"result_format": "SUMMARY", "unexpected_index_column_names": names,
+                           "partial_unexpected_count": SAMPLE_ROWS},
+        )
+        validations[table] = outcome.to_json_dict()
+        results.extend(_result(table, r) for r in outcome.results)
+    return SuiteRun(results, validations)

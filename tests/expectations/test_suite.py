@@ -1,0 +1,103 @@
+"""The Great Expectations suite over consolidated tables: every expectation fails with its catalogue code, its
+severity and the rows (and sources) that fail it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from expectations.checks import CHECKS, Severity
+from expectations.suite import SUITE_TABLES, SuiteLimits, SuiteRun, consolidated_suite, suite_results
+
+LIMITS = SuiteLimits(lanes=("acute", "social_care"), max_reject_share=0.05, max_volume_change=0.5)
+APRIL = pd.Timestamp("2025-04-01")
+
+
+def clean_frames() -> dict[str, pd.DataFrame]:
+    return {
+        "organisations": pd.DataFrame({"organisation_id": ["org_1", "org_2"], "source_id": ["config", "config"]}),
+        "services": pd.DataFrame({"service_id": ["svc_a", "svc_b"], "organisation_id": ["org_1", "org_2"],
+                                  "lane": ["acute", "social_care"], "source_id": ["s1", "s2"]}),
+        "activity": pd.DataFrame({"service_id": ["svc_a"], "period_start": [APRIL], "measure": ["attendances"],
+                                  "value": [10.0], "source_id": ["act"]}),
+        "flows": pd.DataFrame({"from_service_id": ["svc_a"], "to_service_id": ["svc_b"], "period_start": [APRIL],
+                               "measure": ["referrals"], "value": [3.0], "source_id": ["flo"]}),
+        "sources": pd.DataFrame({"source_id": ["act", "flo", "old"], "reject_share": [0.0, 0.04, None]}),
+        "coverage": pd.DataFrame({"source_id": ["act"], "table": ["activity"], "months_missing": [0],
+                                  "missing": [""]}),
+        "volumes": pd.DataFrame({"source_id": ["act"], "table": ["activity"], "measure": ["attendances"],
+                                 "volume": [10.0], "previous": [9.0], "change": [0.11]}),
+        "lanes": pd.DataFrame({"lane": ["acute", "social_care"], "services": [1, 1]}),
+    }
+
+
+def checked(frames: dict[str, pd.DataFrame]) -> SuiteRun:
+    services = frames["services"]["service_id"].dropna()
+    return suite_results(frames, consolidated_suite(services, frames["organisations"]["organisation_id"], LIMITS))
+
+
+@pytest.fixture(scope="module")
+def broken() -> SuiteRun:
+    frames = clean_frames()
+    frames["services"] = pd.DataFrame({"service_id": ["svc_a", "svc_a", "svc_c"], "organisation_id":
+                                       ["org_1", "org_9", "org_1"], "lane": ["acute", "acute", "acute"],
+                                       "source_id": ["s1", "s1", "s2"]})
+    frames["flows"] = pd.DataFrame({"from_service_id": ["svc_a", "svc_a"], "to_service_id": ["svc_zzz", "svc_c"],
+                                    "period_start": [APRIL, APRIL], "measure": ["referrals", "referrals"],
+                                    "value": [3.0, -1.0], "source_id": ["flo", "flo"]})
+    frames["sources"] = pd.DataFrame({"source_id": ["act", "flo"], "reject_share": [0.0, 0.4]})
+    frames["coverage"] = pd.DataFrame({"source_id": ["flo"], "table": ["flows"], "months_missing": [2],
+                                       "missing": ["2025-05 2025-06"]})
+    frames["volumes"] = pd.DataFrame({"source_id": ["act"], "table": ["activity"], "measure": ["attendances"],
+                                      "volume": [30.0], "previous": [10.0], "change": [2.0]})
+    frames["lanes"] = pd.DataFrame({"lane": ["acute", "social_care"], "services": [3, 0]})
+    return checked(frames)
+
+
+def test_clean_tables_pass_every_expectation() -> None:
+    run = checked(clean_frames())
+    assert run.failed == []
+    assert {r.table for r in run.results} == set(SUITE_TABLES)
+    assert set(run.validations) == set(SUITE_TABLES) and all(v["success"] for v in run.validations.values())
+
+
+def test_every_expectation_carries_a_catalogue_code_and_its_severity() -> None:
+    for table, expectations in consolidated_suite(["svc_a"], ["org_1"], LIMITS).items():
+        assert table in SUITE_TABLES
+        for expectation in expectations:
+            code = expectation.meta["code"]
+            assert code in CHECKS and expectation.meta["severity"] == CHECKS[code].severity
+            assert expectation.meta["words"]
+
+
+def test_broken_tables_fail_with_codes_rows_and_sources(broken: SuiteRun) -> None:
+    failed = {(r.table, r.column, r.code, r.severity, r.failed) for r in broken.failed}
+    assert failed == {
+        ("services", "service_id", "duplicate_id", "error", 2),
+        ("services", "organisation_id", "unknown_organisation", "error", 1),
+        ("flows", "to_service_id", "unknown_service", "error", 1),
+        ("flows", "value", "negative_value", "error", 1),
+        ("sources", "reject_share", "reject_share", "error", 1),
+        ("coverage", "months_missing", "month_missing", "warn", 1),
+        ("volumes", "change", "volume_change", "warn", 1),
+        ("lanes", "services", "empty_lane", "warn", 1),
+    }
+
+
+def test_failures_name_their_rows_and_sources(broken: SuiteRun) -> None:
+    by_code = {r.code: r for r in broken.failed}
+    unknown = by_code["unknown_service"]
+    assert unknown.samples == [{"source_id": "flo", "from_service_id": "svc_a", "to_service_id": "svc_zzz",
+                                "period_start": "2025-04-01", "measure": "referrals"}]
+    assert unknown.source_ids == ["flo"] and unknown.message == "flows end at known services: 1 of 2 rows fail"
+    assert by_code["reject_share"].source_ids == ["flo"]
+    assert by_code["month_missing"].samples[0]["missing"] == "2025-05 2025-06"
+    assert by_code["empty_lane"].samples == [{"lane": "social_care", "services": "0"}]
+    assert by_code["volume_change"].samples[0]["previous"] == "10"
+    assert all(r.severity in (Severity.ERROR, Severity.WARN) for r in broken.results)
+
+
+def test_catalogue_codes_are_stable_words_with_plain_messages() -> None:
+    for code, check in CHECKS.items():
+        assert code == check.code and code.replace("_", "").isalpha() and code.islower()
+        assert check.message.endswith(".") and check.message[0].isupper()

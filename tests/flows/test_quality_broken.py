@@ -1,0 +1,48 @@
+"""The broken variant of the demo map (examples/broken): regenerated from the demo, it publishes with the right
+red and amber sources under `quarantine`, and under `fail` publishes nothing and leaves `latest` alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from examples.broken.generate import HERE, broken_files, write_broken
+from expectations.errors import QualityGateError
+from flows.refresh import refresh_map
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+def test_the_committed_broken_variant_is_what_the_generator_writes() -> None:
+    for relative, data in broken_files().items():
+        assert (HERE / relative).read_bytes() == data, f"examples/broken/{relative}: run python -m " \
+                                                       "examples.broken.generate"
+
+
+def test_broken_deliveries_are_quarantined_and_a_broken_fail_source_publishes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "demo").symlink_to(HERE.parent / "demo")  # the configs read the demo's extracts as ../demo
+    write_broken(tmp_path / "broken")
+    root = tmp_path / "maps"
+    result = refresh_map(str(tmp_path / "broken" / "ism.toml"), str(root))
+    summary = json.loads((Path(result.path) / "quality" / "report.json").read_text())
+    not_green = {s["source_id"]: (s["rag"], s["status"]) for s in summary["sources"] if s["rag"] != "green"}
+    assert not_green == {  # no earlier good extract in this root: the quarantined sources are left out
+        "acute_activity": ("amber", "warn"), "gp_referrals": ("amber", "warn"),
+        "council_activity": ("red", "missing"), "housing_activity": ("red", "missing"),
+        "third_sector_contacts": ("red", "missing"), "housing_repairs": ("red", "missing"),
+    }
+    assert summary["status"] == "red" and len(summary["sources"]) == 30
+    acute = next(s for s in summary["sources"] if s["source_id"] == "acute_activity")
+    assert {c["code"] for c in acute["checks_failed"]} == {"negative_value", "not_a_number", "bad_period",
+                                                           "duplicate_period", "outlier_value", "unknown_column"}
+    housing = next(s for s in summary["sources"] if s["source_id"] == "housing_activity")
+    assert housing["error"].startswith("housing_activity: 20% of its rows were rejected (24 of 120)")
+
+    with pytest.raises(QualityGateError, match=r"acute_units: .*units.csv: line 4 has 7 fields where the header "
+                                               r"\(line 1\) has 6"):
+        refresh_map(str(tmp_path / "broken" / "fail.toml"), str(root))
+    store = root / "glenmuir-unscheduled-care"
+    assert (store / "latest").read_text().strip() == result.version_id
+    assert [p.name for p in (store / "versions").iterdir()] == [result.version_id]

@@ -1,0 +1,259 @@
+"""Pure helpers of the quality checks: reject shares, month coverage, volume change against the previous version,
+services per lane, monthly outliers, the top reasons for rejection, and the run's quality summary
+(`quality_summary`, whose shape outputs/quality.py documents)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from expectations.checks import CHECKS, Severity
+from expectations.suite import CheckResult
+
+MEASURED_TABLES = ("activity", "flows")
+RAG = {"ok": "green", "warn": "amber", "stale": "amber", "missing": "red", "blocked": "red"}
+FRESH = ("ok", "warn")  # statuses of a source whose new extract is in the map
+TOP_REASONS = 10
+SAMPLES_PER_REASON = 5
+MIN_MONTHS_FOR_OUTLIERS = 3  # a median of fewer months says little about a service's usual month
+
+
+def reject_share(rows_rejected: int, rows_read: int) -> float:
+    """Share of a source's rows rejected (0 when it read nothing)."""
+    return min(1.0, rows_rejected / rows_read) if rows_read else 0.0
+
+
+def checked_sources(sources: pd.DataFrame) -> pd.DataFrame:
+    """The suite's `sources` frame: the reject share of each fresh source (empty for the others: a blocked, stale
+    or missing source has already met its policy)."""
+    share = [reject_share(int(rej), int(read)) if status in FRESH else None
+             for rej, read, status in zip(sources["rows_rejected"], sources["rows_read"], sources["status"],
+                                          strict=True)]
+    return pd.DataFrame({"source_id": sources["source_id"].astype("object"),
+                         "reject_share": pd.Series(share, dtype="float64")})
+
+
+def month_label(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series).dt.strftime("%Y-%m")
+
+
+def month_coverage(tables: Mapping[str, pd.DataFrame], months: Sequence[str],
+                   claims: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Per source and measured table it feeds (`claims`: source_id -> tables), the months of the map period
+    without a row. Columns: source_id, table, months_missing, missing (the months, space-separated)."""
+    rows = []
+    for source_id, claimed in claims.items():
+        for table in claimed:
+            frame = tables[table]
+            covered = set(month_label(frame.loc[frame["source_id"] == source_id, "period_start"]))
+            missing = [m for m in months if m not in covered]
+            rows.append({"source_id": source_id, "table": table, "months_missing": len(missing),
+                         "missing": " ".join(missing)})
+    return pd.DataFrame(rows, columns=["source_id", "table", "months_missing", "missing"]).astype(
+        {"months_missing": "int64"})
+
+
+def _totals(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    parts = []
+    for table in MEASURED_TABLES:
+        frame = tables.get(table)
+        if frame is None or frame.empty:
+            continue
+        summed = frame.groupby(["source_id", "measure"], sort=True)["value"].sum(min_count=0).reset_index()
+        parts.append(summed.assign(table=table))
+    if not parts:
+        return pd.DataFrame({"source_id": [], "measure": [], "value": [], "table": []})
+    return pd.concat(parts, ignore_index=True)
+
+
+def volume_changes(tables: Mapping[str, pd.DataFrame], previous: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
+    """Each source's total per measured table and measure, now and in the previous version, and the relative
+    change (empty where the previous total is absent or zero). A source that vanished shows a change of -100%."""
+    now = _totals(tables).rename(columns={"value": "volume"})
+    before = _totals(previous or {}).rename(columns={"value": "previous"})
+    keys = ["source_id", "table", "measure"]
+    merged = now.merge(before, on=keys, how="outer") if previous is not None else now.assign(previous=float("nan"))
+    merged["volume"] = merged["volume"].fillna(0.0).astype("float64")
+    merged["previous"] = merged["previous"].astype("float64")
+    has_base = merged["previous"].notna() & (merged["previous"] > 0)
+    merged["change"] = ((merged["volume"] - merged["previous"]) / merged["previous"]).where(has_base)
+    return merged[[*keys, "volume", "previous", "change"]].sort_values(keys).reset_index(drop=True)
+
+
+def lane_counts(services: pd.DataFrame, lanes: Sequence[str]) -> pd.DataFrame:
+    """Services per lane of the map, in the map's lane order (a lane without services counts 0)."""
+    counts = services["lane"].value_counts()
+    return pd.DataFrame({"lane": list(lanes), "services": [int(counts.get(lane, 0)) for lane in lanes]})
+
+
+def monthly_outliers(frame: pd.DataFrame, keys: Sequence[str], ratio: float) -> pd.DataFrame:
+    """Months whose total is more than `ratio` times the median month of the same `keys` (such as service and
+    measure), given at least three months. Columns: keys, month (YYYY-MM), total, median, row (the index label of
+    the month's largest row, to name it in a report)."""
+    out_columns = [*keys, "month", "total", "median", "row"]
+    valued = frame[frame["value"].notna()]
+    if valued.empty:
+        return pd.DataFrame(columns=out_columns)
+    work = valued[[*keys, "value"]].assign(month=month_label(valued["period_start"]), row=valued.index)
+    grouped = work.groupby([*keys, "month"], sort=True, dropna=False)
+    monthly = grouped["value"].sum().rename("total").reset_index()
+    monthly["row"] = work.loc[grouped["value"].idxmax().to_numpy(), "row"].to_numpy()
+    per_key = monthly.groupby(list(keys), dropna=False)["total"]
+    monthly["median"] = per_key.transform("median")
+    months = per_key.transform("size")
+    hit = (months >= MIN_MONTHS_FOR_OUTLIERS) & (monthly["median"] > 0) & (monthly["total"] > ratio * monthly["median"])
+    return monthly.loc[hit, out_columns].reset_index(drop=True)
+
+
+def top_rejects(rejects: pd.DataFrame, limit: int = TOP_REASONS, samples: int = SAMPLES_PER_REASON) -> list[dict]:
+    """The most frequent reasons rows were rejected or flagged (errors first), each with sample rows naming file,
+    row, column and value."""
+    if rejects.empty:
+        return []
+    counted = rejects.groupby("check").size().rename("count").reset_index()
+    counted["is_error"] = counted["check"].map(lambda c: CHECKS[c].severity == Severity.ERROR if c in CHECKS else True)
+    counted = counted.sort_values(["is_error", "count", "check"], ascending=[False, False, True]).head(limit)
+    reasons = []
+    for check_code, count in zip(counted["check"], counted["count"], strict=True):
+        entry = CHECKS.get(check_code)
+        rows = rejects[rejects["check"] == check_code].sort_values(["source_id", "row_number"], na_position="first")
+        reasons.append({
+            "check": check_code,
+            "severity": str(entry.severity) if entry else "error",
+            "message": entry.message if entry else check_code,
+            "advice": entry.advice if entry else "",
+            "count": int(count),
+            "samples": [
+                {"source_id": r.source_id, "location": r.location,
+                 "row_number": None if pd.isna(r.row_number) else int(r.row_number),
+                 "column": r.column, "value": r.value, "message": r.message}
+                for r in rows.head(samples).itertuples(index=False)
+            ],
+        })
+    return reasons
+
+
+def _failed_checks(source_id: str, rejects: pd.DataFrame, results: Sequence[CheckResult]) -> list[dict[str, Any]]:
+    found: dict[tuple[str, str], int] = {}
+    own = rejects[rejects["source_id"] == source_id]
+    for (code, severity), n in own.groupby(["check", "severity"]).size().items():
+        found[(str(code), str(severity))] = int(n)
+    for result in results:
+        if not result.success and source_id in result.source_ids:
+            n = sum(1 for s in result.samples if s.get("source_id") == source_id)
+            found[(result.code, result.severity)] = found.get((result.code, result.severity), 0) + n
+    order = sorted(found.items(), key=lambda item: (item[0][1] != "error", -item[1], item[0][0]))
+    return [{"code": code, "severity": severity, "count": n} for (code, severity), n in order]
+
+
+def service_flags(tables: Mapping[str, pd.DataFrame], ratio: float,
+                  stale_sources: Sequence[str]) -> dict[str, list[dict[str, str]]]:
+    """Per service id, what a reader of the map should know: monthly outliers in its activity or outgoing flows,
+    and data from a stale source."""
+    flags: dict[str, list[dict[str, str]]] = {}
+
+    def flag(service: str, code: str, message: str) -> None:
+        flags.setdefault(service, []).append({"code": code, "severity": str(CHECKS[code].severity),
+                                              "message": message})
+
+    activity, flows = tables["activity"], tables["flows"]
+    for row in monthly_outliers(activity, ["source_id", "service_id", "measure"], ratio).itertuples(index=False):
+        flag(row.service_id, "outlier_value", f"{row.measure} in {row.month} ({row.total:,.0f}) is "
+             f"{row.total / row.median:,.0f}x the usual month ({row.median:,.0f}) in {row.source_id}")
+    for row in monthly_outliers(flows, ["source_id", "from_service_id", "to_service_id", "measure"],
+                                ratio).itertuples(index=False):
+        flag(row.from_service_id, "outlier_value", f"{row.measure} to {row.to_service_id} in {row.month} "
+             f"({row.total:,.0f}) is {row.total / row.median:,.0f}x the usual month ({row.median:,.0f}) "
+             f"in {row.source_id}")
+    for source_id in stale_sources:
+        named = tables["services"]["source_ids"].fillna("").str.split(";").map(lambda ids, s=source_id: s in ids)
+        counted = set(activity.loc[activity["source_id"] == source_id, "service_id"])
+        for service in sorted(set(tables["services"].loc[named, "service_id"]) | counted):
+            flag(service, "source_stale", f"{source_id} is the last good extract, not this run's")
+    return dict(sorted(flags.items()))
+
+
+def overall_status(rags: Sequence[str], results: Sequence[CheckResult]) -> str:
+    """red if any source is red or an error-severity check failed, amber if anything else is not clean."""
+    failed = [r for r in results if not r.success]
+    if "red" in rags or any(r.severity == Severity.ERROR for r in failed):
+        return "red"
+    if "amber" in rags or failed:
+        return "amber"
+    return "green"
+
+
+def quality_summary(
+    *,
+    sources: Sequence[dict[str, Any]],
+    rejects: pd.DataFrame,
+    results: Sequence[CheckResult],
+    volumes: pd.DataFrame,
+    counts: Mapping[str, int],
+    previous_counts: Mapping[str, int] | None,
+    previous_version: str | None,
+    flags: Mapping[str, list[dict[str, str]]],
+    thresholds: Mapping[str, float],
+    header: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The run's quality summary (documented in outputs/quality.py). `sources` are the per-source entries of the
+    run (source_id, partner, kind, location, on_error, status, rows_*, stale, error) in config order."""
+    entries = []
+    for source in sources:
+        sid = source["source_id"]
+        failed = _failed_checks(sid, rejects, results)
+        status = source["status"]
+        if status in ("stale", "missing"):
+            code = f"source_{status}"
+            failed.insert(0, {"code": code, "severity": str(CHECKS[code].severity), "count": 1})
+        rag = RAG[status]
+        if any(not r.success and r.severity == Severity.ERROR and sid in r.source_ids for r in results):
+            rag = "red"  # e.g. too many rows rejected: the source is about to be blocked
+        elif rag == "green" and failed:
+            rag = "amber"
+        own = volumes[volumes["source_id"] == sid]
+        previous = own["previous"].sum(min_count=1)
+        volume = float(own["volume"].sum())
+        entries.append({
+            **source,
+            "rag": rag,
+            "reject_share": reject_share(source["rows_rejected"], source["rows_read"]),
+            "checks_failed": failed,
+            "volume": volume,
+            "volume_previous": None if pd.isna(previous) else float(previous),
+            "volume_change": None if pd.isna(previous) or previous == 0 else (volume - previous) / previous,
+        })
+    errors = rejects[rejects["severity"] == str(Severity.ERROR)]
+    return {
+        "schema": "ism-quality/1",
+        **header,
+        "status": overall_status([e["rag"] for e in entries], results),
+        "thresholds": dict(thresholds),
+        "previous_version": previous_version,
+        "sources": entries,
+        "checks": [_result_dict(r) for r in results],
+        "rejects": {
+            "rows": int((errors["row_number"] != 0).sum()),
+            "files": int((errors["row_number"] == 0).sum()),
+            "warnings": int((rejects["severity"] == str(Severity.WARN)).sum()),
+            "top": top_rejects(rejects),
+        },
+        "change": {
+            "tables": {table: {"rows": int(n), "previous": None if previous_counts is None
+                               else previous_counts.get(table)} for table, n in counts.items()},
+            "volumes": [{k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in row.items()}
+                        for row in volumes.to_dict("records")],
+        },
+        "services": {sid: list(found) for sid, found in flags.items()},
+    }
+
+
+def _result_dict(result: CheckResult) -> dict[str, Any]:
+    return {
+        "code": result.code, "severity": result.severity, "table": result.table, "column": result.column,
+        "expectation": result.expectation, "success": result.success, "failed": result.failed,
+        "checked": result.checked, "message": result.message, "samples": result.samples,
+        "source_ids": result.source_ids,
+    }
