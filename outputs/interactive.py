@@ -1,0 +1,237 @@
+"""The interactive map, `diagrams/map.html`: one self-contained page that works offline (no CDN, no library
+download). The poster's layout drawn as inline SVG by a small vanilla-JS app (templates/map.js) with pan and zoom,
+search, filters, a details panel per service and an ego view. The map's data travels in the page as a JSON block;
+the app writes every data text with `textContent`, so names are never read as markup."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+import textwrap
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from expectations.canonical import LIST_SEPARATOR, QUALIFIERS
+from outputs.context import LaneStyle, PosterOptions, PublishedVersion
+from outputs.poster import (
+    DEFAULT_SECTOR_COLOURS,
+    LANE_WRAP,
+    PosterInfo,
+    PosterLayout,
+    Suppressions,
+    activity_lines,
+    clean_text,
+    flow_width,
+    name_lines,
+    poster_info,
+    poster_lanes,
+    poster_layout,
+    text_colour,
+    version_suppressions,
+)
+
+MAP_FILE = "map.html"
+ANALYSIS_PAGE = Path("analysis") / "index.html"
+QUALITY_PAGE = Path("quality") / "report.html"
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe scalar: missing values as None, numpy numbers as Python numbers."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _listed(text: Any) -> list[str]:
+    if not isinstance(text, str):
+        return []
+    return [part.strip() for part in text.split(LIST_SEPARATOR) if part.strip()]
+
+
+def _month(value: Any) -> str:
+    return pd.Timestamp(value).strftime("%Y-%m")
+
+
+def service_flags(quality: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """Data-quality flags per service from the version's quality record (`services`; absent: none)."""
+    flags: dict[str, list[dict[str, str]]] = {}
+    for sid, found in (quality.get("services") or {}).items():
+        for flag in found or []:
+            if isinstance(flag, Mapping):
+                flags.setdefault(str(sid), []).append({
+                    "severity": str(flag.get("severity") or "warn"), "code": str(flag.get("code") or ""),
+                    "message": str(flag.get("message") or "")})
+    return flags
+
+
+def _source_notes(quality: Mapping[str, Any], sources: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, str]]:
+    """Source id -> {status, note} for every source that did not load cleanly."""
+    notes = {}
+    listed = quality.get("sources") or sources
+    for source in listed:
+        status = str(source.get("status") or "ok")
+        if status != "ok":
+            notes[str(source.get("source_id"))] = {
+                "status": status, "note": str(source.get("error") or source.get("rag") or "")}
+    return notes
+
+
+def map_data(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, layout: PosterLayout,
+             tables: Mapping[str, pd.DataFrame], options: PosterOptions, suppressed: Suppressions,
+             quality: Mapping[str, Any] | None = None, sources: Sequence[Mapping[str, Any]] = (),
+             links: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Everything the page shows, as plain JSON-able values."""
+    quality = quality or {}
+    colours = {**DEFAULT_SECTOR_COLOURS, **info.sector_colours}
+    shown_lanes = poster_lanes(graph, lanes)
+    lane_boxes = layout.lane_boxes()
+    boxes = layout.node_boxes()
+    services = tables.get("services", pd.DataFrame()).set_index("service_id") if "services" in tables else None
+    activity = tables.get("activity")
+    flows = tables.get("flows")
+    by_month: dict[str, dict[str, list[list[Any]]]] = {}
+    activity_sources: dict[str, set[str]] = {}
+    if activity is not None and len(activity):
+        ordered = activity.sort_values(["service_id", "measure", "period_start"])
+        for row in ordered.itertuples(index=False):
+            by_month.setdefault(str(row.service_id), {}).setdefault(str(row.measure), []).append(
+                [_month(row.period_start), _plain(row.value), _plain(row.qualifier)])
+            activity_sources.setdefault(str(row.service_id), set()).add(str(row.source_id))
+    flow_sources: dict[tuple[str, str], set[str]] = {}
+    if flows is not None and len(flows):
+        for (u, v), group in flows.groupby(["from_service_id", "to_service_id"])["source_id"]:
+            flow_sources[(str(u), str(v))] = set(map(str, group))
+    flags = service_flags(quality)
+    source_notes = _source_notes(quality, sources)
+    items: list[dict[str, Any]] = []
+    for node, data in graph.nodes(data=True):
+        row = services.loc[node] if services is not None and node in services.index else None
+        fill = colours.get(str(data.get("sector") or "other"), DEFAULT_SECTOR_COLOURS["other"])
+        source_ids = _listed(row["source_ids"]) if row is not None else []
+        notes = [{"severity": "warn", "code": f"source_{note['status']}",
+                  "message": f"source {sid}: {note['status']}" + (f" ({note['note']})" if note["note"] else "")}
+                 for sid in sorted(set(source_ids) | activity_sources.get(node, set()))
+                 if (note := source_notes.get(sid))]
+        withheld = suppressed.activity.get(node, {})
+        items.append({
+            "id": str(node), "name": clean_text(data.get("name") or node), "lane": str(data.get("lane")),
+            "organisation": clean_text(data.get("organisation") or ""),
+            "organisationId": str(data.get("organisation_id") or ""),
+            "sector": str(data.get("sector") or "other"), "partner": str(data.get("partner") or ""),
+            "clientGroups": _listed(row["client_groups"]) if row is not None else [],
+            "locality": clean_text(_plain(row["locality"]) or "") if row is not None else "",
+            "setting": clean_text(_plain(row["setting"]) or "") if row is not None else "",
+            "status": clean_text(_plain(row["status"]) or "") if row is not None else "",
+            "externalIds": _listed(row["external_ids"]) if row is not None else [],
+            "sourceIds": source_ids, "activitySources": sorted(activity_sources.get(node, set())),
+            "activity": {m: float(v) for m, v in (data.get("activity") or {}).items()},
+            "suppressed": dict(withheld), "months": by_month.get(node, {}),
+            "initiatives": [str(i) for i in data.get("initiatives") or []],
+            "flags": flags.get(str(node), []) + notes,
+            "box": [round(v, 1) for v in boxes.get(node, (0.0, 0.0, 10.0, 10.0))],
+            "fill": fill, "text": text_colour(fill),
+            "lines": name_lines(data.get("name") or node), "activityLines": activity_lines(data, withheld)[:3],
+        })
+    paths = layout.edge_paths()
+    drawn = set(layout.selection.shown)
+    flow_items: list[dict[str, Any]] = []
+    for u, v, data in graph.edges(data=True):
+        pair = (str(u), str(v))
+        flow_items.append({
+            "from": pair[0], "to": pair[1], "volume": float(data.get("volume") or 0.0),
+            "measures": {m: float(x) for m, x in (data.get("measures") or {}).items()},
+            "months": int(data.get("months") or 0), "qualifiers": [str(q) for q in data.get("qualifiers") or []],
+            "sources": sorted(flow_sources.get(pair, set())), "onPoster": pair in drawn,
+            "path": paths.get(pair) or layout.curve_path(*pair),
+            "width": round(flow_width(float(data.get("volume") or 0.0), layout.selection.max_volume), 2),
+        })
+    for u, v in layout.suppressed_flows:
+        flow_items.append({"from": u, "to": v, "volume": None, "measures": {}, "months": 0, "qualifiers": ["c"],
+                           "sources": sorted(flow_sources.get((u, v), set())), "onPoster": layout.suppressed_drawn,
+                           "path": paths.get((u, v)) or layout.curve_path(u, v), "width": 1.5})
+    measures = sorted({m for item in items for m in (*item["activity"], *item["suppressed"])}
+                      | {m for item in flow_items for m in item["measures"]})
+    return {
+        "meta": {"title": clean_text(info.title), "area": clean_text(info.area),
+                 "population": clean_text(info.population), "period": clean_text(info.period),
+                 "version": clean_text(info.version), "partners": [clean_text(p) for p in info.partners],
+                 "layout": layout.method, "links": dict(links or {})},
+        "page": {"width": round(layout.width, 1), "height": round(layout.height, 1)},
+        "lanes": [{"id": lane.id, "label": clean_text(lane.label), "colour": lane.colour,
+                   "lines": textwrap.wrap(clean_text(lane.label), LANE_WRAP) or [""],
+                   "box": [round(v, 1) for v in lane_boxes.get(lane.id, (0.0, 0.0, 0.0, 0.0))]}
+                  for lane in shown_lanes],
+        "sectors": {s: colours.get(s, DEFAULT_SECTOR_COLOURS["other"])
+                    for s in sorted({item["sector"] for item in items})},
+        "measures": measures,
+        "clientGroups": sorted({g for item in items for g in item["clientGroups"]}),
+        "qualifiers": dict(QUALIFIERS),
+        "minShare": options.min_flow_share,
+        "totalVolume": layout.selection.total_volume,
+        "services": items,
+        "flows": flow_items,
+    }
+
+
+def embedded_json(document: Any) -> str:
+    """JSON safe inside a <script type="application/json"> block: `<`, `>` and `&` as \\u escapes, so no data can
+    close the block or open a comment."""
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _template(name: str) -> str:
+    return resources.files("outputs.templates").joinpath(name).read_text(encoding="utf-8")
+
+
+def map_page(data: Mapping[str, Any]) -> str:
+    """The whole page: the template with its script and the data block inlined (one pass, so nothing inlined is
+    read as a placeholder)."""
+    meta = data["meta"]
+    values = {
+        "TITLE": html.escape(f"{meta['title']} · {meta['version']}", quote=True),
+        "SCRIPT": _template("map.js").replace("</", "<\\/"),
+        "DATA": embedded_json(data),
+    }
+    return re.sub(r"\{\{(TITLE|SCRIPT|DATA)\}\}", lambda match: values[match.group(1)], _template("map.html"))
+
+
+def write_interactive_map(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, folder: Path,
+                          tables: Mapping[str, pd.DataFrame], options: PosterOptions | None = None,
+                          suppressed: Suppressions | None = None, quality: Mapping[str, Any] | None = None,
+                          sources: Sequence[Mapping[str, Any]] = (), links: Mapping[str, str] | None = None,
+                          layout: PosterLayout | None = None) -> Path:
+    """Write `map.html` in `folder`, laid out like the poster (the same layout, computed once)."""
+    options = options or PosterOptions()
+    suppressed = suppressed or Suppressions()
+    layout = layout or poster_layout(graph, lanes, info, options, suppressed)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / MAP_FILE
+    data = map_data(graph, lanes, info, layout, tables, options, suppressed, quality, sources, links)
+    path.write_text(map_page(data), encoding="utf-8")
+    return path
+
+
+def interactive_artefact(version: PublishedVersion) -> list[Path]:
+    """`diagrams/map.html` of a version, linking to the version's analysis page and quality report when
+    they were written before it."""
+    links = {"poster": "poster.pdf", "poster_svg": "poster.svg"}
+    if (version.folder / ANALYSIS_PAGE).is_file():
+        links["analysis"] = "../" + ANALYSIS_PAGE.as_posix()
+    if (version.folder / QUALITY_PAGE).is_file():
+        links["quality"] = "../" + QUALITY_PAGE.as_posix()
+    path = write_interactive_map(version.graph, version.lanes, poster_info(version), version.folder / "diagrams",
+                                 version.tables, version.poster, version_suppressions(version), version.quality,
+                                 version.sources, links)
+    return [path]

@@ -1,0 +1,1 @@
+"""The interactive map page and its script, inlined into each diagrams/map.html."""

@@ -1,0 +1,163 @@
+"""The ISM poster: what it draws and says, its page proportions, and a layout that cannot stall."""
+
+from __future__ import annotations
+
+import html
+import re
+import struct
+from pathlib import Path
+
+import pytest
+
+from outputs.context import PosterOptions
+from outputs.layout import Candidate, budgeted_layout
+from outputs.poster import (
+    PAGES_INCHES,
+    PosterInfo,
+    flow_selection,
+    poster_artefact,
+    poster_graph,
+    render_poster,
+    suppressions,
+)
+from tests.outputs.small_map import (
+    AMU,
+    CAH,
+    ED,
+    LANES,
+    SECTOR_COLOURS,
+    WARD,
+    XSS,
+    small_graph,
+    small_tables,
+    small_version,
+)
+
+INFO = PosterInfo(title="Small map", area="Small HSCP (S37000001)", population="adults", period="2025-04 to 2025-05",
+                  version="v0007", partners=["NHS Small", "Small Council"], sector_colours=SECTOR_COLOURS,
+                  attributions=["Demo figures (fictional)"], licences=["Open Government Licence v3.0"])
+
+
+def _svg_text(path: Path) -> str:
+    """The visible text of a Graphviz SVG."""
+    return html.unescape(" ".join(re.findall(r"<text[^>]*>([^<]*)</text>", path.read_text(encoding="utf-8"))))
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", header[16:24])
+
+
+def _pdf_page(path: Path) -> tuple[float, float]:
+    box = re.search(rb"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]", path.read_bytes())
+    assert box, "no MediaBox in the PDF"
+    x0, y0, x1, y1 = (float(v) for v in box.groups())
+    return x1 - x0, y1 - y0
+
+
+def test_withheld_values_are_found_per_service_and_per_flow() -> None:
+    tables = small_tables()
+    found = suppressions(tables["activity"], tables["flows"])
+    assert found.activity == {AMU: {"attendances": 1}, WARD: {"bed_days": 2}}
+    assert list(found.flows) == [(WARD, XSS)]
+
+
+def test_flows_under_the_minimum_share_are_hidden_and_big_ones_labelled() -> None:
+    graph = small_graph()
+    selection = flow_selection(graph, PosterOptions(min_flow_share=0.005, label_flow_share=0.5))
+    assert selection.shown == sorted([(ED, AMU), (AMU, CAH)]) and selection.hidden == [(AMU, WARD)]
+    assert selection.labelled == {(ED, AMU)} and selection.total_volume == 321
+    assert len(flow_selection(graph, PosterOptions(min_flow_share=0)).shown) == 3
+
+
+def test_the_poster_draws_lanes_in_order_services_legend_and_footer(tmp_path: Path) -> None:
+    tables = small_tables()
+    result = render_poster(small_graph(tables), LANES, INFO, tmp_path, ("svg",),
+                           PosterOptions(label_flow_share=0.5, layout_seconds=60),
+                           suppressions(tables["activity"], tables["flows"]))
+    svg_path = tmp_path / "poster.svg"
+    assert result.paths == [svg_path] and result.method == "dot"
+    raw = svg_path.read_text(encoding="utf-8")
+    text = _svg_text(svg_path)
+    lanes = [(float(x), label) for x, label in re.findall(r'<text[^>]*x="([\d.-]+)"[^>]*>(Urgent care|Acute hospital|'
+                                                          r'Social care)</text>', raw)]
+    assert [label for _, label in sorted(lanes)] == ["Urgent care", "Acute hospital", "Social care"]
+    assert "★ Emergency" in text  # the initiative's mark
+    assert "2,500 attendances" in text  # activity over the period
+    assert "50 attendances + c (suppressed)" in text  # partly withheld: the known part and a mark, never 0
+    assert "bed days: c (suppressed)" in text and "0 bed days" not in text
+    assert "<script>alert(1)</" in text and "&lt;script&gt;" in raw and "<script" not in raw and "<img" not in raw
+    assert ">300<" in raw and ">20<" not in raw  # only flows of 50% of the volume or more are labelled
+    assert 'stroke-dasharray="5,2"' not in raw  # a flow whose every value is suppressed is small: not drawn
+    for words in ("NHS Small, Small Council", "Open Government Licence v3.0; Demo figures (fictional)",
+                  "2 of 3 flows drawn; 1 flows under 0.5% of all flow volume (321) are not drawn (together 1).",
+                  "Layout: Graphviz dot.",
+                  "1 flows with every value suppressed (c) are not drawn (set min_flow_share = 0 to draw them).",
+                  "Small HSCP (S37000001)", "Population: adults", "Period: 2025-04 to 2025-05", "Version v0007"):
+        assert words in text, words
+
+
+@pytest.mark.parametrize(("page", "orientation"), [("A1", "landscape"), ("A3", "portrait")])
+def test_png_and_pdf_come_out_at_the_page_proportions(tmp_path: Path, page: str, orientation: str) -> None:
+    options = PosterOptions(page=page, orientation=orientation)
+    render_poster(small_graph(), LANES, INFO, tmp_path, ("png", "pdf"), options)
+    width, height = PAGES_INCHES[page] if orientation == "landscape" else PAGES_INCHES[page][::-1]
+    pixels = _png_size(tmp_path / "poster.png")
+    assert pixels[0] / pixels[1] == pytest.approx(width / height, rel=0.01)
+    assert max(pixels) == pytest.approx(3300, rel=0.02)
+    points = _pdf_page(tmp_path / "poster.pdf")
+    assert points[0] == pytest.approx(width * 72, rel=0.02) and points[1] == pytest.approx(height * 72, rel=0.02)
+
+
+def test_with_no_minimum_share_every_flow_is_drawn_and_suppressed_ones_dashed(tmp_path: Path) -> None:
+    tables = small_tables()
+    render_poster(small_graph(tables), LANES, INFO, tmp_path, ("svg",), PosterOptions(min_flow_share=0),
+                  suppressions(tables["activity"], tables["flows"]))
+    raw = (tmp_path / "poster.svg").read_text(encoding="utf-8")
+    assert raw.count('class="edge"') == 4 and raw.count('stroke-dasharray="5,2"') == 1
+    assert "3 of 3 flows drawn" in _svg_text(tmp_path / "poster.svg")
+
+
+def test_a_layout_over_its_budget_falls_back_and_says_so(tmp_path: Path) -> None:
+    result = render_poster(small_graph(), LANES, INFO, tmp_path, ("svg",), PosterOptions(layout_seconds=0.001))
+    assert result.method == "fallback"
+    raw = (tmp_path / "poster.svg").read_text(encoding="utf-8")
+    assert "Layout: fallback (the full layout did not finish within 0.001 s)" in _svg_text(tmp_path / "poster.svg")
+    assert raw.count('class="edge"') >= 2  # the flows are still drawn, as direct curves
+
+
+def _dense_dot(nodes: int, edges: int) -> str:
+    lines = ["digraph slow { node [shape=box];"]
+    lines += [f"n{i} -> n{(i * 7919 + 13) % nodes};" for i in range(nodes)]
+    lines += [f"n{(i * 31) % nodes} -> n{(i * 17 + 5) % nodes};" for i in range(edges)]
+    return "\n".join(lines) + "}"
+
+
+def test_the_budget_prefers_the_first_candidate_that_finishes_in_time() -> None:
+    tiny = Candidate("tiny", "digraph t { a -> b; }")
+    slow = Candidate("slow", _dense_dot(600, 4000))  # dot needs far longer than the budget for this
+    found = budgeted_layout([slow, tiny], 4)  # room for a worker to start on a busy machine
+    assert found.candidate == "tiny" and found.timed_out == ("slow",) and "pos=" in (found.laid_out or "")
+    assert budgeted_layout([slow, tiny], 4) is found  # remembered
+    broken = budgeted_layout([Candidate("broken", "digraph {")], 10)
+    assert broken.candidate is None and broken.laid_out is None
+    spare = budgeted_layout([Candidate("broken", "digraph {{")], 10, lambda: Candidate("spare", "laid"))
+    assert (spare.candidate, spare.laid_out) == ("spare", "laid")
+
+
+def test_poster_graph_has_services_as_nodes_and_drawn_flows_as_edges() -> None:
+    tables = small_tables()
+    poster = poster_graph(small_graph(tables), LANES, INFO, PosterOptions(min_flow_share=0),
+                          suppressions(tables["activity"], tables["flows"]))
+    services = {str(n) for n in poster.nodes() if "::" not in n}
+    assert services == {ED, AMU, WARD, CAH, XSS}
+    flows = {(str(u), str(v)) for u, v in poster.edges() if "::" not in u}
+    assert flows == {(ED, AMU), (AMU, CAH), (AMU, WARD), (WARD, XSS)}
+
+
+def test_the_version_poster_is_written_in_three_formats(tmp_path: Path) -> None:
+    written = poster_artefact(small_version(tmp_path))
+    assert [p.name for p in written] == ["poster.svg", "poster.png", "poster.pdf"]
+    assert all(p.parent == tmp_path / "diagrams" and p.stat().st_size > 1000 for p in written)
+    assert "Open Government Licence v3.0" in _svg_text(written[0])
