@@ -1,5 +1,7 @@
 """Standardise one source's raw frame to a staged table: rename, apply constants and code mappings, parse periods
-and counts, and validate with the staged contract. Every row not taken becomes a reject; nothing is dropped."""
+and counts, and validate with the staged contract (pandera, in chunks for big frames). Every row not taken becomes
+a reject; nothing is dropped. Findings that do not refuse a row (unused columns, mixed date formats, monthly
+outliers) are reject records of `warn` severity: reported, the row kept."""
 
 from __future__ import annotations
 
@@ -10,11 +12,23 @@ from typing import Any
 
 import pandas as pd
 import pandera.errors as pa_errors
+import pandera.pandas as pa
 
-from expectations.canonical import QUALIFIERS, STAGED_MODELS, columns
+from expectations.canonical import QUALIFIERS, SECTORS, STAGED_MODELS, columns
+from transforms.quality import monthly_outliers
 from transforms.rejects import REJECT_COLUMNS, concat_rejects, normalised_rejects, row_rejects
 
 ROW_COLUMN = "__row__"
+VALIDATION_CHUNK_ROWS = 200_000  # pandera validates big frames in slices, so its failure report stays small
+DEFAULT_OUTLIER_RATIO = 20.0
+LIKELY_DELIMITERS = (";", "\t", "|", ",")
+PERIOD_FORMATS = (  # (pattern, strptime format or None for ISO date-times, is a month, what a person calls it)
+    (r"^\d{4}-\d{2}$", "%Y-%m", True, "YYYY-MM"),
+    (r"^\d{6}$", "%Y%m", True, "YYYYMM"),
+    (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d", False, "YYYY-MM-DD"),
+    (r"^\d{4}-\d{2}-\d{2}[T ][\d:.]+$", None, False, "YYYY-MM-DD hh:mm"),
+    (r"^\d{1,2}/\d{1,2}/\d{4}$", "%d/%m/%Y", False, "DD/MM/YYYY"),
+)
 SUPPRESSED_MARKS = {"*", "c", "<5", "<3", "<10", "suppressed"}  # partner spellings of a suppressed small count
 KEY_COLUMNS = {
     "organisations": ["organisation_key"],
@@ -26,7 +40,7 @@ NAMESPACE_OF = {"service_key": "service_ns", "from_key": "from_ns", "to_key": "t
 MAPPABLE: dict[str, list[str]] = {
     "organisations": ["organisation_key", "name", "sector", "email", "phone", "website"],
     "services": [
-        "service_key", "name", "organisation_key", "lane", "setting", "client_groups", "locality",
+        "service_key", "name", "description", "organisation_key", "lane", "setting", "client_groups", "locality",
         "area_code", "status", "external_ids", "same_as",
     ],
     "activity": ["service_key", "period", "period_start", "period_end", "measure", "value", "qualifier"],
@@ -55,6 +69,7 @@ class SourceMapping:
     lanes: tuple[str, ...] = ()
     map_period: tuple[date, date] | None = None
     clip_to_map_period: bool = False
+    outlier_ratio: float = DEFAULT_OUTLIER_RATIO  # a month above this many times the usual month is flagged
 
 
 @dataclass
@@ -93,6 +108,12 @@ class _Collector:
                         pd.Series([value]), column, check, message)
         )
 
+    def flag(self, rows: pd.Series, values: pd.Series, column: str | None, check: str, messages: pd.Series) -> None:
+        """Warn-severity records for rows that stay in the table, each with its own message."""
+        found = row_rejects(self.mapping.source_id, self.mapping.location, rows, values, column, check, "")
+        found["message"] = messages.to_numpy()
+        self.frames.append(found)
+
 
 def _text(series: pd.Series) -> pd.Series:
     """Trimmed text with empty strings as missing."""
@@ -106,14 +127,7 @@ def parsed_periods(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = text.fillna("")
     start = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     end = start.copy()
-    patterns = [
-        (r"^\d{4}-\d{2}$", "%Y-%m", True),
-        (r"^\d{6}$", "%Y%m", True),
-        (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d", False),
-        (r"^\d{4}-\d{2}-\d{2}[T ][\d:.]+$", None, False),
-        (r"^\d{1,2}/\d{1,2}/\d{4}$", "%d/%m/%Y", False),
-    ]
-    for pattern, fmt, is_month in patterns:
+    for pattern, fmt, is_month, _ in PERIOD_FORMATS:
         hit = text.str.match(pattern) & start.isna()
         if not hit.any():
             continue
@@ -123,6 +137,28 @@ def parsed_periods(text: pd.Series) -> tuple[pd.Series, pd.Series]:
         start[hit] = parsed
         end[hit] = (parsed + pd.offsets.MonthEnd(0)) if is_month else parsed
     return start, end
+
+
+def period_formats(text: pd.Series) -> pd.Series:
+    """The name of the format each period is written in (YYYY-MM, DD/MM/YYYY, ...); missing where none fits."""
+    text = text.fillna("")
+    named = pd.Series(None, index=text.index, dtype="object")
+    for pattern, _, _, name in PERIOD_FORMATS:
+        named[text.str.match(pattern) & named.isna()] = name
+    return named
+
+
+def layout_hint(found: list[str]) -> str:
+    """Why the mapped columns may be missing, judged from the header that was found: a wrong delimiter (one
+    column whose name holds another delimiter) or a title row above the header (blank or unnamed cells)."""
+    if len(found) <= 2:
+        for delimiter in LIKELY_DELIMITERS:
+            if any(delimiter in name for name in found):
+                return f"; the header looks {delimiter!r}-separated: set options.delimiter = {delimiter!r}"
+    generated = [name for name in found if name.startswith("column_")]
+    if found and len(generated) >= len(found) / 2:
+        return "; the first row looks like a title, not a header: set options.header_row to the header's row"
+    return ""
 
 
 def parsed_counts(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -144,10 +180,12 @@ def staged_table(raw: pd.DataFrame, table: str, mapping: SourceMapping) -> Stage
     rows_read = len(raw)
 
     missing = [rawname for rawname in mapped.values() if rawname not in raw.columns]
+    found = [str(c) for c in raw.columns if c != ROW_COLUMN]
     for rawname in missing:
         rejects.whole_file(rawname, "missing_column",
-                           f"column {rawname!r} named in the mapping is not in the extract; "
-                           f"columns found: {', '.join(c for c in raw.columns if c != ROW_COLUMN)}")
+                           f"column {rawname!r} named in the mapping is not in the header of "
+                           f"{mapping.location or 'the extract'}; columns found: {', '.join(found) or 'none'}"
+                           + layout_hint(found))
     lacking = [c for c in REQUIRED[table] if c not in mapped and c not in mapping.constants]
     if table in ("activity", "flows") and not ({"period", "period_start"} & (set(mapped) | set(mapping.constants))):
         lacking.append("period")
@@ -189,11 +227,11 @@ def staged_table(raw: pd.DataFrame, table: str, mapping: SourceMapping) -> Stage
         frame["partner"] = mapping.partner
     else:
         frame, clipped = _measured(frame, mapping, rejects, mapped)
-        staged = _validated(frame, table, mapping, rejects)
+        staged = _validated(frame, table, mapping, rejects, mapped)
         return Staged(table, staged, concat_rejects(rejects.frames), rows_read, clipped)
 
     frame = _first_of_each_key(frame, table, rejects, mapped)
-    return Staged(table, _validated(frame, table, mapping, rejects), concat_rejects(rejects.frames), rows_read)
+    return Staged(table, _validated(frame, table, mapping, rejects, mapped), concat_rejects(rejects.frames), rows_read)
 
 
 def _services(frame: pd.DataFrame, mapping: SourceMapping, rejects: _Collector, mapped: dict[str, str]) -> pd.DataFrame:
@@ -222,6 +260,8 @@ def _measured(frame: pd.DataFrame, mapping: SourceMapping, rejects: _Collector,
         _, end = parsed_periods(end_text)
     frame["period_start"], frame["period_end"] = start, end
     period_column = "period" if "period" in mapped else "period_start"
+    _warn_mixed_formats(frame[f"__raw_{period_column}"], frame[ROW_COLUMN], mapped.get(period_column, period_column),
+                        rejects)
     frame = rejects.reject(frame, frame["period_start"].isna() | frame["period_end"].isna(), period_column,
                            "bad_period", "period is not a month or a date (use YYYY-MM or YYYY-MM-DD)",
                            mapped.get(period_column))
@@ -264,9 +304,38 @@ def _measured(frame: pd.DataFrame, mapping: SourceMapping, rejects: _Collector,
         frame = rejects.reject(frame, repeated, period_column, "duplicate_period",
                                "the same key, measure and period appears earlier in this extract",
                                mapped.get(period_column))
+        _flag_outliers(frame, mapping, rejects, mapped.get("value", "value"))
     else:
         frame["value"] = 1.0  # a record-level extract: each row is one event
     return frame, clipped
+
+
+def _warn_mixed_formats(periods: pd.Series, rows: pd.Series, column: str, rejects: _Collector) -> None:
+    """One whole-file warning when a period column mixes formats: 03/04/2025 beside 2025-04-03 may be a US date."""
+    named = period_formats(periods).dropna()
+    if named.nunique() < 2:
+        return
+    listed = ", ".join(f"{name} ({n:,} rows, first on row {int(rows[named[named == name].index[0]])})"
+                       for name, n in named.value_counts().items())
+    rejects.whole_file(column, "mixed_date_formats", f"column {column!r} mixes date formats: {listed}")
+
+
+def _flag_outliers(frame: pd.DataFrame, mapping: SourceMapping, rejects: _Collector, column: str) -> None:
+    """Warn (never reject) where a month's count is far above the usual month of the same key and measure."""
+    keys = [k for k in ("service_key", "from_key", "to_key") if k in frame] + ["measure"]
+    found = monthly_outliers(frame, keys, mapping.outlier_ratio)
+    if found.empty:
+        return
+    rows = frame.loc[found["row"]]
+    described = found[keys[:-1]].astype(str).agg(" -> ".join, axis=1)
+    messages = [
+        f"{measure} for {key} in {month} total {total:,.0f}, {total / median:,.0f}x the usual month "
+        f"({median:,.0f}) in this extract; kept, check it with the partner"
+        for key, measure, month, total, median in zip(described, found["measure"], found["month"], found["total"],
+                                                      found["median"], strict=True)
+    ]
+    values = rows["__raw_value"] if "__raw_value" in rows else rows["value"]
+    rejects.flag(rows[ROW_COLUMN], values, column, "outlier_value", pd.Series(messages))
 
 
 def _first_of_each_key(frame: pd.DataFrame, table: str, rejects: _Collector, mapped: dict[str, str]) -> pd.DataFrame:
@@ -275,8 +344,10 @@ def _first_of_each_key(frame: pd.DataFrame, table: str, rejects: _Collector, map
                           f"{key} appears earlier in this extract", mapped.get(key))
 
 
-def _validated(frame: pd.DataFrame, table: str, mapping: SourceMapping, rejects: _Collector) -> pd.DataFrame:
-    """Rows that pass the staged contract; failures become rejects (pandera, lazy: every failure at once)."""
+def _validated(frame: pd.DataFrame, table: str, mapping: SourceMapping, rejects: _Collector,
+               mapped: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Rows that pass the staged contract; failures become rejects. Pandera validates lazily (every failure at
+    once), one slice of VALIDATION_CHUNK_ROWS rows at a time, so a big extract never builds one huge report."""
     model = STAGED_MODELS[table]
     wanted = columns(model)
     frame = frame.rename(columns={ROW_COLUMN: "row_number"})
@@ -284,28 +355,43 @@ def _validated(frame: pd.DataFrame, table: str, mapping: SourceMapping, rejects:
     for column in wanted:
         if column not in frame:
             frame[column] = None
+    frame = frame[wanted]
+    slices = [frame.iloc[i:i + VALIDATION_CHUNK_ROWS] for i in range(0, len(frame), VALIDATION_CHUNK_ROWS)]
+    valid = [_valid_rows(part, model, mapping, rejects, mapped or {}) for part in slices or [frame]]
+    return (pd.concat(valid, ignore_index=True) if len(valid) > 1 else valid[0]).reset_index(drop=True)
+
+
+def _contract_words(column: str, check: str) -> str:
+    if column == "sector":
+        return f"sector is not one of {', '.join(SECTORS)}"
+    if column == "measure":
+        return "measure must be lower-case letters, digits and _ (such as attendances or bed_days)"
+    return f"{column} fails the contract check {check}"
+
+
+def _valid_rows(frame: pd.DataFrame, model: type[pa.DataFrameModel], mapping: SourceMapping, rejects: _Collector,
+                mapped: Mapping[str, str]) -> pd.DataFrame:
     try:
-        return model.validate(frame[wanted], lazy=True).reset_index(drop=True)
+        return model.validate(frame, lazy=True)
     except pa_errors.SchemaErrors as errors:
         cases = errors.failure_cases
         row_cases = cases[cases["index"].notna()]
         bad_index = pd.Index(row_cases["index"].unique())
         failed = frame.loc[bad_index]
-        first = row_cases.drop_duplicates("index").set_index("index")
+        first = row_cases.drop_duplicates("index").set_index("index").loc[bad_index]
         rejects.frames.append(normalised_rejects(pd.DataFrame({
             "source_id": mapping.source_id,
             "location": mapping.location,
             "row_number": failed["row_number"].to_numpy(),
-            "column": first.loc[bad_index, "column"].to_numpy(),
+            "column": [mapped.get(str(c), str(c)) for c in first["column"]],
             "check": "invalid_value",
             "severity": "error",
-            "value": first.loc[bad_index, "failure_case"].astype(str).to_numpy(),
-            "message": ("value fails the contract check " + first.loc[bad_index, "check"].astype(str)).to_numpy(),
+            "value": first["failure_case"].astype(str).to_numpy(),
+            "message": [_contract_words(str(c), str(k)) for c, k in zip(first["column"], first["check"], strict=True)],
         }, columns=REJECT_COLUMNS)))
-        schema_level = cases[cases["index"].isna()]
-        if len(schema_level):
+        if len(cases[cases["index"].isna()]):
             raise
-        return model.validate(frame.drop(index=bad_index)[wanted]).reset_index(drop=True)
+        return model.validate(frame.drop(index=bad_index))
 
 
 def _empty(table: str) -> pd.DataFrame:
