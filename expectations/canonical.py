@@ -24,7 +24,7 @@ QUALIFIERS: dict[str, str] = {
 MEASURE_PATTERN = r"^[a-z][a-z0-9_]*$"
 LIST_SEPARATOR = ";"  # list-valued columns (client_groups, external_ids, source_ids) are ';'-joined text
 
-STAGED_TABLES = ("organisations", "services", "activity", "flows")
+STAGED_TABLES = ("organisations", "services", "activity", "flows", "initiatives")
 CANONICAL_TABLES = ("organisations", "services", "activity", "flows", "initiatives", "rejects")
 
 
@@ -93,11 +93,26 @@ class StagedFlow(_Strict):
     qualifier: Series[str] = pa.Field(nullable=True, isin=list(QUALIFIERS))
 
 
+class StagedInitiative(_Strict):
+    """Improvement work from a partner's list: `services` are ';'-separated keys of the partner's own services or
+    `partner:key` / `scheme:value` references to others'."""
+
+    source_id: Series[str]
+    row_number: Series[int] = pa.Field(ge=0)
+    partner: Series[str]
+    initiative_key: Series[str] = pa.Field(str_length={"min_value": 1})
+    name: Series[str] = pa.Field(str_length={"min_value": 1})
+    status: Series[str] = pa.Field(nullable=True)
+    services: Series[str] = pa.Field(str_length={"min_value": 1})
+    lead_partner: Series[str] = pa.Field(nullable=True)
+
+
 STAGED_MODELS: dict[str, type[_Strict]] = {
     "organisations": StagedOrganisation,
     "services": StagedService,
     "activity": StagedActivity,
     "flows": StagedFlow,
+    "initiatives": StagedInitiative,
 }
 
 # ---- canonical: the published dataset ---------------------------------------------------------------------

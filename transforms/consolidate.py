@@ -25,11 +25,17 @@ class PartnerInfo:
 
 @dataclass(frozen=True)
 class InitiativeSpec:
+    """An initiative from the map config or a partner's list, with where it came from (for rejects)."""
+
     initiative_id: str
     name: str
     status: str | None
-    services: tuple[str, ...]  # "partner:key" or "scheme:value"
+    services: tuple[str, ...]  # "partner:key" or "scheme:value"; a bare key is one of `partner`'s own services
     lead_partner: str | None
+    source_id: str = "config"
+    row_number: int | None = None
+    location: str | None = None
+    partner: str | None = None
 
 
 def stable_id(prefix: str, *parts: str) -> str:
@@ -308,7 +314,8 @@ def consolidate(
                               "services named by several partners)", loops["value"], locations))
     con.execute(FLOWS_SQL)
 
-    initiative_rows, initiative_rejects = _initiatives(initiatives, resolution, partners)
+    from_sources = staged_initiatives(con.table("staged_initiatives").df(), locations)
+    initiative_rows, initiative_rejects = _initiatives([*initiatives, *from_sources], resolution, partners)
     con.register("_frame", initiative_rows)
     con.execute("CREATE OR REPLACE TABLE initiatives AS SELECT * FROM _frame")
     con.unregister("_frame")
@@ -318,24 +325,53 @@ def consolidate(
     con.unregister("_frame")
 
 
+def staged_initiatives(staged: pd.DataFrame, locations: Mapping[str, str]) -> list[InitiativeSpec]:
+    """Initiatives read from partner sources, in a stable order."""
+    staged = staged.sort_values(["source_id", "row_number"])
+    return [
+        InitiativeSpec(
+            initiative_id=row.initiative_key, name=row.name, status=None if pd.isna(row.status) else row.status,
+            services=tuple(part.strip() for part in str(row.services).split(LIST_SEPARATOR) if part.strip()),
+            lead_partner=None if pd.isna(row.lead_partner) else row.lead_partner, source_id=row.source_id,
+            row_number=int(row.row_number), location=locations.get(row.source_id), partner=row.partner,
+        )
+        for row in staged.itertuples(index=False)
+    ]
+
+
 def _initiatives(
     initiatives: Sequence[InitiativeSpec], resolution: pd.DataFrame, partners: Mapping[str, PartnerInfo]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     lookup = {(ns, key): sid for ns, key, sid in resolution.itertuples(index=False)}
-    rows, rejects = [], []
+    rows, rejects, seen = [], [], set()
+
+    def reject(initiative: InitiativeSpec, column: str, check: str, value: str | None, message: str) -> None:
+        if initiative.source_id == "config":  # name the config key, as config errors do
+            column = f"initiatives.{initiative.initiative_id}.{column}"
+        rejects.append({
+            "source_id": initiative.source_id, "location": initiative.location, "row_number": initiative.row_number,
+            "column": column, "check": check, "severity": "error", "value": value, "message": message,
+        })
+
     for initiative in initiatives:
+        if initiative.initiative_id in seen:
+            reject(initiative, "initiative_key", "duplicate_key", initiative.initiative_id,
+                   "another initiative already has this id")
+            continue
+        if initiative.lead_partner is not None and initiative.lead_partner not in partners:
+            reject(initiative, "lead_partner", "unknown_organisation", initiative.lead_partner,
+                   "the lead partner is not in the map config's [partners]")
+            continue
+        seen.add(initiative.initiative_id)
         found = []
         for ref in initiative.services:
-            sid = lookup.get(_split_ref(ref))
+            own = lookup.get((initiative.partner, ref)) if initiative.partner else None
+            sid = own or lookup.get(_split_ref(ref))
             if sid is None:
-                rejects.append({
-                    "source_id": "config", "location": None, "row_number": None,
-                    "column": f"initiatives.{initiative.initiative_id}.services", "check": "unknown_service",
-                    "severity": "error", "value": ref, "message": "initiative names a service no source lists",
-                })
+                reject(initiative, "services", "unknown_service", ref, "initiative names a service no source lists")
             else:
                 found.append(sid)
-        lead = organisation_id(initiative.lead_partner) if initiative.lead_partner in partners else None
+        lead = organisation_id(initiative.lead_partner) if initiative.lead_partner else None
         rows.append({"initiative_id": initiative.initiative_id, "name": initiative.name, "status": initiative.status,
                      "service_ids": LIST_SEPARATOR.join(sorted(set(found))), "lead_organisation_id": lead})
     frame = pd.DataFrame(rows, columns=["initiative_id", "name", "status", "service_ids", "lead_organisation_id"])

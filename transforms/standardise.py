@@ -35,6 +35,7 @@ KEY_COLUMNS = {
     "services": ["service_key"],
     "activity": ["service_key"],
     "flows": ["from_key", "to_key"],
+    "initiatives": ["initiative_key"],
 }
 NAMESPACE_OF = {"service_key": "service_ns", "from_key": "from_ns", "to_key": "to_ns"}
 MAPPABLE: dict[str, list[str]] = {
@@ -45,12 +46,14 @@ MAPPABLE: dict[str, list[str]] = {
     ],
     "activity": ["service_key", "period", "period_start", "period_end", "measure", "value", "qualifier"],
     "flows": ["from_key", "to_key", "period", "period_start", "period_end", "measure", "value", "qualifier"],
+    "initiatives": ["initiative_key", "name", "status", "services", "lead_partner"],
 }
 REQUIRED: dict[str, list[str]] = {
     "organisations": ["organisation_key", "name", "sector"],
     "services": ["service_key", "name", "lane"],
     "activity": ["service_key", "measure"],
     "flows": ["from_key", "to_key", "measure"],
+    "initiatives": ["initiative_key", "name", "services"],
 }
 
 
@@ -223,7 +226,7 @@ def staged_table(raw: pd.DataFrame, table: str, mapping: SourceMapping) -> Stage
 
     if table == "services":
         frame = _services(frame, mapping, rejects, mapped)
-    elif table == "organisations":
+    elif table in ("organisations", "initiatives"):
         frame["partner"] = mapping.partner
     else:
         frame, clipped = _measured(frame, mapping, rejects, mapped)

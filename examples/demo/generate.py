@@ -751,6 +751,22 @@ class CouncilExtract(NamedTuple):
     referrals: str
 
 
+# The council's own improvement programme, as its project office lists it: teams by the council's codes, other
+# partners' services as "partner:key".
+COUNCIL_PROGRAMME = [
+    ("IP-07", "Home first: reablement before any long-term care decision", "Delivery", "REAB;CAH;HSWT",
+     COUNCIL),
+    ("IP-11", "Technology-enabled care for people living alone", "Scoping", "TEL;nhs_glenmuir_community:CH-FALLS",
+     COUNCIL),
+]
+
+
+def council_programme_csv() -> str:
+    """The council's improvement programme: one row per project."""
+    header = ("Project Ref", "Project", "Stage", "Services Involved", "Lead Partner")
+    return csv_text([header, *COUNCIL_PROGRAMME], line_end="\r\n")
+
+
 def council_extract() -> CouncilExtract:
     """Social work service list, monthly activity and referrals received by team and referral source."""
     rng = rng_for(COUNCIL)
@@ -1022,6 +1038,7 @@ def extract_files() -> dict[str, bytes]:
         f"{COUNCIL}/sw_services.csv": (council.services, excel_csv),
         f"{COUNCIL}/sw_activity.csv": (council.activity, excel_csv),
         f"{COUNCIL}/sw_referrals_received.csv": (council.referrals, excel_csv),
+        f"{COUNCIL}/improvement_programme.csv": (council_programme_csv(), excel_csv),
         f"{HOUSING}/housing_services.csv": (housing.services, utf8),
         f"{HOUSING}/housing_activity.csv": (housing.activity, utf8),
         f"{THIRD_SECTOR}/hsds/datapackage.json": (json_text(hsds_datapackage()), utf8),

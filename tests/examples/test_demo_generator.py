@@ -113,7 +113,7 @@ class Demo:
                 months = frame["period"].map(month_of)
                 self.activity += [(source["id"], qualified(key, spaces.get("service_key", partner)), month)
                                   for key, month in zip(frame["service_key"], months, strict=True)]
-            else:
+            elif source["table"] == "flows":
                 self.flows += [(source["id"], qualified(a, spaces.get("from_key", partner)),
                                 qualified(b, spaces.get("to_key", partner)))
                                for a, b in zip(frame["from_key"], frame["to_key"], strict=True)]

@@ -39,9 +39,10 @@ def flow(source_id: str, from_ns: str, from_key: str, to_ns: str, to_key: str, v
 
 
 def run(services: list[dict], acts: list[dict] = (), flows: list[dict] = (),
-        initiatives: tuple[InitiativeSpec, ...] = ()) -> dict[str, pd.DataFrame]:
+        initiatives: tuple[InitiativeSpec, ...] = (), listed: list[dict] = ()) -> dict[str, pd.DataFrame]:
     con = duckdb.connect()
-    for table, rows in (("organisations", []), ("services", services), ("activity", acts), ("flows", flows)):
+    for table, rows in (("organisations", []), ("services", services), ("activity", acts), ("flows", flows),
+                        ("initiatives", listed)):
         con.register("f", staged(table, list(rows)))
         con.execute(f"CREATE TABLE staged_{table} AS SELECT * FROM f")
         con.unregister("f")
@@ -115,3 +116,27 @@ def test_unknown_crosswalk_target_and_initiative_service_are_rejected() -> None:
 def test_every_partner_is_an_organisation(partner: str) -> None:
     organisations = run([service("a", "acute", "ED", "ED")])["organisations"]
     assert organisation_id(partner) in set(organisations["organisation_id"])
+
+
+def test_initiatives_from_a_source_resolve_own_and_other_partners_services() -> None:
+    listed = [
+        {"source_id": "c", "partner": "council", "initiative_key": "discharge", "name": "Discharge to assess",
+         "status": "active", "services": "CAH; acute:ED", "lead_partner": "council"},
+        {"source_id": "c", "partner": "council", "initiative_key": "ghost", "name": "Ghost", "status": None,
+         "services": "NOPE", "lead_partner": "nobody"},
+        {"source_id": "c", "partner": "council", "initiative_key": "frailty", "name": "Clash", "status": None,
+         "services": "CAH", "lead_partner": None},
+    ]
+    out = run([service("a", "acute", "ED", "ED"), service("c", "council", "CAH", "Care at home", "social")],
+              initiatives=(InitiativeSpec("frailty", "Frailty", "active", ("acute:ED",), "acute"),), listed=listed)
+    initiatives = out["initiatives"].set_index("initiative_id")
+    assert sorted(initiatives.index) == ["discharge", "frailty"]
+    assert initiatives.loc["discharge", "service_ids"] == ";".join(
+        sorted([service_id("council", "CAH"), service_id("acute", "ED")]))
+    assert initiatives.loc["discharge", "lead_organisation_id"] == organisation_id("council")
+    assert initiatives.loc["frailty", "name"] == "Frailty"  # the config's comes first; the clash is rejected
+    rejects = out["consolidation_rejects"].sort_values("row_number")
+    assert rejects[["location", "row_number", "column", "check", "value"]].values.tolist() == [
+        ["c.csv", 3.0, "lead_partner", "unknown_organisation", "nobody"],
+        ["c.csv", 4.0, "initiative_key", "duplicate_key", "frailty"],
+    ]
