@@ -1,0 +1,41 @@
+"""Text that is safe to open in a spreadsheet: a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage
+return would run as a formula (CSV injection), so it gets a leading single quote, which spreadsheets show as
+text. A plain signed number ("-5", "+3.5") carries no formula and stays as it is. Used by every CSV and
+spreadsheet writer; Parquet and DuckDB keep the text exactly as it was."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def is_formula_like(value: Any) -> bool:
+    """Whether a spreadsheet would read this text as the start of a formula."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.match(value)
+
+
+def neutralised(value: Any) -> Any:
+    """A text value that cannot start a formula; anything else unchanged."""
+    return QUOTE + value if is_formula_like(value) else value
+
+
+def neutralised_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell neutralised (numbers and dates untouched); a copy only when needed."""
+    out = frame
+    for column in frame.columns:
+        series = frame[column]
+        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+            continue
+        text = series.astype("object")
+        risky = text.map(is_formula_like).astype(bool)
+        if risky.any():
+            if out is frame:
+                out = frame.copy()
+            out[column] = text.where(~risky, QUOTE + text[risky].astype(str))
+    return out

@@ -1,0 +1,109 @@
+"""Limits on what one source may read (bytes on disk, rows, and how far compressed input may expand), checked
+before a parser commits memory to it, so an oversized file or a compressed bomb is refused with a clear message.
+
+An .xlsx is a zip: its central directory declares each member's uncompressed size, and Python's zipfile (which
+openpyxl reads through) never returns more than that, so checking the declared sizes and ratios is enough. A
+gzip stream declares nothing trustworthy, so it is decompressed with a byte cap.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zipfile
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from expectations.errors import SourceError
+
+DEFAULT_MAX_BYTES = 4 * 1024**3
+DEFAULT_MAX_ROWS = 100_000_000
+MAX_COMPRESSION_RATIO = 100  # worksheets of repeated rows compress ~15x; deflate bombs reach ~1000x
+RATIO_CHECKED_FROM = 1024**2  # members smaller than this expand to nothing that matters, whatever the ratio
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class SourceLimits:
+    """The most one source may read: bytes (on disk, and once decompressed) and rows of any raw table."""
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_rows: int = DEFAULT_MAX_ROWS
+
+
+def size_text(size: float) -> str:
+    """A byte count for people: 1536 -> '1.5 KiB'."""
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:,.0f} bytes" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def _raise_hint(key: str) -> str:
+    return f"raise `{key}` for this source in the map config if the extract really is this large"
+
+
+def files_size(paths: Iterable[Path]) -> int:
+    """Bytes on disk of the files (and of every file inside the folders) given."""
+    total = 0
+    for path in paths:
+        files = (p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path] if path.is_file() else []
+        total += sum(file.stat().st_size for file in files)
+    return total
+
+
+def checked_size(paths: Iterable[Path], limits: SourceLimits, where: str) -> int:
+    """The bytes a source would read; SourceError when over `max_bytes`."""
+    size = files_size(paths)
+    if size > limits.max_bytes:
+        raise SourceError(f"{where}: the extract is {size_text(size)}, over the limit max_bytes = "
+                          f"{size_text(limits.max_bytes)}; {_raise_hint('max_bytes')}")
+    return size
+
+
+def checked_rows(rows: int, limits: SourceLimits, where: str) -> None:
+    """SourceError when a table has more rows than `max_rows`."""
+    if rows > limits.max_rows:
+        raise SourceError(f"{where}: more than max_rows = {limits.max_rows:,} rows; {_raise_hint('max_rows')}")
+
+
+def checked_zip(path: Path, limits: SourceLimits, where: str) -> None:
+    """Refuse a zip (an .xlsx) whose members would expand past `max_bytes`, or expand suspiciously (a bomb).
+
+    Not a zip at all is left to the reader, which says so in its own words."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return
+    total = sum(member.file_size for member in members)
+    if total > limits.max_bytes:
+        raise SourceError(f"{where}: the workbook expands to {size_text(total)} when unzipped, over the limit "
+                          f"max_bytes = {size_text(limits.max_bytes)}; {_raise_hint('max_bytes')}")
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size >= RATIO_CHECKED_FROM and ratio > MAX_COMPRESSION_RATIO:
+            raise SourceError(
+                f"{where}: part {member.filename!r} of the workbook expands {ratio:,.0f} times "
+                f"(to {size_text(member.file_size)}), more than a real workbook does "
+                f"({MAX_COMPRESSION_RATIO}x); it looks like a zip bomb: ask the partner to save it again"
+            )
+
+
+def capped_gzip_bytes(path: Path, limits: SourceLimits, where: str) -> bytes:
+    """The decompressed bytes of a gzip file, refusing to inflate past `max_bytes`."""
+    out = bytearray()
+    try:
+        with gzip.open(path, "rb") as stream:
+            while chunk := stream.read(CHUNK):
+                out += chunk
+                if len(out) > limits.max_bytes:
+                    raise SourceError(
+                        f"{where}: the gzip file expands past max_bytes = {size_text(limits.max_bytes)} "
+                        f"(the file itself is {size_text(path.stat().st_size)}); {_raise_hint('max_bytes')}"
+                    )
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        raise SourceError(f"{where}: not a complete gzip file ({error}); check options.compression") from None
+    return bytes(out)

@@ -1,0 +1,184 @@
+"""Limits per source: oversized files, too many rows and compressed bombs are refused with a clear message before a
+parser commits memory to them."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import struct
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from expectations.errors import ConfigError, SourceError
+from flows.config import load_config
+from sources import SourceKind, SourceRequest, extract
+from sources.limits import MAX_COMPRESSION_RATIO, SourceLimits, capped_gzip_bytes, checked_zip, size_text
+from sources.phs_ae import PHS_AE
+from sources.tabular import CSV, EXCEL, JSON
+from tests.flows.test_paths import config_text
+
+
+def request(kind: SourceKind, path: Path, limits: SourceLimits, **options: object) -> SourceRequest:
+    return SourceRequest(source_id="x", location=path, table=None if kind.tables else "services",
+                         options=kind.options(**options), folder=path.parent, limits=limits)
+
+
+def csv_file(tmp_path: Path, rows: int, name: str = "s.csv") -> Path:
+    path = tmp_path / name
+    path.write_text("id,name\n" + "".join(f"S{i},Service {i}\n" for i in range(rows)), encoding="utf-8")
+    return path
+
+
+def workbook(path: Path, rows: int) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["id", "name"])
+    for i in range(rows):
+        sheet.append([f"S{i}", f"Service {i}"])
+    book.save(path)
+    return path
+
+
+def test_a_file_over_max_bytes_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, 100)
+    size = path.stat().st_size
+    with pytest.raises(SourceError, match=r"x: .*s\.csv: the extract is .* over the limit max_bytes = 1,000 bytes; "
+                                          r"raise `max_bytes`"):
+        extract(CSV, request(CSV, path, SourceLimits(max_bytes=1000)))
+    assert len(extract(CSV, request(CSV, path, SourceLimits(max_bytes=size))).tables["services"]) == 100
+
+
+def test_the_limit_covers_every_file_a_source_reads(tmp_path: Path, shared_data: Path) -> None:
+    ae = shared_data / "phs" / "monthly_ae_waitingtimes_202204.csv"
+    sites = shared_data / "phs" / "hospital_site_list.csv"
+    limits = SourceLimits(max_bytes=ae.stat().st_size + sites.stat().st_size - 1)
+    phs = SourceRequest("ae", ae, None, PHS_AE.options(site_list=str(sites)), ae.parent, limits)
+    with pytest.raises(SourceError, match="over the limit max_bytes"):
+        extract(PHS_AE, phs)
+
+
+@pytest.mark.parametrize("rows,allowed", [(10, True), (11, False)])
+def test_csv_rows_over_max_rows_are_refused_while_reading(tmp_path: Path, rows: int, allowed: bool) -> None:
+    path = csv_file(tmp_path, rows)
+    if allowed:
+        assert len(extract(CSV, request(CSV, path, SourceLimits(max_rows=10))).tables["services"]) == rows
+    else:
+        with pytest.raises(SourceError, match=r"more than max_rows = 10 rows; raise `max_rows`"):
+            extract(CSV, request(CSV, path, SourceLimits(max_rows=10)))
+
+
+def test_excel_and_json_rows_over_max_rows_are_refused(tmp_path: Path) -> None:
+    book = workbook(tmp_path / "s.xlsx", 12)
+    with pytest.raises(SourceError, match="more than max_rows = 10 rows"):
+        extract(EXCEL, request(EXCEL, book, SourceLimits(max_rows=10)))
+    assert len(extract(EXCEL, request(EXCEL, book, SourceLimits(max_rows=12))).tables["services"]) == 12
+    records = tmp_path / "s.json"
+    records.write_text(json.dumps([{"id": i} for i in range(11)]))
+    with pytest.raises(SourceError, match="more than max_rows = 10 rows"):
+        extract(JSON, request(JSON, records, SourceLimits(max_rows=10)))
+
+
+def test_every_table_of_a_multi_table_kind_is_limited(shared_data: Path) -> None:
+    ae = shared_data / "phs" / "monthly_ae_waitingtimes_202204.csv"
+    phs = SourceRequest("ae", ae, None, PHS_AE.options(), ae.parent, SourceLimits(max_rows=1000))
+    with pytest.raises(SourceError, match=r"ae: .*: (services|activity|flows): more than max_rows = 1,000 rows"):
+        extract(PHS_AE, phs)
+
+
+def zip_bomb(path: Path, inflated: int) -> Path:
+    """An .xlsx-named zip with one sheet of zeros: tiny on disk, `inflated` bytes once unzipped."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * inflated)
+    return path
+
+
+def test_a_zip_bomb_workbook_is_refused_before_openpyxl_opens_it(tmp_path: Path) -> None:
+    bomb = zip_bomb(tmp_path / "bomb.xlsx", 8 * 1024**2)
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(SourceError, match=r"part 'xl/worksheets/sheet1.xml' of the workbook expands [\d,]+ times "
+                                          r".*it looks like a zip bomb"):
+        extract(EXCEL, request(EXCEL, bomb, SourceLimits()))
+
+
+def test_a_workbook_expanding_past_max_bytes_is_refused(tmp_path: Path) -> None:
+    book = workbook(tmp_path / "s.xlsx", 2000)
+    declared = sum(m.file_size for m in zipfile.ZipFile(book).infolist())
+    assert declared > book.stat().st_size  # the limit is on what it expands to, not what it weighs
+    limits = SourceLimits(max_bytes=book.stat().st_size + 1)
+    with pytest.raises(SourceError, match=r"the workbook expands to .* when unzipped, over the limit max_bytes"):
+        extract(EXCEL, request(EXCEL, book, limits))
+    checked_zip(book, SourceLimits(max_bytes=declared), "x")  # at the limit: fine
+
+
+def test_a_zip_lying_about_its_sizes_still_yields_no_more_than_it_declares(tmp_path: Path) -> None:
+    """The workbook check trusts the declared sizes because Python's zipfile (openpyxl's reader) never returns
+    more than a member declares; a bomb that under-declares only breaks, it cannot inflate."""
+    bomb = zip_bomb(tmp_path / "liar.xlsx", 8 * 1024**2)
+    data = bytearray(bomb.read_bytes())
+    member = b"xl/worksheets/sheet1.xml"
+    # uncompressed size: at byte 22 of the member's local header, byte 24 of its (last) central directory entry
+    for header, offset in ((data.index(member) - 30, 22), (data.rindex(b"PK\x01\x02"), 24)):
+        struct.pack_into("<I", data, header + offset, 1000)
+    bomb.write_bytes(bytes(data))
+    with zipfile.ZipFile(bomb) as archive:
+        assert archive.getinfo(member.decode()).file_size == 1000
+        inflated = 0
+        with archive.open(member.decode()) as stream, pytest.raises(zipfile.BadZipFile, match="CRC"):
+            while chunk := stream.read1(64 * 1024):
+                inflated += len(chunk)
+        assert inflated <= 1000  # it stopped at the declared size, and the cut-off data fails its CRC
+    checked_zip(bomb, SourceLimits(), "x")  # small as declared: passes the check ...
+    with pytest.raises(SourceError):  # ... and openpyxl then meets a broken file, not 8 MiB of zeros
+        extract(EXCEL, request(EXCEL, bomb, SourceLimits()))
+
+
+def test_gzip_csv_is_read_with_a_byte_cap(tmp_path: Path) -> None:
+    plain = csv_file(tmp_path, 50)
+    packed = tmp_path / "s.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    frame = extract(CSV, request(CSV, packed, SourceLimits(), compression="gzip")).tables["services"]
+    assert len(frame) == 50 and frame["name"].iloc[-1] == "Service 49"
+    bomb = tmp_path / "bomb.csv.gz"
+    bomb.write_bytes(gzip.compress(b"id,name\n" + b"S1,Service\n" * 2_000_000, compresslevel=9))
+    assert bomb.stat().st_size < 200_000
+    with pytest.raises(SourceError, match=r"the gzip file expands past max_bytes = 1\.0 MiB \(the file itself is "):
+        extract(CSV, request(CSV, bomb, SourceLimits(max_bytes=1024**2), compression="gzip"))
+
+
+def test_gzip_mix_ups_are_explained(tmp_path: Path) -> None:
+    plain = csv_file(tmp_path, 3)
+    with pytest.raises(SourceError, match=r"not a complete gzip file .*check options\.compression"):
+        capped_gzip_bytes(plain, SourceLimits(), "x")
+    packed = tmp_path / "p.csv"
+    packed.write_bytes(gzip.compress(b"id,name\nS\xff1,x\n"))
+    with pytest.raises(SourceError, match=r'the file is gzip-compressed; set options.compression = "gzip"'):
+        extract(CSV, request(CSV, packed, SourceLimits()))
+
+
+def test_limits_come_from_the_map_and_each_source_may_set_its_own(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    text = config_text(location="data/s.csv") + '[limits]\nmax_bytes = "2 MiB"\nmax_rows = 5000\n'
+    config = load_config(_write(tmp_path, text))
+    assert config.request(config.sources[0]).limits == SourceLimits(2 * 1024**2, 5000)
+    text = config_text(location="data/s.csv", extra='max_bytes = "1KiB"\nmax_rows = 10\n')
+    config = load_config(_write(tmp_path, text))
+    assert config.request(config.sources[0]).limits == SourceLimits(1024, 10)
+    default = load_config(_write(tmp_path, config_text(location="data/s.csv")))
+    assert default.request(default.sources[0]).limits == SourceLimits()
+    with pytest.raises(ConfigError, match=r"sources\[0\]\.max_bytes"):
+        load_config(_write(tmp_path, config_text(location="data/s.csv", extra='max_bytes = "lots"\n')))
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "ism.toml"
+    path.write_text(text)
+    return path
+
+
+def test_sizes_read_well() -> None:
+    assert [size_text(n) for n in (999, 1536, 5 * 1024**3)] == ["999 bytes", "1.5 KiB", "5.0 GiB"]
+    assert MAX_COMPRESSION_RATIO >= 50  # a real workbook of repeated rows compresses about 15 times
