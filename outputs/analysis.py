@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from outputs.context import PublishedVersion
+from outputs.safe_text import neutralised_frame
 
 FOLDER = "analysis"
 TABLE_ORDER = ("key_services", "loops", "lane_summary", "coverage", "initiatives", "changes", "parameters")
@@ -77,7 +78,8 @@ def write_table(folder: Path, name: str, frame: pd.DataFrame) -> list[Path]:
             frame[column] = frame[column].astype("object")
     parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
     frame.to_parquet(parquet, index=False)
-    csv.write_text(frame.to_csv(index=False, float_format="%.15g", lineterminator="\n"), encoding="utf-8")
+    text = neutralised_frame(frame).to_csv(index=False, float_format="%.15g", lineterminator="\n")
+    csv.write_text(text, encoding="utf-8")  # text that would run as a formula is quoted (safe_text.py)
     return [parquet, csv]
 
 

@@ -77,6 +77,7 @@ def test_quotes_and_drop_table_pass_through_consolidation_intact() -> None:
                       "measure": "attendances", "value": 7.0}],
         "flows": [{"from_ns": "nhs", "from_key": DROP, "to_ns": "nhs", "to_key": "nhs:B'", "period_start": april,
                    "period_end": april, "measure": "referrals", "value": 9.0}],
+        "initiatives": [{"partner": "nhs", "initiative_key": DROP, "name": DROP, "services": "B'"}],
     }
     for table, table_rows in rows.items():
         con.register("frame", staged(table, table_rows))
