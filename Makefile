@@ -23,6 +23,14 @@ demo: $(BIN)/ism  ## Publish the embedded demo map.
 test: $(BIN)/ism  ## Run the test suite.
 	$(BIN)/python -m pytest
 
+SIZE ?= S
+bench: $(BIN)/ism  ## Benchmark a synthetic map of SIZE=S|M|L against a bare DuckDB pass (bench/results/).
+	$(BIN)/python -m bench.run --size $(SIZE)
+
+PREFECT_PORT ?= 4200
+server: $(BIN)/ism  ## A Prefect server on loopback for `ism serve`: PREFECT_API_URL=http://127.0.0.1:4200/api
+	$(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+
 lint: $(BIN)/ism
 	$(BIN)/ruff check .
 	$(BIN)/mypy flows sources transforms outputs expectations

@@ -33,6 +33,10 @@ CHECKS: dict[str, Check] = _checks(
           "Fix the column mapping in the map config or ask the partner to restore the column."),
     Check("unknown_column", W, "The extract has a column the mapping does not use.",
           "Map it if it matters; otherwise ignore this warning."),
+    Check("personal_identifier", E, "A column looks like personal data (CHI or NHS numbers, names, dates of birth, "
+          "full postcodes), so the whole source was refused; the value is never shown.",
+          "Ask the partner for an extract without it, or declare the column in the source's safe_columns (not "
+          "personal) or pseudonymised_columns (pseudonymised ids, never published)."),
     # row checks (the row goes to rejects)
     Check("missing_value", E, "A required value is empty.", "Fill the value in the extract."),
     Check("unmapped_code", E, "A code has no entry in the source's code mapping.",
@@ -56,6 +60,26 @@ CHECKS: dict[str, Check] = _checks(
           "Ask the partner to send a consistent extract."),
     Check("invalid_value", E, "A value is not one of the allowed values.", "Use one of the allowed values."),
     Check("self_flow", E, "A flow goes from a service to itself.", "Flows must join two different services."),
+    # row and file findings that are reported, never rejected
+    Check("outlier_value", W, "A monthly count is far above this source's usual month for the same service.",
+          "Check the number with the partner: a typo or a change of counting rule is likely."),
+    Check("mixed_date_formats", W, "The period column is written in more than one date format.",
+          "Ask the partner for one format (YYYY-MM or YYYY-MM-DD): 03/04/2025 can be read two ways."),
+    # source policy (quality/report.* shows these per source)
+    Check("reject_share", E, "Too many of the source's rows were rejected.",
+          "Fix the extract (see the top reasons for rejection) or raise [quality] max_reject_share."),
+    Check("source_stale", W, "The new extract failed, so the map uses this source's last good extract.",
+          "Fix the extract; the map shows the last good data until then."),
+    Check("source_missing", E, "The extract failed and there is no earlier good extract, so the map lacks it.",
+          "Fix the extract; the map has none of this source's data until then."),
+    # consolidated tables (the Great Expectations suite in expectations/suite.py)
+    Check("duplicate_id", E, "An id or key appears more than once in a published table.",
+          "Report it: consolidation should make ids unique."),
+    Check("month_missing", W, "A source has no rows for some months of the map period.",
+          "Ask the partner for the missing months, or confirm the service had no activity."),
+    Check("empty_lane", W, "A lane of the map has no service.", "Map a service to the lane or remove the lane."),
+    Check("volume_change", W, "A source's total changed more than the tolerance since the previous version.",
+          "Confirm the change with the partner, or raise [quality] max_volume_change."),
 )
 
 

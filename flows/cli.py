@@ -5,14 +5,16 @@ Exit codes: 0 success, 1 the run failed a quality gate or could not publish, 2 a
 
 from __future__ import annotations
 
-import json
+import logging
+import os
 import sys
 import time
 
 import typer
 
 from expectations.errors import IsmError
-from flows.cli_common import DEMO_CONFIG, ConfigArg, JsonOpt, RootOpt, fail, map_store
+from flows import cli_analysis, cli_dataset, cli_ops, cli_quality, cli_render
+from flows.cli_common import DEMO_CONFIG, ConfigArg, JsonOpt, RootOpt, fail
 
 app = typer.Typer(
     name="ism",
@@ -23,7 +25,8 @@ app = typer.Typer(
 )
 
 @app.command()
-def refresh(config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None, as_json: JsonOpt = False) -> None:
+def refresh(config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None, as_json: JsonOpt = False,
+            wait: cli_ops.WaitOpt = False) -> None:
     """Extract, validate and consolidate every source, then publish a new version of the map."""
     from flows.config import load_config
     from flows.refresh import refresh_map, result_json
@@ -31,10 +34,11 @@ def refresh(config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None, as_js
     started = time.monotonic()
     try:
         map_config = load_config(config)
+        map_config.checked_publish_root(publish_root)  # refused before any flow starts
         if not as_json:
             typer.echo(f"Refreshing {map_config.map_id}: {len(map_config.sources)} sources "
                        f"({map_config.period.start} to {map_config.period.end}) ...", err=True)
-        result = refresh_map(str(config), str(publish_root) if publish_root else None)
+        result = refresh_map(str(config), str(publish_root) if publish_root else None, wait)
     except IsmError as error:
         fail(error)
     if as_json:
@@ -59,38 +63,41 @@ def _summary(result, seconds: float) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(lines)
 
 
-@app.command()
-def versions(
-    config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None, as_json: JsonOpt = False
-) -> None:
-    """List the published versions of a map, oldest first."""
-    try:
-        _, store = map_store(config, publish_root)
-        catalog = store.write_catalog() if store.folder.is_dir() else {"versions": [], "latest": None}
-    except IsmError as error:
-        fail(error)
-    if as_json:
-        typer.echo(json.dumps(catalog, indent=2))
-        return
-    for entry in catalog["versions"]:
-        mark = "*" if entry["version_id"] == catalog["latest"] else " "
-        as_of = entry["as_of"] or {}
-        typer.echo(f"{mark} {entry['version_id']}  {entry['created_at']}  {as_of.get('start')}..{as_of.get('end')}  "
-                   f"{entry['status']:<5} {entry['content_hash'][:12]}  {len(entry['sources'])} sources")
-    if not catalog["versions"]:
-        typer.echo("no versions published yet", err=True)
-
-
 # Each area's commands live in their own module (flows/cli_<area>.py) and are registered here, one line each.
+app.command("impact")(cli_analysis.impact)
+app.command("stakeholders")(cli_analysis.stakeholders)
+app.command("scenario")(cli_analysis.scenario)
+app.command("diff")(cli_analysis.diff)
+app.command("versions")(cli_dataset.versions)
+app.command("show")(cli_dataset.show)
+app.command("serve")(cli_ops.serve)
+app.command("validate")(cli_quality.validate)
+app.command("render")(cli_render.render)
+
+
+class _UserErrorsWithoutTraceback(logging.Filter):
+    """Prefect logs a failed run with its traceback; for a user error the CLI's one line says it all."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, IsmError) and "QualityGateError" not in record.getMessage()
 
 
 def main() -> None:
-    """Console entry point."""
+    """Console entry point: user errors are one line; anything else is one line too, unless ISM_DEBUG=1."""
+    for name in ("prefect.flow_runs", "prefect.task_runs", "prefect.engine"):
+        logging.getLogger(name).addFilter(_UserErrorsWithoutTraceback())
     try:
         app()
     except KeyboardInterrupt:
         typer.echo("ism: interrupted", err=True)
         sys.exit(130)
+    except Exception as error:  # a bug or an environment failure, not bad input
+        if os.environ.get("ISM_DEBUG"):
+            raise
+        typer.echo(f"ism: internal error: {type(error).__name__}: {error} (set ISM_DEBUG=1 for the traceback)",
+                   err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

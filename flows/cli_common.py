@@ -25,8 +25,5 @@ def fail(error: Exception) -> NoReturn:
 def map_store(config: Path, publish_root: Path | None):  # type: ignore[no-untyped-def]
     """The loaded map config and its store under the publish root."""
     from flows.config import load_config
-    from outputs.versions import MapStore
-
     map_config = load_config(config)
-    root = publish_root.resolve() if publish_root else map_config.publish_path()
-    return map_config, MapStore(root, map_config.map_id)
+    return map_config, map_config.store(publish_root)

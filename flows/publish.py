@@ -3,11 +3,23 @@
 
 from __future__ import annotations
 
+from outputs.analysis import analysis_artefact
+from outputs.changelog import changelog_artefact
 from outputs.context import ArtefactWriter
 from outputs.dataset import dataset_artefact
+from outputs.exports import exports_artefact
+from outputs.interactive import interactive_artefact
 from outputs.poster import poster_artefact
+from outputs.quality import quality_artefact
+from outputs.spreadsheet import spreadsheet_artefact
 
 ARTEFACT_WRITERS: list[ArtefactWriter] = [
     dataset_artefact,
     poster_artefact,
+    spreadsheet_artefact,
+    analysis_artefact,
+    changelog_artefact,
+    quality_artefact,
+    interactive_artefact,  # after analysis and quality: the map links to their pages when they exist
+    exports_artefact,
 ]

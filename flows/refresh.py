@@ -3,11 +3,13 @@ publish one immutable version. Tasks pass paths and small records, never big fra
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
 import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,21 +17,50 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from prefect import flow, task
-from prefect.futures import PrefectFuture
+from prefect import flow, get_run_logger, task
+from prefect.context import FlowRunContext, TaskRunContext
+from prefect.tasks import exponential_backoff
 
 from expectations.canonical import CANONICAL_TABLES, STAGED_TABLES
 from expectations.checks import RejectRecord, Severity
 from expectations.errors import QualityGateError, SourceError
+from expectations.suite import SuiteLimits, consolidated_suite, suite_results
+from flows.analysis import version_analyses
 from flows.config import MapConfig, Source, load_config
+from flows.faults import checkpoint
 from flows.publish import ARTEFACT_WRITERS
+from flows.quality import artifact_key, quality_artifacts, quarantined
+from flows.runners import source_task_runner, within_seconds
+from flows.safety import (
+    identifier_rejects,
+    logs_redacted,
+    redacted,
+    refuse_leaked_secrets,
+    safety_quality,
+    secret_values,
+    suppress_consolidated,
+)
+from flows.source_cache import config_digest, inputs_complete, run_inputs, source_key, source_key_before_reading
 from outputs import dataset
-from outputs.context import LaneStyle, PublishedVersion
+from outputs.cache import cache_outcome, cached_outcome, prune_cache
+from outputs.context import LaneStyle, PosterOptions, PublishedVersion
+from outputs.last_good import keep_last_good
 from outputs.versions import MANIFEST, MapStore
 from outputs.workarea import read_frame, write_frame
 from sources import extract, kind_named
 from transforms.consolidate import InitiativeSpec, PartnerInfo, consolidate, load_staged
 from transforms.graph import service_graph
+from transforms.quality import (
+    FRESH,
+    MEASURED_TABLES,
+    checked_sources,
+    lane_counts,
+    month_coverage,
+    quality_summary,
+    reject_share,
+    service_flags,
+    volume_changes,
+)
 from transforms.rejects import concat_rejects, rejects_frame
 from transforms.standardise import SourceMapping, staged_table
 
@@ -53,7 +84,7 @@ class SourceOutcome:
     source_id: str
     partner: str
     kind: str
-    status: str  # ok | warn | blocked
+    status: str  # ok | warn | blocked | stale (quarantined: last good extract used) | missing (quarantined: none)
     staged: dict[str, str]
     rejects: str
     rows_read: int
@@ -62,6 +93,7 @@ class SourceOutcome:
     rows_clipped: int
     provenance: dict[str, Any] | None
     error: str | None = None
+    stale: dict[str, Any] | None = None  # the last good extract a stale source publishes (flows/quality.py)
 
 
 @dataclass(frozen=True)
@@ -73,6 +105,9 @@ class RunResult:
     content_hash: str
     sources: list[SourceOutcome]
     counts: dict[str, int]
+    # seconds: each task's running time summed over its runs (extract, stage, consolidate, check, publish) and the
+    # wall time of each phase of the flow (*_wall, flow); measured by refresh_map, for the benchmark (bench/)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def relative_location(config: MapConfig, location: str | Path) -> str:
@@ -83,13 +118,22 @@ def relative_location(config: MapConfig, location: str | Path) -> str:
         return str(location)
 
 
+def source_location(config: MapConfig, source: Source) -> str:
+    """Where a source's data is, as outputs show it: its path relative to the config's folder, or for a database
+    its URL with the password masked."""
+    kind = kind_named(source.kind)
+    if kind.describe is not None:
+        return kind.describe(config.request(source))
+    return relative_location(config, config.folder / source.location)
+
+
 def source_mapping(config: MapConfig, source: Source, table: str) -> SourceMapping:
     """Kind defaults merged with the source's own mapping from the config."""
     kind = kind_named(source.kind)
     return SourceMapping(
         source_id=source.id,
         partner=source.partner,
-        location=relative_location(config, config.folder / source.location),
+        location=source_location(config, source),
         columns={**kind.default_columns.get(table, {}), **source.columns},
         constants={**kind.default_constants.get(table, {}), **source.constants},
         codes=source.codes,
@@ -98,22 +142,40 @@ def source_mapping(config: MapConfig, source: Source, table: str) -> SourceMappi
         lanes=tuple(config.lane_ids),
         map_period=(config.period.first_day, config.period.last_day),
         clip_to_map_period=source.clip_to_map_period,
+        outlier_ratio=config.quality.outlier_ratio,
     )
 
 
-@task(name="extract", retries=2, retry_delay_seconds=[2, 10], task_run_name="extract {source_id}")
-def extract_source(config_path: str, source_id: str, work: str) -> ExtractOutcome:
-    """Read one partner extract once and keep its raw tables as Parquet in the work area."""
+def _io_error(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry condition: only IO errors and timeouts are worth another attempt (bad data stays bad)."""
+    return isinstance(state.data, OSError)
+
+
+@task(name="extract", retries=2, retry_delay_seconds=exponential_backoff(5.0), retry_condition_fn=_io_error,
+      task_run_name="extract {source_id}")
+def extract_source(config_path: str, source_id: str, work: str, timeout_seconds: float | None = None
+                   ) -> ExtractOutcome:
+    """Read one partner extract once and keep its raw tables as Parquet in the work area. An IO error or a read
+    longer than `timeout_seconds` is raised for Prefect to retry with backoff; once the retries are spent (or for
+    bad data, never retried) the source is reported unreadable."""
     config = load_config(config_path)
     source = config.source(source_id)
     try:
-        result = extract(kind_named(source.kind), config.request(source))
+        result = within_seconds(timeout_seconds, extract, kind_named(source.kind), config.request(source))
     except SourceError as error:
-        return ExtractOutcome(source_id=source_id, error=str(error))
+        return ExtractOutcome(source_id=source_id, error=redacted(str(error), secret_values(config)))
+    except OSError as error:
+        context = TaskRunContext.get()
+        attempt = context.task_run.run_count if context and context.task_run else 1
+        if context and attempt <= context.task.retries:
+            raise
+        return ExtractOutcome(source_id=source_id, error=redacted(f"{source_id}: could not be read in {attempt} "
+                                                                  f"attempt(s) ({type(error).__name__}): {error}",
+                                                                  secret_values(config)))
     folder = Path(work) / "raw" / source_id
     raw = {table: write_frame(folder / f"{table}.parquet", frame) for table, frame in result.tables.items()}
     problems = write_frame(folder / "problems.parquet", rejects_frame(result.problems))
-    provenance = {**asdict(result.provenance), "location": relative_location(config, result.provenance.location)}
+    provenance = {**asdict(result.provenance), "location": source_location(config, source)}
     return ExtractOutcome(source_id=source_id, raw=raw, problems=problems, provenance=provenance)
 
 
@@ -123,11 +185,17 @@ def stage_source(config_path: str, extracted: ExtractOutcome, work: str) -> Sour
     config = load_config(config_path)
     source = config.source(extracted.source_id)
     folder = Path(work) / "staged" / source.id
-    location = relative_location(config, config.folder / source.location)
+    location = source_location(config, source)
     if extracted.error is not None:
-        rejects = rejects_frame([RejectRecord(source.id, "source_unreadable", extracted.error, location, 0)])
+        unreadable = extracted.error.replace(f"{config.folder}/", "")  # files named as the config names them
+        rejects = rejects_frame([RejectRecord(source.id, "source_unreadable", unreadable, location, 0)])
         return SourceOutcome(source.id, source.partner, source.kind, "blocked", {},
-                             write_frame(folder / "rejects.parquet", rejects), 0, 0, 0, 0, None, extracted.error)
+                             write_frame(folder / "rejects.parquet", rejects), 0, 0, 0, 0, None, unreadable)
+    personal = identifier_rejects(source, extracted.raw, location)  # before any value can reach a reject
+    if len(personal):
+        return SourceOutcome(source.id, source.partner, source.kind, "blocked", {},
+                             write_frame(folder / "rejects.parquet", personal), 0, 0, 0, 0, extracted.provenance,
+                             f"{source.id}: {personal.iloc[0]['message']}")
     found = [read_frame(extracted.problems)] if extracted.problems else []
     staged, read, accepted, clipped = {}, 0, 0, 0
     for table, raw_path in extracted.raw.items():
@@ -141,7 +209,8 @@ def stage_source(config_path: str, extracted: ExtractOutcome, work: str) -> Sour
     errors = rejects[rejects["severity"] == str(Severity.ERROR)]
     whole_file = errors[errors["row_number"] == 0]
     if read == 0:
-        empty = RejectRecord(source.id, "source_empty", "the extract has no data rows", location, 0)
+        empty = RejectRecord(source.id, "source_empty", f"{location} has no data rows (a header at most); ask the "
+                             "partner for a complete extract", location, 0)
         whole_file = rejects_frame([empty])
         rejects = concat_rejects([rejects, whole_file])
     status = "blocked" if len(whole_file) else ("warn" if len(rejects) else "ok")
@@ -165,17 +234,13 @@ def consolidate_sources(config_path: str, outcomes: list[SourceOutcome], work: s
         consolidate(
             con,
             partners={pid: PartnerInfo(p.name, p.sector) for pid, p in config.partners.items()},
-            locations={s.id: relative_location(config, config.folder / s.location) for s in config.sources},
+            locations={s.id: source_location(config, s) for s in config.sources},
             initiatives=[InitiativeSpec(i.id, i.name, i.status, tuple(i.services), i.lead_partner)
                          for i in config.initiatives],
         )
+        suppress_consolidated(con, config.disclosure.threshold)  # before any check or artefact sees a value
+    checkpoint("after_consolidate")
     return str(path)
-
-
-def config_digest(config: MapConfig) -> str:
-    """Hash of everything in the config that shapes the content (not where it is published)."""
-    text = config.model_dump_json(exclude={"path", "publish_root"})
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _tables(database: str, outcomes: list[SourceOutcome]) -> dict[str, pd.DataFrame]:
@@ -188,10 +253,11 @@ def _tables(database: str, outcomes: list[SourceOutcome]) -> dict[str, pd.DataFr
 
 @task(name="publish")
 def publish_version(config_path: str, outcomes: list[SourceOutcome], database: str, root: str,
-                    run_id: str) -> RunResult:
-    """Write a version in a staging folder, then make it visible with one atomic rename."""
+                    run_id: str, quality: str | None = None, inputs: dict[str, Any] | None = None) -> RunResult:
+    """Write a version in a staging folder, then make it visible with one atomic rename. `quality` is the run's
+    quality summary (JSON path, from check_quality)."""
     config = load_config(config_path)
-    store = MapStore(Path(root), config.map_id)
+    store = config.store(root)
     tables = _tables(database, outcomes)
     outcomes = _with_all_rejects(outcomes, tables["rejects"])
     staging = store.new_staging(run_id)
@@ -201,11 +267,13 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
     latest = store.latest()
     if latest and store.manifest(latest).get("content_hash") == content_hash:
         shutil.rmtree(staging)
+        _keep_last_good(store, outcomes, latest)
         return RunResult(config.map_id, "unchanged", latest, str(store.version_path(latest)), content_hash,
                          outcomes, counts)
 
     version_id = store.next_version_id()
     sources = [_source_entry(config, o) for o in outcomes]
+    graph = service_graph(*(tables[t] for t in ("services", "organisations", "activity", "flows", "initiatives")))
     version = PublishedVersion(
         folder=staging, version_id=version_id, map_id=config.map_id, title=config.title,
         area_code=config.area.code, area_name=config.area.name, population=config.population,
@@ -213,11 +281,14 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
         lanes=[LaneStyle(lane.id, lane.label, lane.colour) for lane in config.lanes],
         sector_colours=dict(config.sectors), partners={pid: p.name for pid, p in config.partners.items()},
         attributions=sorted({s.attribution for s in config.sources if s.attribution}),
-        licences=[DEFAULT_LICENCE],
+        licences=dataset.package_licences(DEFAULT_LICENCE, [s.licence for s in config.sources]),
         tables=tables,
-        graph=service_graph(tables["services"], tables["organisations"], tables["activity"], tables["flows"]),
+        graph=graph,
         sources=sources,
         previous=store.version_path(latest) if latest else None,
+        analyses=version_analyses(graph, tables, config.lane_ids, store.version_path(latest) if latest else None),
+        quality={**_quality_of(quality), **safety_quality(database, tables["rejects"])},
+        poster=PosterOptions(**config.poster.model_dump()),
     )
     for write in ARTEFACT_WRITERS:
         write(version)
@@ -235,10 +306,30 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
         "sources": sources,
         "counts": counts,
         "tables": digests,
+        "disclosure": version.quality.get("disclosure"),
+        "inputs": inputs,  # config digest and source keys: the next run with equal inputs is `unchanged`
     }
+    checkpoint("mid_publish")
+    refuse_leaked_secrets(staging, config)
     dataset.write_json(staging / MANIFEST, manifest)  # written last: a version without it is incomplete
-    path = store.commit(staging, version_id)
+    path = store.commit(staging, version_id, on_renamed=lambda: checkpoint("after_rename"))
+    store.prune(config.publish.keep_versions)
+    _keep_last_good(store, outcomes, version_id)
     return RunResult(config.map_id, "published", version_id, str(path), content_hash, outcomes, counts)
+
+
+def _quality_of(path: str | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _keep_last_good(store: MapStore, outcomes: list[SourceOutcome], version_id: str) -> None:
+    """After a publish, each fresh source's staged tables become its last good extract (for quarantine)."""
+    for o in outcomes:
+        if o.status in FRESH and o.staged:
+            keep_last_good(store.private, o.source_id, o.staged, o.provenance or {}, version_id, o.rows_accepted)
 
 
 def _with_all_rejects(outcomes: list[SourceOutcome], rejects: pd.DataFrame) -> list[SourceOutcome]:
@@ -248,7 +339,7 @@ def _with_all_rejects(outcomes: list[SourceOutcome], rejects: pd.DataFrame) -> l
     updated = []
     for outcome in outcomes:
         rejected = int(counts.get(outcome.source_id, 0))
-        status = outcome.status if outcome.status == "blocked" or not rejected else "warn"
+        status = "warn" if outcome.status == "ok" and rejected else outcome.status
         updated.append(replace(outcome, rows_rejected=rejected, status=status,
                                rows_accepted=outcome.rows_accepted - (rejected - outcome.rows_rejected)))
     return updated
@@ -262,40 +353,263 @@ def _source_entry(config: MapConfig, outcome: SourceOutcome) -> dict[str, Any]:
         "location": provenance.get("location", source.location), "sha256": provenance.get("sha256"),
         "extracted_at": provenance.get("extracted_at"), "status": outcome.status, "rows_read": outcome.rows_read,
         "rows_accepted": outcome.rows_accepted, "rows_rejected": outcome.rows_rejected,
-        "rows_clipped": outcome.rows_clipped,
+        "rows_clipped": outcome.rows_clipped, "licence": source.licence, "attribution": source.attribution,
     }
 
 
-def _quality_gate(config: MapConfig, outcomes: list[SourceOutcome]) -> None:
-    failing = [o for o in outcomes if o.status == "blocked" and config.source(o.source_id).on_error == "fail"]
-    if failing:
+@dataclass(frozen=True)
+class QualityOutcome:
+    """The run's quality summary (JSON in the work area) and what the gate needs from it."""
+
+    path: str
+    status: str  # green | amber | red
+    over_reject_share: dict[str, str]  # fresh source -> why it is over [quality] max_reject_share
+    errors: list[str]  # failed error-severity checks of the consolidated map
+
+
+def _previous_tables(store: MapStore, version_id: str | None) -> dict[str, pd.DataFrame] | None:
+    if version_id is None:
+        return None
+    try:
+        return {t: read_frame(store.version_path(version_id) / f"{t}.parquet") for t in MEASURED_TABLES}
+    except (OSError, ValueError):
+        return None  # an unreadable previous version: report no change rather than fail the run
+
+
+def _named_location(config: MapConfig, source: Source) -> str:
+    """Where the report says a source is: as the config names it (never a machine path); a database masked."""
+    return source_location(config, source) if kind_named(source.kind).describe is not None else source.location
+
+
+@task(name="check")
+def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str, root: str,
+                  work: str) -> QualityOutcome:
+    """Check the consolidated map with the GX suite (integrity, coverage, lanes, reject shares, change against
+    the previous version) and write the run's quality summary (shape: outputs/quality.py)."""
+    config = load_config(config_path)
+    store = config.store(root)
+    tables = _tables(database, outcomes)
+    counted = _with_all_rejects(outcomes, tables["rejects"])
+    latest = store.latest()
+    entries = [{
+        "source_id": o.source_id, "partner": o.partner, "kind": o.kind,
+        "location": _named_location(config, config.source(o.source_id)),
+        "on_error": config.source(o.source_id).on_error, "status": o.status, "rows_read": o.rows_read,
+        "rows_accepted": max(0, o.rows_accepted), "rows_rejected": o.rows_rejected, "rows_clipped": o.rows_clipped,
+        "stale": o.stale, "error": o.error,
+    } for o in counted]
+    claims = {o.source_id: [t for t in config.source(o.source_id).tables if t in MEASURED_TABLES]
+              for o in counted if o.staged}
+    frames = {
+        **{t: tables[t] for t in ("organisations", "services", "activity", "flows")},
+        "sources": checked_sources(pd.DataFrame(entries)),
+        "coverage": month_coverage(tables, config.period.months, {s: t for s, t in claims.items() if t}),
+        "volumes": volume_changes(tables, _previous_tables(store, latest)),
+        "lanes": lane_counts(tables["services"], config.lane_ids),
+    }
+    limits = SuiteLimits(tuple(config.lane_ids), config.quality.max_reject_share, config.quality.max_volume_change)
+    run = suite_results(frames, consolidated_suite(tables["services"]["service_id"],
+                                                   tables["organisations"]["organisation_id"], limits))
+    summary = quality_summary(
+        sources=entries, rejects=tables["rejects"], results=run.results, volumes=frames["volumes"],
+        counts={t: len(f) for t, f in tables.items()},
+        previous_counts=store.manifest(latest).get("counts") if latest else None, previous_version=latest,
+        flags=service_flags(tables, config.quality.outlier_ratio,
+                            [o.source_id for o in counted if o.status == "stale"]),
+        thresholds=config.quality.model_dump(),
+        header={"map_id": config.map_id, "title": config.title,
+                "period": {"start": config.period.start, "end": config.period.end},
+                "checked_at": datetime.now(UTC).replace(microsecond=0).isoformat()},
+    )
+    path = Path(work) / "quality.json"
+    dataset.write_json(path, {**summary, "gx": run.validations})
+    limit = config.quality.max_reject_share
+    over = {e["source_id"]: (f"{e['source_id']}: {reject_share(e['rows_rejected'], e['rows_read']):.0%} of its rows "
+                             f"were rejected ({e['rows_rejected']:,} of {e['rows_read']:,}), above [quality] "
+                             f"max_reject_share {limit:.0%}; see the top reasons in the quality report")
+            for e in entries if e["status"] in FRESH and reject_share(e["rows_rejected"], e["rows_read"]) > limit}
+    errors = [f"{r.code} ({r.table}.{r.column}): {r.message}" for r in run.failed
+              if r.severity == str(Severity.ERROR) and r.code != "reject_share"]
+    return QualityOutcome(str(path), summary["status"], over, errors)
+
+
+def _with_policy(config: MapConfig, outcome: SourceOutcome, store: MapStore, work: str) -> SourceOutcome:
+    """A blocked source under quarantine becomes stale (last good extract) or missing; others stay as they are."""
+    if outcome.status == "blocked" and config.source(outcome.source_id).on_error == "quarantine":
+        return quarantined(outcome, store.private, Path(work))
+    return outcome
+
+
+def _blocked(outcome: SourceOutcome, reason: str, work: str) -> SourceOutcome:
+    """A fresh source blocked after consolidation (too many rejects), the reason added to its rejects."""
+    record = rejects_frame([RejectRecord(outcome.source_id, "reject_share", reason,
+                                         (outcome.provenance or {}).get("location"), 0)])
+    rejects = write_frame(Path(work) / "staged" / outcome.source_id / "rejects_gated.parquet",
+                          concat_rejects([read_frame(outcome.rejects), record]))
+    return replace(outcome, status="blocked", staged={}, rows_accepted=0, rejects=rejects, error=reason)
+
+
+def _quality_gate(config: MapConfig, outcomes: list[SourceOutcome], store: MapStore, work: str,
+                  enforce: bool = True, artifact: str = "quality") -> tuple[list[SourceOutcome], str, QualityOutcome]:
+    """Apply each blocked source's on_error policy, consolidate and check. A fresh source over max_reject_share is
+    blocked in turn and the map consolidated again. Under `fail`, a blocked source (or a failed error check of the
+    consolidated map) publishes nothing: QualityGateError, after the quality artifacts are written."""
+    outcomes = [_with_policy(config, o, store, work) for o in outcomes]
+    while True:
+        database = consolidate_sources(str(config.path), outcomes, work)
+        checked = check_quality(str(config.path), outcomes, database, str(store.root), work)
+        over = set(checked.over_reject_share)
+        if not over or any(o.status == "blocked" for o in outcomes) or any(
+                config.source(sid).on_error == "fail" for sid in over):
+            break  # nothing more to quarantine, or the run fails anyway: its report is this one
+        outcomes = [_with_policy(config, _blocked(o, checked.over_reject_share[o.source_id], work), store, work)
+                    if o.source_id in over else o for o in outcomes]
+    with open(checked.path, encoding="utf-8") as handle:
+        quality_artifacts(json.load(handle), artifact)
+    failing = [o.error or o.source_id for o in outcomes if o.status == "blocked"]
+    too_many = [why for sid, why in checked.over_reject_share.items() if config.source(sid).on_error == "fail"]
+    if failing and too_many:  # rows pointing at a blocked source's services are rejected too: a consequence
+        too_many = [f"{len(too_many)} more source(s) over max_reject_share (quality artifact "
+                    f"{artifact_key(config.map_id, artifact)})"]
+    failing += too_many
+    if enforce and (failing or checked.errors):
         raise QualityGateError(
-            "nothing published; blocked source(s) under on_error = \"fail\": "
-            + "; ".join(o.error or o.source_id for o in failing)
+            "nothing published; "
+            + (("blocked source(s) under on_error = \"fail\": " + "; ".join(failing)) if failing else "")
+            + ("; " if failing and checked.errors else "")
+            + ("failed checks of the consolidated map: " + "; ".join(checked.errors) if checked.errors else "")
         )
+    return outcomes, database, checked
+
+
+def source_extract_task(source: Source) -> Any:
+    """The extract task with the source's own retries and exponential backoff (delay, 2 x delay, 4 x delay...)."""
+    return extract_source.with_options(retries=source.retries,
+                                       retry_delay_seconds=exponential_backoff(source.retry_delay_seconds))
+
+
+def _cached(store: MapStore, source_id: str, key: str | None) -> SourceOutcome | None:
+    document = cached_outcome(store.private, source_id, key) if key else None
+    try:
+        return SourceOutcome(**document) if document is not None else None
+    except TypeError:
+        return None  # an entry of another shape: a miss
+
+
+def _source_outcomes(config: MapConfig, store: MapStore, work: Path) -> tuple[list[SourceOutcome], dict[str, str]]:
+    """Every source's outcome and input key. A source whose key is cached is neither read nor validated again;
+    the others are extracted (with the source's retries, backoff and timeout) and staged on the map's task
+    runner, and their outcomes cached."""
+    path, outcomes, keys = str(config.path), {}, {}
+    with source_task_runner(config) as runner:
+        extracting = {}
+        for source in config.sources:
+            key = source_key_before_reading(config, source)
+            cached = _cached(store, source.id, key)
+            if key and cached:
+                outcomes[source.id], keys[source.id] = cached, key
+                continue
+            extracting[source.id] = runner.submit(source_extract_task(source), {
+                "config_path": path, "source_id": source.id, "work": str(work),
+                "timeout_seconds": source.timeout_seconds})
+        staging = {}
+        for source_id, future in extracting.items():
+            extracted: ExtractOutcome = future.result()
+            if extracted.provenance:
+                keys[source_id] = source_key(config, config.source(source_id), extracted.provenance["sha256"])
+                cached = _cached(store, source_id, keys[source_id])  # a database's key is known once it is read
+                if cached:
+                    outcomes[source_id] = cached
+                    continue
+            staging[source_id] = runner.submit(stage_source, {"config_path": path, "extracted": extracted,
+                                                              "work": str(work)})
+        for source_id, future in staging.items():
+            outcome: SourceOutcome = future.result()
+            if source_id in keys and outcome.status in ("ok", "warn"):
+                outcome = SourceOutcome(**cache_outcome(store.private, source_id, keys[source_id], asdict(outcome),
+                                                        work))
+            outcomes[source_id] = outcome
+    prune_cache(store.private, [s.id for s in config.sources])
+    return [outcomes[s.id] for s in config.sources], keys
+
+
+def _unchanged_result(config: MapConfig, store: MapStore, outcomes: list[SourceOutcome],
+                      inputs: dict[str, Any]) -> RunResult | None:
+    """The latest version when it was built from exactly these inputs: nothing to consolidate or publish."""
+    latest = store.latest()
+    if latest is None or not inputs_complete(inputs):
+        return None
+    manifest = store.manifest(latest)
+    if manifest.get("inputs") != inputs:
+        return None
+    published = {entry["source_id"]: entry for entry in manifest.get("sources", [])}
+    counted = ("status", "rows_read", "rows_accepted", "rows_rejected", "rows_clipped")
+    shown = [replace(o, **{k: published[o.source_id][k] for k in counted if k in published[o.source_id]})
+             if o.source_id in published else o for o in outcomes]
+    store.prune(config.publish.keep_versions)
+    return RunResult(config.map_id, "unchanged", latest, str(store.version_path(latest)), manifest["content_hash"],
+                     shown, manifest.get("counts", {}))
 
 
 @flow(name="refresh-map", log_prints=False, validate_parameters=False)
-def refresh_map(config_path: str, publish_root: str | None = None) -> RunResult:
-    """Refresh one map: every source, consolidated, published as a new immutable version (or `unchanged`)."""
+def refresh_map(config_path: str, publish_root: str | None = None, wait: bool = False) -> RunResult:
+    """Refresh one map: every source, consolidated, published as a new immutable version (or `unchanged`).
+    With `wait`, a refresh of the same map already running is waited for instead of refused."""
+    started = time.perf_counter()
     config = load_config(config_path)
-    root = Path(publish_root).resolve() if publish_root else config.publish_path()
-    store = MapStore(root, config.map_id)
-    with store.locked():
+    store = config.store(publish_root)
+    root = store.root
+    waiting = f"waiting for another refresh of map {config.map_id!r} to finish ..."
+    with store.locked(wait, on_wait=lambda: get_run_logger().warning(waiting)), logs_redacted(secret_values(config)):
         store.clean_leftovers()
         run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-{os.getpid()}"
-        work = store.folder / ".work" / run_id
+        work = store.work / run_id
+        work.mkdir(parents=True)  # even when every source comes from the cache, consolidation writes here
+        timings: dict[str, float] = {}
+        lap = time.perf_counter()
         try:
-            extracted: list[PrefectFuture[ExtractOutcome]] = [
-                extract_source.submit(str(config.path), s.id, str(work)) for s in config.sources
-            ]
-            staged = [stage_source.submit(str(config.path), e, str(work)) for e in extracted]
-            outcomes = [future.result() for future in staged]
-            _quality_gate(config, outcomes)
-            database = consolidate_sources(str(config.path), outcomes, str(work))
-            return publish_version(str(config.path), outcomes, database, str(root), run_id)
+            with _task_seconds(timings, extract_source, stage_source, consolidate_sources, check_quality,
+                               publish_version):
+                outcomes, keys = _source_outcomes(config, store, work)
+                timings["sources_wall"], lap = time.perf_counter() - lap, time.perf_counter()
+                checkpoint("after_extract")
+                inputs = run_inputs(config, keys)
+                unchanged = _unchanged_result(config, store, outcomes, inputs)
+                if unchanged is not None:
+                    return replace(unchanged, timings={**timings, "flow": time.perf_counter() - started})
+                outcomes, database, quality = _quality_gate(config, outcomes, store, str(work))
+                timings["gate_wall"], lap = time.perf_counter() - lap, time.perf_counter()
+                result = publish_version(str(config.path), outcomes, database, str(root), run_id, quality.path,
+                                         inputs)
+                timings["publish_wall"] = time.perf_counter() - lap
+            return replace(result, timings={**timings, "flow": time.perf_counter() - started})
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+
+@contextmanager
+def _task_seconds(spent: dict[str, float], *tasks: Any) -> Iterator[None]:
+    """While open, add to `spent[task name]` the running time of each run of these tasks in the current flow run.
+    The hook runs where the task runs: on a Dask runner the per-source times stay out of `spent`."""
+    context = FlowRunContext.get()
+    flow_run_id = context.flow_run.id if context and context.flow_run else None
+    finished: list[tuple[str, float]] = []  # list.append is atomic: the hook is called from worker threads
+
+    def record(task: Any, task_run: Any, state: Any) -> None:
+        if task_run.flow_run_id == flow_run_id:
+            finished.append((task.name, task_run.total_run_time.total_seconds()))
+
+    for each in tasks:
+        each.on_completion_hooks.append(record)
+        each.on_failure_hooks.append(record)
+    try:
+        yield
+    finally:
+        for each in tasks:
+            each.on_completion_hooks.remove(record)
+            each.on_failure_hooks.remove(record)
+        for name, seconds in finished:
+            spent[name] = spent.get(name, 0.0) + seconds
 
 
 def result_json(result: RunResult) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-from pathlib import Path
 from typing import Any
 
 from prefect import flow
@@ -13,7 +12,6 @@ from prefect import flow
 from flows.config import load_config
 from flows.refresh import _quality_gate, extract_source, stage_source
 from outputs.quality import report_json
-from outputs.versions import MapStore
 
 
 @flow(name="validate-map", log_prints=False, validate_parameters=False)
@@ -22,8 +20,7 @@ def validate_map(config_path: str, publish_root: str | None = None) -> dict[str,
     shows whether its last good extract would be used), the previous version is the one compared against, and
     the summary goes to the Prefect artifacts ism-validate-<map_id>. Nothing under the publish root changes."""
     config = load_config(config_path)
-    root = Path(publish_root).resolve() if publish_root else config.publish_path()
-    store = MapStore(root, config.map_id)
+    store = config.store(publish_root)
     path = str(config.path)
     with tempfile.TemporaryDirectory(prefix=f"ism-validate-{config.map_id}-") as work:
         extracted = [extract_source.submit(path, source.id, work, source.timeout_seconds)

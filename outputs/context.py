@@ -20,6 +20,17 @@ class LaneStyle:
 
 
 @dataclass(frozen=True)
+class PosterOptions:
+    """The map config's `[poster]` table, as the poster and interactive map writers read it."""
+
+    min_flow_share: float = 0.005  # flows under this share of all flow volume are not drawn (a note counts them)
+    label_flow_share: float = 0.05  # flows from this share up have their volume written on them
+    page: str = "A1"  # A0..A4
+    orientation: str = "landscape"
+    layout_seconds: float = 4.0  # budget of the full layout before a cheaper one is used
+
+
+@dataclass(frozen=True)
 class PublishedVersion:
     """A version being written. `previous` is the folder of the latest complete version, if any."""
 
@@ -42,6 +53,8 @@ class PublishedVersion:
     sources: Sequence[dict[str, Any]]  # one entry per source: provenance, status and counts
     quality: dict[str, Any] = field(default_factory=dict)  # check results of the run
     previous: Path | None = None
+    analyses: dict[str, pd.DataFrame] = field(default_factory=dict)  # transforms/analyses tables + "changes"
+    poster: PosterOptions = field(default_factory=PosterOptions)  # the config's [poster] table
 
     @property
     def period_label(self) -> str:

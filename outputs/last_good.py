@@ -2,8 +2,8 @@
 that a source under `on_error = "quarantine"` whose new extract fails is published from them (marked stale)
 instead of with its bad rows.
 
-    <root>/<map_id>/.last_good/<source_id>/<table>.parquet   staged tables of the last good extract
-    <root>/<map_id>/.last_good/<source_id>/last_good.json    its provenance, the version it went into, its rows
+    <private>/<map_id>/.last_good/<source_id>/<table>.parquet   staged tables of the last good extract
+    <private>/<map_id>/.last_good/<source_id>/last_good.json    its provenance, the version it went into, its rows
 """
 
 from __future__ import annotations

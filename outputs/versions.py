@@ -5,6 +5,18 @@ a `latest` pointer, and a lock so two refreshes of one map never interleave.
     <root>/<map_id>/catalog.json             every complete version's manifest
     <root>/<map_id>/latest                   the newest version id (one line)
     <root>/<map_id>/.staging/<run_id>/       versions being written; removed at the next start if left over
+    <root>/<map_id>/.trash/                  versions being deleted by retention; emptied at the next start
+
+Working data that holds unsuppressed values lives apart, under the private root (the map config's
+`private_root`), so that sharing the publish root never shares it:
+
+    <private>/<map_id>/work/<run_id>/        a run's working files; removed at the next start if left over
+    <private>/<map_id>/.cache/               the source cache (outputs/cache.py)
+    <private>/<map_id>/.last_good/           last good extracts (outputs/last_good.py)
+
+A run killed at any moment leaves every complete version intact: a version becomes visible only by the rename of
+a fully written folder (its manifest written last), and `clean_leftovers` at the next start removes what the run
+left behind and brings the catalog and `latest` back in line with the version folders.
 """
 
 from __future__ import annotations
@@ -13,14 +25,16 @@ import fcntl
 import json
 import os
 import re
+import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from expectations.errors import PublishError
+from outputs.cache import remove_partial_entries
 
 MANIFEST = "version.json"
 VERSION_PATTERN = re.compile(r"^v(\d{4,})$")
@@ -32,10 +46,16 @@ class MapStore:
 
     root: Path
     map_id: str
+    private_root: Path | None = None  # unpublished working data (unsuppressed values): never shared
 
     @property
     def folder(self) -> Path:
         return self.root / self.map_id
+
+    @property
+    def private(self) -> Path:
+        """The map's private working area: run work files, the source cache, last good extracts."""
+        return (self.private_root or self.root / ".ism-private") / self.map_id
 
     @property
     def versions(self) -> Path:
@@ -44,6 +64,14 @@ class MapStore:
     @property
     def staging(self) -> Path:
         return self.folder / ".staging"
+
+    @property
+    def work(self) -> Path:
+        return self.private / "work"
+
+    @property
+    def trash(self) -> Path:
+        return self.folder / ".trash"
 
     @property
     def catalog_path(self) -> Path:
@@ -81,37 +109,64 @@ class MapStore:
         return f"v{number:04d}"
 
     @contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold the map's lock; a second refresh of the same map fails at once with a clear message."""
+    def locked(self, wait: bool = False, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold the map's lock. A second refresh of the same map fails at once with a clear message, or with
+        `wait` calls `on_wait` and blocks until the first one ends (the kernel drops the lock of a killed run)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         with (self.folder / ".lock").open("a+") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise PublishError(
-                    f"{self.folder}: another refresh of map {self.map_id!r} is running; wait for it to finish"
-                ) from None
+                if not wait:
+                    raise PublishError(
+                        f"{self.folder}: another refresh of map {self.map_id!r} is running; wait for it to finish "
+                        "(or pass --wait)"
+                    ) from None
+                if on_wait is not None:
+                    on_wait()
+                fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def clean_leftovers(self) -> list[Path]:
-        """Remove staging folders a killed run left behind; call with the lock held."""
+        """Remove what killed runs left behind (staging and work folders, versions half deleted by retention,
+        partial cache entries, temporary files), then rebuild the catalog and `latest` from the complete versions.
+        Call with the lock held; returns the paths removed."""
         removed = []
-        if self.staging.is_dir():
-            for leftover in self.staging.iterdir():
-                shutil.rmtree(leftover, ignore_errors=True)
-                removed.append(leftover)
+        for folder in (self.staging, self.work, self.trash):
+            if folder.is_dir():
+                for leftover in sorted(folder.iterdir()):
+                    _remove(leftover)
+                    removed.append(leftover)
+        removed += remove_partial_entries(self.private)
+        if self.folder.is_dir():
+            for temporary in sorted(self.folder.glob(".*.tmp*")):
+                temporary.unlink(missing_ok=True)
+                removed.append(temporary)
+        self.repair()
         return removed
+
+    def repair(self) -> None:
+        """Make the catalog and `latest` agree with the version folders: a version is committed by its rename,
+        so after a crash between the rename and the pointer the newest complete version becomes `latest`."""
+        versions = self.complete_versions()
+        if not versions:
+            return
+        self.write_catalog()
+        pointer = self.folder / "latest"
+        if not pointer.is_file() or pointer.read_text(encoding="utf-8").strip() != versions[-1]:
+            _atomic_write(pointer, versions[-1] + "\n")
 
     def new_staging(self, run_id: str) -> Path:
         path = self.staging / run_id
         path.mkdir(parents=True, exist_ok=False)
         return path
 
-    def commit(self, staging: Path, version_id: str) -> Path:
-        """Make a fully written staging folder a version (atomic rename), then refresh catalog and latest."""
+    def commit(self, staging: Path, version_id: str, on_renamed: Callable[[], None] | None = None) -> Path:
+        """Make a fully written staging folder a version (atomic rename), then refresh catalog and latest.
+        `on_renamed` runs right after the rename (a fault-injection point for crash tests)."""
         if not (staging / MANIFEST).is_file():
             raise PublishError(f"{staging}: the version has no {MANIFEST}; it was not completely written")
         self.versions.mkdir(parents=True, exist_ok=True)
@@ -121,14 +176,37 @@ class MapStore:
         _fsync_tree(staging)
         os.rename(staging, target)
         _fsync_dir(self.versions)
+        if on_renamed is not None:
+            on_renamed()
         self.write_catalog()
         _atomic_write(self.folder / "latest", version_id + "\n")
         return target
 
-    def write_catalog(self) -> dict[str, Any]:
+    def prune(self, keep_versions: int | None) -> list[str]:
+        """Retention: delete the oldest complete versions beyond the newest `keep_versions`, never `latest`.
+        The catalog is rewritten without them first, then each folder leaves `versions/` by one atomic rename
+        into the trash and is deleted there, so no reader ever finds a listed version half deleted. Returns the
+        ids deleted."""
+        versions = self.complete_versions()
+        if keep_versions is None or len(versions) <= keep_versions:
+            return []
+        latest = self.latest()
+        doomed = [v for v in versions[: len(versions) - keep_versions] if v != latest]
+        if not doomed:
+            return []
+        self.write_catalog(excluding=doomed)
+        self.trash.mkdir(parents=True, exist_ok=True)
+        for version_id in doomed:
+            os.rename(self.version_path(version_id), self.trash / f"{version_id}-{secrets.token_hex(4)}")
+        _fsync_dir(self.versions)
+        for leftover in self.trash.iterdir():
+            _remove(leftover)
+        return doomed
+
+    def write_catalog(self, excluding: list[str] | None = None) -> dict[str, Any]:
         """The catalog, rebuilt from the manifests of complete versions (so it can never disagree with them)."""
         entries = []
-        for version_id in self.complete_versions():
+        for version_id in [v for v in self.complete_versions() if v not in (excluding or [])]:
             manifest = self.manifest(version_id)
             entries.append({"version_id": version_id, **{key: manifest.get(key) for key in (
                 "created_at", "as_of", "content_hash", "status", "sources", "counts",
@@ -139,8 +217,16 @@ class MapStore:
         return catalog
 
 
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def _atomic_write(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
+    # a name of its own, so two writers (a refresh and `ism versions`) never replace each other's half file
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(3)}")
     with temporary.open("w", encoding="utf-8") as handle:
         handle.write(text)
         handle.flush()

@@ -7,13 +7,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from expectations.checks import RejectRecord
 from expectations.errors import SourceError
+from sources.limits import SourceLimits, checked_rows, checked_size
 
 ROW_COLUMN = "__row__"  # every raw frame carries the record's line/row number in its file, for rejects
 
@@ -22,6 +23,7 @@ class KindOptions(BaseModel):
     """Base of every kind's options model: unknown options are an error, not a silent no-op."""
 
     model_config = ConfigDict(extra="forbid")
+    path_options: ClassVar[tuple[str, ...]] = ()  # options naming files: they must stay inside the allowed roots
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class SourceRequest:
     table: str | None  # the canonical table a generic (single-table) kind feeds
     options: KindOptions
     folder: Path = Path(".")  # the map config's folder: option paths are relative to it
+    limits: SourceLimits = field(default_factory=SourceLimits)  # bytes and rows it may read (sources/limits.py)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class RawTables:
 
     tables: dict[str, pd.DataFrame]
     problems: list[RejectRecord] = field(default_factory=list)
+    sha256: str | None = None  # kinds that read no file (a database) hash the rows they read
 
 
 @dataclass
@@ -74,6 +78,8 @@ class SourceKind:
     default_columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # table -> canonical -> raw
     default_constants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # table -> canonical -> value
     hashed_files: Callable[[SourceRequest], list[Path]] | None = None  # files beyond `location` that it reads
+    # kinds that read no file (a database): where the data is, for provenance and rejects, credentials masked
+    describe: Callable[[SourceRequest], str] | None = None
 
 
 KINDS: dict[str, SourceKind] = {}
@@ -105,22 +111,42 @@ def sha256_of(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def source_files(kind: SourceKind, request: SourceRequest) -> list[Path]:
+    """Every file a file-reading kind reads for this source (the ones its hash covers)."""
+    return [request.location, *(kind.hashed_files(request) if kind.hashed_files else [])]
+
+
+def fingerprint(kind: SourceKind, request: SourceRequest) -> str | None:
+    """The sha256 `extract` would record, from the bytes alone (no parsing, cheap); None when only reading can
+    tell (a database) or a file cannot be read."""
+    if kind.describe is not None:
+        return None
+    try:
+        files = source_files(kind, request)
+        return sha256_of(files) if all(f.exists() for f in files) else None
+    except (OSError, ValueError):
+        return None
+
+
 def extract(kind: SourceKind, request: SourceRequest) -> Extract:
     """Read one source with its kind and record provenance."""
-    if not request.location.exists():
+    if kind.describe is None and not request.location.exists():
         raise SourceError(
             f"{request.source_id}: file not found: {request.location} "
             "(check `location` in the map config; it is relative to the config file)"
         )
+    where = f"{request.source_id}: {request.location}"
+    if kind.describe is None:
+        checked_size(source_files(kind, request), request.limits, where)
     extracted_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     raw = kind.read(request)
-    extra = kind.hashed_files(request) if kind.hashed_files else []
-    files = [request.location, *extra]
+    for table, frame in raw.tables.items():
+        checked_rows(len(frame), request.limits, f"{where}: {table}")
     provenance = Provenance(
         source_id=request.source_id,
         kind=kind.name,
-        location=str(request.location),
-        sha256=sha256_of(files),
+        location=kind.describe(request) if kind.describe else str(request.location),
+        sha256=raw.sha256 or sha256_of(source_files(kind, request)),
         rows=sum(len(frame) for frame in raw.tables.values()),
         extracted_at=extracted_at,
     )

@@ -15,6 +15,7 @@ from sources.base import ROW_COLUMN, KindOptions, RawTables, SourceKind, SourceR
 
 
 class PhsAeOptions(KindOptions):
+    path_options = ("site_list",)
     site_list: str | None = None  # PHS hospital_site_list.csv, relative to the map config's folder
     treatment_locations: list[str] | None = None  # keep only these sites (codes such as "A210H")
     health_boards: list[str] | None = None  # keep only these HBT codes (such as "S08000015")

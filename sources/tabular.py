@@ -8,13 +8,14 @@ import json
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import Field
 
 from expectations.errors import SourceError
 from sources.base import ROW_COLUMN, KindOptions, RawTables, SourceKind, SourceRequest, register
+from sources.limits import SourceLimits, capped_gzip_bytes, checked_rows, checked_zip
 
 
 class CsvOptions(KindOptions):
@@ -22,6 +23,7 @@ class CsvOptions(KindOptions):
     encoding: str = "utf-8-sig"  # utf-8, tolerating a byte-order mark
     header_row: int = Field(default=1, ge=1, description="1-based line of the header")
     quotechar: str = Field(default='"', min_length=1, max_length=1)
+    compression: Literal["none", "gzip"] = "none"  # gzip: inflated with a byte cap (max_bytes)
 
 
 class ExcelOptions(KindOptions):
@@ -40,12 +42,15 @@ def _with_rows(frame: pd.DataFrame, first_row: int) -> pd.DataFrame:
     return frame
 
 
-def decoded_text(path: Path, encoding: str, where: str) -> str:
+def decoded_text(path: Path, encoding: str, where: str, compression: str = "none",
+                 limits: SourceLimits | None = None) -> str:
     """The file's text; a wrong or unknown encoding is a SourceError that says which option to set."""
-    data = path.read_bytes()
+    data = capped_gzip_bytes(path, limits or SourceLimits(), where) if compression == "gzip" else path.read_bytes()
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as error:
+        if data[:2] == b"\x1f\x8b":
+            raise SourceError(f'{where}: the file is gzip-compressed; set options.compression = "gzip"') from None
         line = data[: error.start].count(b"\n") + 1
         raise SourceError(
             f"{where}: line {line} (byte {error.start}) is not {encoding} text; "
@@ -76,7 +81,8 @@ def _records_with_lines(
 
 
 def csv_frame(
-    text: str, where: str, delimiter: str = ",", quotechar: str = '"', header_row: int = 1
+    text: str, where: str, delimiter: str = ",", quotechar: str = '"', header_row: int = 1,
+    max_rows: int | None = None,
 ) -> pd.DataFrame:
     """Text columns of a CSV document (empty cells missing) plus ROW_COLUMN, the line each record starts on.
 
@@ -104,6 +110,8 @@ def csv_frame(
                 )
             lines.append(line)
             rows.append([cell if cell != "" else None for cell in record])
+            if max_rows is not None and len(rows) > max_rows:
+                checked_rows(len(rows), SourceLimits(max_rows=max_rows), where)
     except csv.Error as error:
         raise SourceError(f"{where}: line {reader.line_num + header_row - 1} is not CSV: {error}") from None
     frame = pd.DataFrame(rows, columns=columns, dtype="str")
@@ -114,18 +122,22 @@ def csv_frame(
 def _read_csv(request: SourceRequest) -> RawTables:
     options: CsvOptions = request.options  # type: ignore[assignment]
     where = f"{request.source_id}: {request.location}"
-    text = decoded_text(request.location, options.encoding, where)
-    frame = csv_frame(text, where, options.delimiter, options.quotechar, options.header_row)
+    text = decoded_text(request.location, options.encoding, where, options.compression, request.limits)
+    frame = csv_frame(text, where, options.delimiter, options.quotechar, options.header_row,
+                      request.limits.max_rows)
     return RawTables({request.table or "": frame})
 
 
 def _read_excel(request: SourceRequest) -> RawTables:
     options: ExcelOptions = request.options  # type: ignore[assignment]
     where = f"{request.source_id}: {request.location}"
+    checked_zip(request.location, request.limits, where)
     try:
-        # header=None: the header is read as a row so repeated or blank names are caught, not renamed
+        # header=None: the header is read as a row so repeated or blank names are caught, not renamed;
+        # nrows: one row past the limit is enough to refuse it, without reading the rest
         sheet = pd.read_excel(request.location, sheet_name=options.sheet, header=None,
-                              skiprows=options.header_row - 1, dtype="str", engine="openpyxl")
+                              skiprows=options.header_row - 1, dtype="str", engine="openpyxl",
+                              nrows=request.limits.max_rows + 2)
     except ValueError as error:
         hint = " (check options.sheet)" if "orksheet" in str(error) else ""
         raise SourceError(f"{where}: {error}{hint}") from None
@@ -139,6 +151,7 @@ def _read_excel(request: SourceRequest) -> RawTables:
     frame = sheet.iloc[1:].copy()
     frame.columns = header_names(header, where)
     frame = frame.dropna(how="all")
+    checked_rows(len(frame), request.limits, where)
     # index 0 is the header row, so index i is sheet row header_row + i
     frame.insert(0, ROW_COLUMN, [options.header_row + int(i) for i in frame.index])
     return RawTables({request.table or "": frame.reset_index(drop=True)})
@@ -184,6 +197,7 @@ def _read_json(request: SourceRequest) -> RawTables:
             f"{where}: not valid JSON at line {error.lineno} column {error.colno}: {error.msg}"
         ) from None
     records = _records_at(document, options.records_path, where)
+    checked_rows(len(records), request.limits, where)
     # flattened by hand: json_normalize infers numbers, so an id 7 in a column with gaps would become "7.0"
     frame = pd.DataFrame([_flat(record) for record in records], dtype="object")
     frame = frame.astype("object").where(frame.notna(), None)

@@ -69,3 +69,11 @@ def test_not_toml_and_missing_file(tmp_path: Path) -> None:
         load_config(write(tmp_path, "map_id = "))
     with pytest.raises(ConfigError, match="map config not found"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_the_private_root_may_not_lie_inside_the_publish_root(tmp_path: Path) -> None:
+    text = GOOD.replace('title = "Mini"', 'title = "Mini"\nprivate_root = "out/.x"').replace("s.csv", "data/s.csv")
+    config = load_config(write(tmp_path, text))
+    with pytest.raises(ConfigError, match="private_root '.*' lies inside the publish root"):
+        config.store(tmp_path / "out")
+    assert config.store(tmp_path / "elsewhere").private == tmp_path / "out" / ".x" / "mini"

@@ -33,7 +33,7 @@ def test_broken_deliveries_are_quarantined_and_a_broken_fail_source_publishes_no
         "council_activity": ("red", "missing"), "housing_activity": ("red", "missing"),
         "third_sector_contacts": ("red", "missing"), "housing_repairs": ("red", "missing"),
     }
-    assert summary["status"] == "red" and len(summary["sources"]) == 30
+    assert summary["status"] == "red" and len(summary["sources"]) == 31
     acute = next(s for s in summary["sources"] if s["source_id"] == "acute_activity")
     assert {c["code"] for c in acute["checks_failed"]} == {"negative_value", "not_a_number", "bad_period",
                                                            "duplicate_period", "outlier_value", "unknown_column"}

@@ -37,6 +37,9 @@ def test_refresh_publishes_a_complete_version(mini_map: Path) -> None:
         ["nhs_flows", "extracts/flows.csv", 4, "to_key", "unknown_service", "nhs:ZZZ"]]
     assert (mini_map.parent / "published" / "mini" / "latest").read_text().strip() == "v0001"
     assert not any((mini_map.parent / "published" / "mini" / ".staging").iterdir())
+    published = {p.name for p in (mini_map.parent / "published").rglob("*")}
+    assert not published & {".cache", ".last_good", "work"}  # unsuppressed working data stays private
+    assert (mini_map.parent / ".ism" / "mini" / ".last_good").is_dir()
 
 
 def test_same_inputs_give_the_same_content_hash(mini_map: Path, tmp_path: Path) -> None:

@@ -1,0 +1,70 @@
+"""What a source's staged outcome depends on, as one key: its content hash, its config (kind options and mapping),
+the map-wide settings staging reads, and the code that stages it. Equal keys give equal outcomes, so a source
+whose key is cached is neither read nor validated again, and a run whose keys all equal the latest version's
+recorded inputs is `unchanged`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flows.config import OPERATIONAL_KEYS, OPERATIONAL_SOURCE_KEYS, MapConfig, Source
+from sources import kind_named
+from sources.base import fingerprint
+
+PROJECT = Path(__file__).resolve().parents[1]
+# the code a staged outcome depends on: reading, standardising, validating, and the flow's staging step
+STAGING_CODE = ("sources", "transforms", "expectations", "flows/refresh.py", "flows/config.py")
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """Hash of the code that turns a source into its staged outcome, so a new release never reuses a stale cache."""
+    digest = hashlib.sha256()
+    for name in STAGING_CODE:
+        path = PROJECT / name
+        files = sorted(p for p in path.rglob("*") if p.suffix in (".py", ".sql")) if path.is_dir() else [path]
+        for file in files:
+            digest.update(file.relative_to(PROJECT).as_posix().encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+def _digest(document: Any) -> str:
+    return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def config_digest(config: MapConfig) -> str:
+    """Hash of everything in the config that shapes the content (not where, when or how the map is run)."""
+    exclude: dict[str, Any] = {key: True for key in OPERATIONAL_KEYS}
+    exclude["sources"] = {"__all__": OPERATIONAL_SOURCE_KEYS}
+    text = config.model_dump_json(exclude=exclude)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def source_key(config: MapConfig, source: Source, content_sha256: str) -> str:
+    """The key of one source's staged outcome: its content, its own config and the map-wide settings (lanes,
+    period, partners, checks...) and code that staging depends on."""
+    own = source.model_dump(mode="json", exclude=OPERATIONAL_SOURCE_KEYS)
+    shared = config.model_dump(mode="json", exclude={*OPERATIONAL_KEYS, "sources"})
+    return _digest({"content": content_sha256, "source": own, "map": shared, "code": code_digest()})
+
+
+def source_key_before_reading(config: MapConfig, source: Source) -> str | None:
+    """The key from the source's files alone (hashing is cheap, parsing is not); None when only reading can tell
+    (a database) or the files are missing."""
+    content = fingerprint(kind_named(source.kind), config.request(source))
+    return source_key(config, source, content) if content else None
+
+
+def run_inputs(config: MapConfig, keys: dict[str, str]) -> dict[str, Any]:
+    """What a version was built from, recorded in its manifest: the config digest and every source's key."""
+    return {"config_digest": config_digest(config), "code": code_digest(),
+            "sources": {source.id: keys.get(source.id) for source in config.sources}}
+
+
+def inputs_complete(inputs: dict[str, Any]) -> bool:
+    """Whether every source has a key (a source that could not be read has none, so its run is never skipped)."""
+    return all(inputs["sources"].values())

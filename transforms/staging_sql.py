@@ -1,0 +1,249 @@
+"""PROTOTYPE (bench issue #7, not wired in): stage a record-level activity or flows extract inside DuckDB instead
+of pandas. Same result as `transforms.standardise.staged_table` for extracts without a value column (one row per
+event, the big referral and discharge logs), where the per-value Python of the pandas path dominates a refresh.
+
+The raw rows come in as a table or view of the connection (text columns plus `__row__`, the record's line in its
+file). Header-level findings (missing or unused columns) come from `staged_table` itself on zero rows, so their
+wording cannot drift; every row check runs in one SQL pass, the first failing check of a row naming its reject,
+as the pandas path's sequence of checks does. Known differences: trimming strips ASCII whitespace only, and the
+time part of `YYYY-MM-DD hh:mm` periods is not validated (pandas refuses `25:99`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+import pandas as pd
+from duckdb import ColumnExpression
+
+from expectations.canonical import MEASURE_PATTERN, QUALIFIERS, STAGED_MODELS, columns
+from expectations.checks import CHECKS
+from transforms.rejects import REJECT_COLUMNS, concat_rejects, normalised_rejects
+from transforms.standardise import NAMESPACE_OF, REQUIRED, ROW_COLUMN, SourceMapping, Staged, staged_table
+
+WHITESPACE = " \t\n\r\x0b\x0c"
+PERIOD_SQL = r"""
+CASE
+  WHEN regexp_full_match({p}, '\d{{4}}-\d{{2}}') THEN struct_pack(s := try_strptime({p}, '%Y-%m'), month := true)
+  WHEN regexp_full_match({p}, '\d{{6}}') THEN struct_pack(s := try_strptime({p}, '%Y%m'), month := true)
+  WHEN regexp_full_match({p}, '\d{{4}}-\d{{2}}-\d{{2}}') THEN struct_pack(s := try_strptime({p}, '%Y-%m-%d'),
+                                                                      month := false)
+  WHEN regexp_full_match({p}, '\d{{4}}-\d{{2}}-\d{{2}}[T ][\d:.]+') THEN
+       struct_pack(s := try_strptime(left({p}, 10), '%Y-%m-%d'), month := false)
+  WHEN regexp_full_match({p}, '\d{{1,2}}/\d{{1,2}}/\d{{4}}') THEN struct_pack(s := try_strptime({p}, '%d/%m/%Y'),
+                                                                          month := false)
+END"""
+FORMAT_SQL = r"""
+CASE
+  WHEN regexp_full_match({p}, '\d{{4}}-\d{{2}}') THEN 'YYYY-MM'
+  WHEN regexp_full_match({p}, '\d{{6}}') THEN 'YYYYMM'
+  WHEN regexp_full_match({p}, '\d{{4}}-\d{{2}}-\d{{2}}') THEN 'YYYY-MM-DD'
+  WHEN regexp_full_match({p}, '\d{{4}}-\d{{2}}-\d{{2}}[T ][\d:.]+') THEN 'YYYY-MM-DD hh:mm'
+  WHEN regexp_full_match({p}, '\d{{1,2}}/\d{{1,2}}/\d{{4}}') THEN 'DD/MM/YYYY'
+END"""
+
+
+def staged_records_sql(con: duckdb.DuckDBPyConnection, raw: str, table: str, mapping: SourceMapping) -> Staged:
+    """The staged `table` ("activity" or "flows") of a record-level extract held in `raw` (a table or view of
+    `con`): what `staged_table` returns for it. ValueError for an extract with a value column (those are
+    aggregates, small: the pandas path stays)."""
+    if table not in ("activity", "flows"):
+        raise ValueError(f"staged_records_sql stages activity or flows, not {table}")
+    relation = con.table(raw)
+    header = staged_table(pd.DataFrame({c: pd.Series(dtype="str") for c in relation.columns}), table, mapping)
+    rows_read = int(relation.aggregate("count(*)").fetchall()[0][0])
+    if (header.rejects["check"] == "missing_column").any():
+        return Staged(table, header.frame, header.rejects, rows_read)
+    mapped = _mapped(relation.columns, table, mapping)
+    if "value" in mapped or "value" in mapping.constants:
+        raise ValueError(f"{mapping.source_id}: has a value column; staged_records_sql stages record-level extracts")
+
+    names = list(mapped) + [c for c in mapping.constants if c not in mapped and c in _mappable(table)]
+    # raw columns renamed to c0, c1, ... by the relational API, so no name from the data is ever written into SQL
+    relation.select(ColumnExpression(ROW_COLUMN).alias("row_number"),
+                    *[ColumnExpression(mapped[name]).alias(f"c{i}") for i, name in enumerate(names)
+                      if name in mapped]).create_view("__staging_raw", replace=True)
+    params: dict[str, Any] = {"ws": WHITESPACE, "source_id": mapping.source_id}
+    params.update({ns: mapping.namespaces.get(key, mapping.partner) for key, ns in NAMESPACE_OF.items()})
+    selected = ["row_number"]
+    for i, name in enumerate(names):
+        if name in mapped:
+            selected.append(f"nullif(trim(CAST(c{i} AS VARCHAR), $ws), '') AS raw_{i}")
+        else:
+            params[f"constant_{i}"] = None if mapping.constants[name] is None else str(mapping.constants[name])
+            selected.append(f"CAST($constant_{i} AS VARCHAR) AS raw_{i}")
+    coded, joins = {}, []
+    for i, name in enumerate(names):
+        codes = mapping.codes.get(name)
+        if codes:  # a code list is a small table joined once, not a lookup evaluated per row
+            con.execute(f"CREATE OR REPLACE TEMP TABLE __codes_{i} (code VARCHAR, value VARCHAR)")
+            con.executemany(f"INSERT INTO __codes_{i} VALUES (?, ?)",
+                            [(str(k).strip(), str(v)) for k, v in codes.items()])
+            joins.append(f"LEFT JOIN __codes_{i} k{i} ON k{i}.code = b.raw_{i}")
+            coded[name] = f"k{i}.value"
+    value_of = {name: f"v_{i}" for i, name in enumerate(names)}
+    values = [f"{coded.get(name, f'b.raw_{i}')} AS v_{i}" for i, name in enumerate(names)]
+
+    failures: list[tuple[str, str, str, str]] = []  # (SQL condition, failure code, canonical column, raw value)
+    position = {name: i for i, name in enumerate(names)}
+    for name in mapping.codes:
+        if name in coded:
+            failures.append((f"raw_{position[name]} IS NOT NULL AND v_{position[name]} IS NULL", "unmapped_code",
+                             name, f"raw_{position[name]}"))
+    for name in REQUIRED[table]:
+        if name in position:
+            failures.append((f"{value_of[name]} IS NULL", "missing_value", name, f"raw_{position[name]}"))
+    period = "period" if "period" in position else "period_start"
+    ending = "period_end" if period == "period_start" and "period_end" in position else period
+    raw_period = f"raw_{position[period]}"
+    failures.append(("p_start IS NULL OR p_end IS NULL", "bad_period", period, raw_period))
+    failures.append(("date_trunc('month', p_start) <> date_trunc('month', p_end)", "period_spans_months", period,
+                     raw_period))
+    clip = ""
+    if mapping.map_period is not None:
+        params["first"], params["last"] = mapping.map_period
+        outside = "(p_start < $first OR p_end > $last)"
+        if mapping.clip_to_map_period:
+            clip = outside
+        else:
+            failures.append((outside, "outside_map_period", period, raw_period))
+    qualifier = value_of.get("qualifier", "NULL")
+    params["qualifiers"] = list(QUALIFIERS)
+    if "qualifier" in position:
+        failures.append((f"{qualifier} IS NOT NULL AND NOT list_contains($qualifiers, {qualifier})",
+                         "invalid_value", "qualifier", f"raw_{position['qualifier']}"))
+    params["measure_pattern"] = MEASURE_PATTERN.removeprefix("^").removesuffix("$")
+    failures.append((f"NOT regexp_full_match({value_of['measure']}, $measure_pattern)", "contract", "measure",
+                     value_of["measure"]))
+
+    verdict = "CASE " + " ".join(f"WHEN {condition} THEN {n}" for n, (condition, *_) in enumerate(failures)) + " END"
+    shown = "CASE failed " + " ".join(f"WHEN {n} THEN {raw}" for n, (*_, raw) in enumerate(failures)) + " END"
+    staged_columns = _staged_columns(table, mapping, value_of, "p_start", "p_end", qualifier)
+    # layers: trimmed raw text; codes applied; periods parsed once; then each row's first failing check
+    e = "pe" if ending != period else "ps"  # the end comes from period_end when the extract has one
+    checked = f"""
+        WITH b AS (SELECT {', '.join(selected)} FROM __staging_raw),
+             v AS (SELECT b.*, {', '.join(values)} FROM b {' '.join(joins)}),
+             p AS (SELECT *, {PERIOD_SQL.format(p=value_of[period])} AS ps,
+                             {PERIOD_SQL.format(p=value_of[ending]) if ending != period else 'NULL'} AS pe FROM v),
+             d AS (SELECT * EXCLUDE (ps, pe), CAST(ps.s AS TIMESTAMP) AS p_start,
+                          CAST(CASE WHEN {e}.month THEN last_day({e}.s) ELSE {e}.s END AS TIMESTAMP) AS p_end
+                   FROM p)
+        SELECT *, {verdict} AS failed, {f'coalesce({clip}, false)' if clip else 'false'} AS clipped FROM d"""
+    _run(con, f"CREATE OR REPLACE TEMP TABLE __staging_checked AS {checked}", params)
+    frame = _run(con, "SELECT " + ", ".join(f"{sql} AS {name}" for name, sql in staged_columns.items())
+                 + " FROM __staging_checked WHERE failed IS NULL AND NOT clipped ORDER BY row_number", params).df()
+    refused = _run(con, f"SELECT row_number, failed, {shown} AS value FROM __staging_checked "
+                   "WHERE failed IS NOT NULL ORDER BY failed, row_number", params).df()
+    clipped = int((con.execute("SELECT count(*) FROM __staging_checked WHERE failed IS NULL AND clipped")
+                   .fetchone() or (0,))[0])
+    formats = con.execute(
+        f"SELECT {FORMAT_SQL.format(p=raw_period)} AS name, count(*) AS n, min(row_number) AS first "
+        "FROM __staging_checked WHERE failed IS NULL OR failed >= ? GROUP BY name HAVING name IS NOT NULL "
+        "ORDER BY n DESC, first", [_first_period_check(failures)]).fetchall()
+    con.execute("DROP TABLE __staging_checked")
+    con.execute("DROP VIEW __staging_raw")
+    for i, name in enumerate(names):
+        if name in coded:
+            con.execute(f"DROP TABLE __codes_{i}")
+
+    found = [header.rejects, _mixed_formats(formats, mapping, mapped.get(period, period)),
+             _row_rejects(refused, failures, mapping, mapped)]
+    return Staged(table, _typed(frame, table), concat_rejects(found), rows_read, clipped)
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+    """Execute with the named parameters the statement uses (DuckDB refuses unused ones)."""
+    return con.execute(sql, {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)})
+
+
+def _mappable(table: str) -> list[str]:
+    from transforms.standardise import MAPPABLE
+
+    return MAPPABLE[table]
+
+
+def _mapped(raw_columns: Sequence[str], table: str, mapping: SourceMapping) -> dict[str, str]:
+    """Canonical -> raw column, as staged_table derives it."""
+    mappable = _mappable(table)
+    mapped = {**{c: c for c in mappable if c in raw_columns and c not in mapping.columns}, **mapping.columns}
+    return {canonical: raw for canonical, raw in mapped.items() if canonical in mappable}
+
+
+def _staged_columns(table: str, mapping: SourceMapping, value_of: dict[str, str], start: str, end: str,
+                    qualifier: str) -> dict[str, str]:
+    """SQL of each column of the staged contract."""
+    sql: dict[str, str] = {"source_id": "$source_id", "row_number": "row_number"}
+    for key, ns in NAMESPACE_OF.items():
+        sql[ns] = f"${ns}"
+        sql[key] = value_of.get(key, "NULL")
+    sql.update({"period_start": f"CAST({start} AS TIMESTAMP)", "period_end": f"CAST({end} AS TIMESTAMP)",
+                "measure": value_of["measure"], "value": "1.0::DOUBLE", "qualifier": qualifier})
+    wanted = columns(STAGED_MODELS[table])
+    return {name: sql.get(name, "NULL") for name in wanted}
+
+
+def _first_period_check(failures: list[tuple[str, str, str, str]]) -> int:
+    """Rows refused before the period checks are not counted for the mixed-formats warning (as in pandas)."""
+    return next(n for n, (_, code, _, _) in enumerate(failures) if code == "bad_period")
+
+
+def _mixed_formats(formats: list[tuple[str, int, int]], mapping: SourceMapping, column: str) -> pd.DataFrame:
+    if len(formats) < 2:
+        return normalised_rejects(pd.DataFrame(columns=REJECT_COLUMNS))
+    listed = ", ".join(f"{name} ({n:,} rows, first on row {int(first)})" for name, n, first in formats)
+    return _records(mapping, [0], [None], column, "mixed_date_formats",
+                    [f"column {column!r} mixes date formats: {listed}"])
+
+
+def _row_rejects(refused: pd.DataFrame, failures: list[tuple[str, str, str, str]], mapping: SourceMapping,
+                 mapped: dict[str, str]) -> pd.DataFrame:
+    parts = []
+    for n, group in refused.groupby("failed", sort=True):
+        _, code, canonical, _ = failures[int(n)]
+        check, message = _wording(code, canonical, mapping)
+        parts.append(_records(mapping, group["row_number"].tolist(), group["value"].tolist(),
+                              mapped.get(canonical, canonical), check, [message] * len(group)))
+    return concat_rejects(parts)
+
+
+def _wording(code: str, canonical: str, mapping: SourceMapping) -> tuple[str, str]:
+    """The check and message the pandas path gives each failure."""
+    if code == "unmapped_code":
+        return code, f"code not in codes.{canonical} of the map config"
+    if code == "missing_value":
+        return code, f"{canonical} is empty"
+    if code == "bad_period":
+        return code, "period is not a month or a date (use YYYY-MM or YYYY-MM-DD)"
+    if code == "period_spans_months":
+        return code, "period spans more than one calendar month"
+    if code == "outside_map_period" and mapping.map_period is not None:
+        first, last = mapping.map_period
+        return code, f"period is outside the map period {first:%Y-%m} to {last:%Y-%m}"
+    if code == "invalid_value":
+        return code, f"qualifier is not a PHS code ({' '.join(QUALIFIERS)})"
+    return "invalid_value", "measure must be lower-case letters, digits and _ (such as attendances or bed_days)"
+
+
+def _records(mapping: SourceMapping, rows: list[Any], values: list[Any], column: str, check: str,
+             messages: list[str]) -> pd.DataFrame:
+    return normalised_rejects(pd.DataFrame({
+        "source_id": mapping.source_id, "location": mapping.location, "row_number": rows, "column": column,
+        "check": check, "severity": str(CHECKS[check].severity), "value": values, "message": messages,
+    }, columns=REJECT_COLUMNS))
+
+
+def _typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """The staged contract's dtypes (what pandera's coercion gives the pandas path), without validating again:
+    every rule of the contract was checked in SQL."""
+    model = STAGED_MODELS[table]
+    typed = frame.astype({"row_number": "int64", "value": "float64"})
+    for column in ("period_start", "period_end"):
+        typed[column] = typed[column].astype("datetime64[ns]")
+    for name, column in model.to_schema().columns.items():
+        if str(column.dtype).startswith(("str", "string")) and name in typed:
+            typed[name] = typed[name].astype("str")  # missing stays missing
+    return typed.reset_index(drop=True)
