@@ -41,8 +41,9 @@ def test_a_dask_cluster_publishes_the_same_content_as_the_default_runner(
         return recorded
 
     default = refresh_map(str(mini_map), str(tmp_path / "threads"))
-    with mini_map.open("a") as config:
-        config.write(f'\n[runner]\ndask_address = "{cluster.scheduler_address}"\n')
+    # a private root of its own, so the source cache of the first run does not spare this one its tasks
+    text = mini_map.read_text()
+    mini_map.write_text(f'private_root = ".ism-dask"\n{text}\n[runner]\ndask_address = "{cluster.scheduler_address}"\n')
     monkeypatch.setattr(flows.refresh, "within_seconds", on_a_worker("extract", flows.refresh.within_seconds))
     monkeypatch.setattr(flows.refresh, "staged_table", on_a_worker("stage", flows.refresh.staged_table))
     on_dask = refresh_map(str(mini_map), str(tmp_path / "dask"))
