@@ -1,0 +1,440 @@
+"""The benchmark runner (`make bench SIZE=S|M|L`): generate the size's map if needed, then, in one run so the
+ratios hold, measure the bare DuckDB limit, ism's full / nothing-changed / one-source-changed refreshes and
+Prefect's own start-up and per-task cost, each as a fresh child process. Results go to bench/results/SIZE.json
+and SIZE.md, and the summary table into the README between the `bench:start` / `bench:end` markers.
+
+Children run ism from a copy of its packages taken when the run starts (build/bench/code), so that one run
+measures one version of the code even while the working tree is being edited; with Python's bytecode cache on
+(in build/bench/pycache), as on any normal installation, Prefect's
+home in build/bench/prefect and 180 s for its temporary server to start (not 20: a busy machine needs more); a
+warm-up refresh of a tiny map fills both before anything is timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.generate import CHANGED_SOURCE, SIZES, changed_extract, generate
+from bench.measure import Measured, run_measured
+
+# the working tree (children run from a copy of the code, and are told where the tree is)
+ROOT = Path(os.environ.get("ISM_BENCH_ROOT") or Path(__file__).resolve().parents[1])
+BUILD = ROOT / "build" / "bench"
+RESULTS = ROOT / "bench" / "results"
+README = ROOT / "README.md"
+PYTHON = ROOT / ".venv" / "bin" / "python"
+ISM = ROOT / ".venv" / "bin" / "ism"
+GIB = 1024**3
+CODE = ("flows", "sources", "transforms", "outputs", "expectations", "bench")  # copied for each run
+TARGETS = {"full_over_limit": 3.0, "unchanged_over_full": 0.10, "one_changed_over_full": 0.25, "peak_rss_gib_L": 4.0,
+           "render_seconds": 10.0}
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def code_snapshot() -> tuple[Path, str]:
+    """A copy of ism's packages for every child of this run, and its hash: the figures of one run measure one
+    version of the code, and ism's source cache (keyed on a hash of its own code) is not invalidated by someone
+    editing the working tree meanwhile."""
+    target = BUILD / "code"
+    shutil.rmtree(target, ignore_errors=True)
+    digest = hashlib.sha256()
+    for package in CODE:
+        shutil.copytree(ROOT / package, target / package, ignore=shutil.ignore_patterns("__pycache__", "results"))
+        for file in sorted((target / package).rglob("*.py")):
+            digest.update(file.relative_to(target).as_posix().encode() + b"\0" + file.read_bytes())
+    return target, digest.hexdigest()
+
+
+def child_environment(code: Path) -> dict[str, str]:
+    """The children's environment: the code snapshot first on the path, bytecode cached outside the tree,
+    Prefect's home of its own."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(code)
+    env["ISM_BENCH_ROOT"] = str(ROOT)
+    env["ISM_WORK_DIR"] = str(BUILD / "work")
+    env["PYTHONPYCACHEPREFIX"] = str(BUILD / "pycache")
+    env["PREFECT_HOME"] = str(BUILD / "prefect")
+    # Prefect gives its temporary server 20 s to start; on a busy machine that is too short and the run fails
+    env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    return env
+
+
+def generated_config(size: str, regenerate: bool) -> tuple[Path, float]:
+    """The size's map config, generated (and timed) unless an up-to-date one is there."""
+    out = BUILD / size
+    stamp = out / "generated.json"
+    fingerprint = {"generator": hashlib.sha256((ROOT / "bench" / "generate.py").read_bytes()).hexdigest()}
+    if not regenerate and stamp.is_file() and json.loads(stamp.read_text()) == fingerprint:
+        return out / "ism.toml", 0.0
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.perf_counter()
+    config = generate(SIZES[size], out)
+    seconds = time.perf_counter() - started
+    stamp.write_text(json.dumps(fingerprint))
+    return config, seconds
+
+
+def measured(label: str, command: list[str], env: dict[str, str]) -> Measured:
+    print(f"  {label} ...", end="", flush=True)
+    cap = float(env.get("ISM_BENCH_MEMORY_CAP_GIB", "0")) * GIB
+    result = run_measured(command, env=env, cwd=Path(env["PYTHONPATH"]), memory_cap_bytes=int(cap) or None)
+    print(f" {result.wall_seconds:.1f}s wall, {result.cpu_seconds:.1f}s cpu, "
+          f"{result.peak_tree_rss_bytes / GIB:.2f} GiB", flush=True)
+    if result.killed_over_memory:
+        raise SystemExit(f"bench: {label} passed the memory cap of {cap / GIB:.0f} GiB and was killed after "
+                         f"{result.wall_seconds:.0f} s; try --max-workers 2 (or raise --memory-cap-gib)")
+    if result.returncode != 0:
+        tail = "\n".join(result.stderr.strip().splitlines()[-15:])
+        raise SystemExit(f"bench: {label} failed (exit {result.returncode}): {' '.join(command)}\n{tail}")
+    return result
+
+
+def figure(result: Measured) -> dict[str, Any]:
+    document = asdict(result)
+    del document["stdout"], document["stderr"]
+    return document
+
+
+def last_json(text: str) -> dict[str, Any]:
+    """The JSON document a child printed last on stdout."""
+    start = text.find("{")
+    return json.loads(text[start:]) if start >= 0 else {}
+
+
+def refresh(label: str, config: Path, root: Path, env: dict[str, str]) -> tuple[Measured, dict[str, Any]]:
+    result = measured(label, [str(ISM), "refresh", str(config), "--publish-root", str(root), "--json"], env)
+    return result, last_json(result.stdout)
+
+
+CELLS_SQL = """
+SELECT count(*) FILTER (WHERE i.k IS NULL) AS only_in_limit,
+       count(*) FILTER (WHERE l.k IS NULL) AS only_in_ism,
+       count(*) FILTER (WHERE i.k IS NOT NULL AND l.k IS NOT NULL) AS both,
+       count(*) FILTER (WHERE i.value IS NOT NULL AND l.value IS NOT NULL AND i.value <> l.value) AS values_differ,
+       count(*) FILTER (WHERE i.value IS NOT NULL AND l.k IS NOT NULL AND l.value IS NULL) AS published_but_small,
+       count(*) FILTER (WHERE i.k IS NOT NULL AND i.value IS NULL AND l.value IS NOT NULL) AS secondary_suppressed,
+       sum(i.value) AS ism_value, sum(l.value) FILTER (WHERE i.value IS NOT NULL) AS limit_value_where_published
+FROM (SELECT {key} AS k, value FROM read_parquet($ism)) i
+FULL JOIN (SELECT {key} AS k, value FROM read_parquet($limit)) l ON i.k = l.k
+"""
+CELL_KEYS = {  # constants: the cell key of each table, the same in both
+    "activity": "(service_id, period_start::DATE, measure, source_id)",
+    "flows": "(from_service_id, to_service_id, period_start::DATE, measure, source_id)",
+}
+
+
+def limit_check(version: Path, limit: Path) -> dict[str, Any]:
+    """Does the limit compute what ism published? Cell by cell: the same cells (service or pair, month, measure,
+    source), the same value wherever both publish one; ism may hide more cells than the limit (its secondary
+    suppression), never fewer. And the same services."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        tables: dict[str, Any] = {}
+        for table, key in CELL_KEYS.items():
+            row = con.execute(CELLS_SQL.format(key=key), {"ism": str(version / f"{table}.parquet"),
+                                                          "limit": str(limit / f"{table}.parquet")}).fetchone()
+            names = ("only_in_limit", "only_in_ism", "both", "values_differ", "published_but_small",
+                     "secondary_suppressed", "ism_value", "limit_value_where_published")
+            tables[table] = dict(zip(names, row or (), strict=True))
+        services = con.execute(
+            "SELECT count(*) FILTER (WHERE i.service_id IS NULL OR l.service_id IS NULL) FROM "
+            "read_parquet($ism) i FULL JOIN read_parquet($limit) l USING (service_id)",
+            {"ism": str(version / "services.parquet"), "limit": str(limit / "services.parquet")}).fetchone()
+    tables["services_not_in_both"] = services[0] if services else None
+    matches = tables["services_not_in_both"] == 0 and all(
+        t["only_in_limit"] == 0 and t["only_in_ism"] == 0 and t["values_differ"] == 0 and t["published_but_small"] == 0
+        for name, t in tables.items() if name in CELL_KEYS)
+    return {"matches": matches, **tables}
+
+
+def machine() -> dict[str, Any]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal"))
+    return {"cores": os.cpu_count(), "ram_gib": round(memory / 1024**2, 1), "cpu_model": cpu,
+            "load_average_at_start": list(os.getloadavg())}
+
+
+def versions() -> dict[str, Any]:
+    import duckdb
+    import pandas
+    import prefect
+    import pyarrow
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    return {"python": platform.python_version(), "duckdb": duckdb.__version__, "pandas": pandas.__version__,
+            "prefect": prefect.__version__, "pyarrow": pyarrow.__version__, "ism_commit": git("rev-parse", "HEAD"),
+            "ism_tree_modified": bool(git("status", "--porcelain", "--untracked-files=no"))}
+
+
+def render_benchmark(env: dict[str, str]) -> dict[str, Any]:
+    """The render benchmark (bench/render.py, another engineer's), run from the working tree so its own results
+    (bench/results/render.*) land there; summarised here by its 500 services / 3,000 flows cases."""
+    script = ROOT / "bench" / "render.py"
+    if not script.is_file():
+        return {"todo": "bench/render.py (render of 500 services / 3,000 flows) does not exist yet; "
+                        "re-run make bench once it does"}
+    live = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "ISM_BENCH_ROOT")}
+    result = run_measured([str(PYTHON), "-m", "bench.render"], env=live, cwd=ROOT)
+    if result.returncode:
+        return {**figure(result), "error": result.stderr.strip()[-1000:]}
+    report = json.loads((RESULTS / "render.json").read_text(encoding="utf-8"))
+    cases = [{"min_flow_share": c["min_flow_share"], "flows_drawn": c["flows_drawn"],
+              "layout_method": c["layout_method"], "poster_and_html_seconds": c["seconds"]["poster_and_html"]}
+             for c in report.get("cases", []) if (c["services"], c["flows"]) == (500, 3000)]
+    return {**figure(result), "cases_500_services_3000_flows": cases, "target_met": report.get("target_met"),
+            "details": "bench/results/render.md"}
+
+
+def ratio(part: float, whole: float) -> float:
+    return round(part / whole, 3) if whole else float("nan")
+
+
+def run(size: str, regenerate: bool, render: bool, profile: bool, max_workers: int | None = None,
+        memory_cap_gib: float = 12.0) -> dict[str, Any]:
+    """Every figure of one size, measured in this one run."""
+    started = datetime.now(UTC).replace(microsecond=0)
+    code, code_sha256 = code_snapshot()
+    env = child_environment(code)
+    env["ISM_BENCH_MEMORY_CAP_GIB"] = str(memory_cap_gib)
+    if max_workers:  # Prefect's thread runner starts a thread per task unless told otherwise
+        env["PREFECT_TASK_RUNNER_THREAD_POOL_MAX_WORKERS"] = str(max_workers)
+    info = {"machine": machine(), "versions": {**versions(), "code_sha256": code_sha256}}
+    print(f"bench {size}: generating ...", flush=True)
+    config, generate_seconds = generated_config(size, regenerate)
+    extracts = [p for p in (config.parent / "extracts").rglob("*") if p.is_file()]
+    scratch = BUILD / "runs" / size
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+
+    print("  warming up (bytecode cache, Prefect database) on a tiny map ...", flush=True)
+    warm = generate(SIZES["S"], BUILD / "warmup", scale=0.001)
+    measured("warm-up refresh", [str(ISM), "refresh", str(warm), "--publish-root", str(scratch / "warm"), "--json"],
+             env)
+
+    sources = config.read_text(encoding="utf-8").count("[[sources]]")
+    cli = measured("ism --help (imports)", [str(ISM), "--help"], env)
+    empty = measured("empty Prefect flow", [str(PYTHON), "-m", "bench.prefect_overhead", "--tasks", "0"], env)
+    tasks = measured(f"Prefect flow with {2 * sources} no-op tasks",
+                     [str(PYTHON), "-m", "bench.prefect_overhead", "--tasks", str(2 * sources)], env)
+    limit = measured("limit (bare DuckDB pass)", [str(PYTHON), "-m", "bench.limit", str(config), "--json", "--out",
+                                                  str(scratch / "limit")], env)
+    root = scratch / "maps"
+    full, full_json = refresh("ism full refresh", config, root, env)
+    unchanged, unchanged_json = refresh("ism refresh, nothing changed", config, root, env)
+    changed_path, line = changed_extract(config)
+    original = changed_path.read_bytes()
+    try:
+        changed_path.write_bytes(original + line)
+        one, one_json = refresh(f"ism refresh, one source changed ({CHANGED_SOURCE})", config, root, env)
+    finally:
+        changed_path.write_bytes(original)
+    print("  render benchmark ...", flush=True)
+    rendered = render_benchmark(env) if render else {"skipped": "--no-render"}
+    if profile:
+        measured("profile of a full refresh (bench/profile.py)", [str(PYTHON), "-m", "bench.profile", "--size", size],
+                 env)
+
+    check = {**limit_check(Path(full_json["path"]), scratch / "limit"), "limit": last_json(limit.stdout)}
+    empty_json, tasks_json = last_json(empty.stdout), last_json(tasks.stdout)
+    full_flow = full_json.get("timings", {}).get("flow", float("nan"))
+    peak = max(r.peak_rss_bytes for r in (full, unchanged, one))
+    peak_tree = max(r.peak_tree_rss_bytes for r in (full, unchanged, one))
+    rows_read = sum(s.get("rows_read", 0) for s in full_json.get("sources", []))
+    return {
+        "size": size,
+        "date": started.isoformat(),
+        "task_runner_max_workers": max_workers or "Prefect default (a thread per task)",
+        **info,
+        "full_over_limit": ratio(full.wall_seconds, limit.wall_seconds),
+        "unchanged_over_full": ratio(unchanged.wall_seconds, full.wall_seconds),
+        "one_changed_over_full": ratio(one.wall_seconds, full.wall_seconds),
+        "peak_rss_gib": round(max(peak, peak_tree) / GIB, 3),
+        "seconds": {"limit": limit.wall_seconds, "full": full.wall_seconds, "unchanged": unchanged.wall_seconds,
+                    "one_changed": one.wall_seconds},
+        "cpu_seconds": {"limit": limit.cpu_seconds, "full": full.cpu_seconds, "unchanged": unchanged.cpu_seconds,
+                        "one_changed": one.cpu_seconds},
+        "cpu_ratios": {"full_over_limit": ratio(full.cpu_seconds, limit.cpu_seconds),
+                       "unchanged_over_full": ratio(unchanged.cpu_seconds, full.cpu_seconds),
+                       "one_changed_over_full": ratio(one.cpu_seconds, full.cpu_seconds)},
+        "workload": {"hscps": len(list((config.parent / "extracts").glob("hscp*"))), "sources": sources,
+                     "rows_read": rows_read, "extract_files": len(extracts),
+                     "extract_mib": round(sum(p.stat().st_size for p in extracts) / 1024**2, 1),
+                     "generate_seconds": round(generate_seconds, 2), "changed_source": CHANGED_SOURCE,
+                     "published": full_json.get("counts", {})},
+        "figures": {"limit": figure(limit), "full": figure(full), "unchanged": figure(unchanged),
+                    "one_changed": figure(one), "cli_import": figure(cli), "prefect_empty_flow": figure(empty),
+                    "prefect_tasks_flow": figure(tasks)},
+        "statuses": {"full": full_json.get("status"), "unchanged": unchanged_json.get("status"),
+                     "one_changed": one_json.get("status")},
+        "timings": {"full": full_json.get("timings", {}), "unchanged": unchanged_json.get("timings", {}),
+                    "one_changed": one_json.get("timings", {})},
+        "prefect": {
+            "empty_flow_process_seconds": empty.wall_seconds,
+            "empty_flow_call_seconds": empty_json.get("flow_call_seconds"),
+            # the no-op flow's own time inside the flow, per task: two process walls differ by more than this noise
+            "per_task_ms": round(1000 * tasks_json.get("inside_flow_seconds", float("nan")) / max(2 * sources, 1), 2),
+            "full_refresh_outside_flow_seconds": round(full.wall_seconds - full_flow, 2),
+        },
+        "limit_check": check,
+        "render": rendered,
+        "targets": TARGETS,
+        "load_average_at_end": list(os.getloadavg()),
+    }
+
+
+def _s(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds:,.1f} s"
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """SIZE.md: the figures, the ratios against their targets, the per-step times and what was measured."""
+    s, cpu, w, p, t = (result["seconds"], result["cpu_seconds"], result["workload"], result["prefect"],
+                       result["timings"]["full"])
+    f = result["figures"]
+    rows = [("limit: one bare DuckDB pass", "limit"), ("ism full refresh", "full"),
+            ("ism refresh, nothing changed", "unchanged"), ("ism refresh, one source changed", "one_changed")]
+    lines = [
+        f"# Benchmark {result['size']}: {w['hscps']} HSCP(s), {w['sources']} sources, {w['rows_read']:,} rows read",
+        "",
+        f"Run {result['date']} on {result['machine']['cores']} cores, {result['machine']['ram_gib']} GiB, "
+        f"{result['machine']['cpu_model']} (load average at start "
+        f"{', '.join(f'{x:.1f}' for x in result['machine']['load_average_at_start'])}; at end "
+        f"{', '.join(f'{x:.1f}' for x in result['load_average_at_end'])}). Python {result['versions']['python']}, "
+        f"DuckDB {result['versions']['duckdb']}, pandas {result['versions']['pandas']}, Prefect "
+        f"{result['versions']['prefect']}; ism {result['versions']['ism_commit'][:10]}"
+        f"{' + uncommitted changes' if result['versions']['ism_tree_modified'] else ''} (code snapshot "
+        f"{result['versions']['code_sha256'][:10]}).",
+        "",
+        f"Workload: {w['extract_files']} files, {w['extract_mib']} MiB of extracts (generated in "
+        f"{w['generate_seconds']} s; 0 = reused); published {w['published'].get('services', '?')} services, "
+        f"{w['published'].get('activity', '?'):,} activity rows, {w['published'].get('flows', '?'):,} flow rows, "
+        f"{w['published'].get('rejects', '?'):,} rejects.",
+        "",
+        "| figure | wall | cpu | peak RSS (largest process) | peak RSS (process tree) | status |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for label, key in rows:
+        fig = f[key]
+        lines.append(f"| {label} | {_s(s[key])} | {_s(cpu[key])} | {fig['peak_rss_bytes'] / GIB:.2f} GiB | "
+                     f"{fig['peak_tree_rss_bytes'] / GIB:.2f} GiB | {result['statuses'].get(key, 'ok')} |")
+    lines += [
+        "",
+        "| ratio | wall | cpu | target |",
+        "|---|---:|---:|---:|",
+        f"| full / limit | {result['full_over_limit']} | {result['cpu_ratios']['full_over_limit']} | ≤ 3 |",
+        f"| nothing changed / full | {result['unchanged_over_full']} | "
+        f"{result['cpu_ratios']['unchanged_over_full']} | ≤ 0.10 |",
+        f"| one source changed / full | {result['one_changed_over_full']} | "
+        f"{result['cpu_ratios']['one_changed_over_full']} | ≤ 0.25 |",
+        f"| peak RSS | {result['peak_rss_gib']} GiB | | ≤ 4 GiB at L |",
+        "",
+        "Where the full refresh's time goes (RunResult.timings; task times are summed over runs, and per-source "
+        "tasks run concurrently in threads, so their sum overlaps and can exceed the phase's wall time):",
+        "",
+        "| step | seconds |",
+        "|---|---:|",
+        f"| process start-up, Prefect start-up and shutdown (CLI wall − flow) | "
+        f"{p['full_refresh_outside_flow_seconds']} |",
+        *[f"| {name} | {seconds:.2f} |" for name, seconds in t.items()],
+        "",
+        f"Prefect alone: a process running an empty flow takes {_s(p['empty_flow_process_seconds'])} "
+        f"(the flow call {_s(p['empty_flow_call_seconds'])}); each no-op task costs {p['per_task_ms']} ms inside "
+        f"the flow (measured with {2 * w['sources']} tasks); `ism --help` (imports only) takes "
+        f"{_s(f['cli_import']['wall_seconds'])}.",
+        "",
+        "Limit check (cell by cell against the published version): "
+        + ("the same services, activity and flow cells, and the same values wherever both publish one"
+           if result["limit_check"]["matches"] else "**MISMATCH**, see limit_check in the JSON")
+        + f"; ism hid {result['limit_check']['activity']['secondary_suppressed']} activity and "
+        f"{result['limit_check']['flows']['secondary_suppressed']} flow cells more (secondary suppression).",
+        "",
+        "Render benchmark (bench/render.py, details in bench/results/render.md): " + _render_line(result["render"]),
+        "",
+        "How: `make bench SIZE=" + result["size"] + "` (bench/run.py). Every figure is a fresh child process; wall and "
+        "cpu (user + system, children included) from `os.wait4`; peak RSS of the largest process from its "
+        "`ru_maxrss`, and of the whole process tree (ism and the Prefect server it starts) by sampling /proc every "
+        "0.1 s. The limit is bench/limit.py. One source changed = one referral appended to "
+        f"`{w['changed_source']}`. Other engineers' work shared the 2 cores during the run: see the load average.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _render_line(render: dict[str, Any]) -> str:
+    if "todo" in render or "skipped" in render or "error" in render:
+        return str(render.get("todo") or render.get("skipped") or f"failed: {render.get('error')}")
+    return "poster (layout, SVG, PNG, PDF) and interactive HTML of 500 services / 3,000 flows: " + "; ".join(
+        f"{c['poster_and_html_seconds']:.1f} s with {c['flows_drawn']:,} flows drawn ({c['layout_method']} layout)"
+        for c in render.get("cases_500_services_3000_flows", [])) + " (target: under 10 s)."
+
+
+def readme_table() -> str:
+    """The README's benchmark block: the latest result of each size."""
+    lines = [START, "", "| size | HSCPs | sources | rows read | limit | full | nothing changed | one changed | "
+             "full / limit | peak RSS | run |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for size in ("S", "M", "L"):
+        path = RESULTS / f"{size}.json"
+        if not path.is_file():
+            continue
+        r = json.loads(path.read_text())
+        w, s = r["workload"], r["seconds"]
+        lines.append(f"| {size} | {w['hscps']} | {w['sources']} | {w['rows_read']:,} | {_s(s['limit'])} | "
+                     f"{_s(s['full'])} | {_s(s['unchanged'])} | {_s(s['one_changed'])} | {r['full_over_limit']} | "
+                     f"{r['peak_rss_gib']} GiB | {r['date'][:10]} |")
+    lines += ["", "Targets at M and L: full ≤ 3 × limit, nothing changed ≤ 10 % of full, one source changed ≤ 25 %, "
+              "peak memory ≤ 4 GiB at L. Details in `bench/results/<SIZE>.md`; run `make bench SIZE=S|M|L`.",
+              "", END]
+    return "\n".join(lines)
+
+
+def update_readme() -> bool:
+    """Rewrite the README's block between the markers; False when the markers are missing."""
+    text = README.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        return False
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
+    README.write_text(pattern.sub(lambda _: readme_table(), text, count=1), encoding="utf-8")
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the national-scale benchmark for one size.")
+    parser.add_argument("--size", choices=sorted(SIZES), default="S")
+    parser.add_argument("--regenerate", action="store_true", help="write the extracts again even if up to date")
+    parser.add_argument("--no-render", dest="render", action="store_false", help="skip the render benchmark")
+    parser.add_argument("--profile", action="store_true", help="also profile a full refresh (SIZE.profile.md)")
+    parser.add_argument("--max-workers", type=int, help="cap Prefect's thread pool for the per-source tasks")
+    parser.add_argument("--memory-cap-gib", type=float, default=12.0,
+                        help="kill a figure whose process tree passes this much memory (default 12)")
+    args = parser.parse_args()
+    if not ISM.exists():
+        sys.exit(f"bench: {ISM} not found; run `make bench` (it creates the virtual environment first)")
+    result = run(args.size, args.regenerate, args.render, args.profile, args.max_workers, args.memory_cap_gib)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{args.size}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    (RESULTS / f"{args.size}.md").write_text(markdown(result), encoding="utf-8")
+    readme = "README updated" if update_readme() else "README has no bench markers: not updated"
+    print(f"bench {args.size}: full/limit {result['full_over_limit']}, unchanged/full {result['unchanged_over_full']}, "
+          f"one changed/full {result['one_changed_over_full']}, peak {result['peak_rss_gib']} GiB; "
+          f"results in {RESULTS / (args.size + '.md')}; {readme}")
+
+
+if __name__ == "__main__":
+    main()
