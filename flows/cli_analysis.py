@@ -14,6 +14,7 @@ import typer
 
 from expectations.errors import ConfigError, IsmError
 from flows.cli_common import DEMO_CONFIG, ConfigArg, JsonOpt, RootOpt, fail, map_store
+from outputs.safe_text import json_value
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The map config (TOML). Default: the demo map.")]
 VersionOpt = Annotated[str, typer.Option(
@@ -58,19 +59,8 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "focus"
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-safe value: NaN and infinities as null, numpy numbers as Python numbers."""
-    if value is None or value is pd.NA:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return [{k: json_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def _n(value: float) -> str:

@@ -383,17 +383,22 @@ def _one_line(path: Path, error: ValidationError, prefix: str = "") -> str:
     return f"{path}: {key}: {message}{shown}{more}"
 
 
-def load_config(path: str | Path) -> MapConfig:
-    """Read and validate a map config; every mistake raises ConfigError with one clear line."""
-    path = Path(path)
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """The TOML document at `path` (`what` it should be, for the message when it is missing or unreadable)."""
     if not path.is_file():
-        raise ConfigError(f"{path}: map config not found (pass the path to a map's TOML file)")
+        raise ConfigError(f"{path}: {what} not found (pass the path to {what}'s TOML file)")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     except UnicodeDecodeError as error:
         raise ConfigError(f"{path}: not UTF-8 text: {error}") from None
+
+
+def load_config(path: str | Path) -> MapConfig:
+    """Read and validate a map config; every mistake raises ConfigError with one clear line."""
+    path = Path(path)
+    raw = read_toml(path, "map config")
     try:
         config = MapConfig.model_validate({**raw, "path": path.resolve()})
     except ValidationError as error:

@@ -16,7 +16,6 @@ the service's exact name; an added service also by `scenario:<key>`.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated
 
@@ -25,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from expectations.canonical import MEASURE_PATTERN
 from expectations.errors import ConfigError
 from flows.cli_common import DEMO_CONFIG
-from flows.config import IDENTIFIER, _one_line
+from flows.config import IDENTIFIER, _one_line, read_toml
 from transforms.scenario import ChangeSet, LaneChange, Merge, NewService, Removal, Reroute
 
 
@@ -79,14 +78,7 @@ class ChangeSetFile(_Model):
 def load_change_set(path: str | Path) -> tuple[ChangeSet, Path]:
     """The change-set and the map config it applies to; every mistake raises ConfigError with one line."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: change-set file not found (pass the path to a to-be TOML file)")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    except UnicodeDecodeError as error:
-        raise ConfigError(f"{path}: not UTF-8 text: {error}") from None
+    raw = read_toml(path, "change-set")
     try:
         parsed = ChangeSetFile.model_validate(raw)
     except ValidationError as error:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -36,21 +35,11 @@ from outputs.poster import (
     text_colour,
     version_suppressions,
 )
+from outputs.safe_text import json_value
 
 MAP_FILE = "map.html"
 ANALYSIS_PAGE = Path("analysis") / "index.html"
 QUALITY_PAGE = Path("quality") / "report.html"
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-safe scalar: missing values as None, numpy numbers as Python numbers."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _listed(text: Any) -> list[str]:
@@ -106,7 +95,7 @@ def map_data(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, la
         ordered = activity.sort_values(["service_id", "measure", "period_start"])
         for row in ordered.itertuples(index=False):
             by_month.setdefault(str(row.service_id), {}).setdefault(str(row.measure), []).append(
-                [_month(row.period_start), _plain(row.value), _plain(row.qualifier)])
+                [_month(row.period_start), json_value(row.value), json_value(row.qualifier)])
             activity_sources.setdefault(str(row.service_id), set()).add(str(row.source_id))
     flow_sources: dict[tuple[str, str], set[str]] = {}
     if flows is not None and len(flows):
@@ -130,9 +119,9 @@ def map_data(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, la
             "organisationId": str(data.get("organisation_id") or ""),
             "sector": str(data.get("sector") or "other"), "partner": str(data.get("partner") or ""),
             "clientGroups": _listed(row["client_groups"]) if row is not None else [],
-            "locality": clean_text(_plain(row["locality"]) or "") if row is not None else "",
-            "setting": clean_text(_plain(row["setting"]) or "") if row is not None else "",
-            "status": clean_text(_plain(row["status"]) or "") if row is not None else "",
+            "locality": clean_text(json_value(row["locality"]) or "") if row is not None else "",
+            "setting": clean_text(json_value(row["setting"]) or "") if row is not None else "",
+            "status": clean_text(json_value(row["status"]) or "") if row is not None else "",
             "externalIds": _listed(row["external_ids"]) if row is not None else [],
             "sourceIds": source_ids, "activitySources": sorted(activity_sources.get(node, set())),
             "activity": {m: float(v) for m, v in (data.get("activity") or {}).items()},

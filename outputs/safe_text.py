@@ -1,10 +1,11 @@
 """Text that is safe to open in a spreadsheet: a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage
 return would run as a formula (CSV injection), so it gets a leading single quote, which spreadsheets show as
 text. A plain signed number ("-5", "+3.5") carries no formula and stays as it is. Used by every CSV and
-spreadsheet writer; Parquet and DuckDB keep the text exactly as it was."""
+spreadsheet writer; Parquet and DuckDB keep the text exactly as it was. Also: values safe to write as JSON."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -39,3 +40,14 @@ def neutralised_frame(frame: pd.DataFrame) -> pd.DataFrame:
                 out = frame.copy()
             out[column] = text.where(~risky, QUOTE + text[risky].astype(str))
     return out
+
+
+def json_value(value: Any) -> Any:
+    """A JSON-safe scalar: missing values (None, NA, NaT, NaN, infinities) as None, numpy numbers as Python ones."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

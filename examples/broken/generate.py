@@ -19,6 +19,8 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from examples.demo.generate import write_files
+
 HERE = Path(__file__).resolve().parent
 DEMO = HERE.parent / "demo"
 DEMO_FROM_HERE = "../demo"  # how the broken configs name the demo's folder
@@ -153,13 +155,8 @@ def broken_files() -> dict[str, bytes]:
 
 
 def write_broken(out: Path = HERE) -> list[Path]:
-    written = []
-    for relative, data in broken_files().items():
-        path = out / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        written.append(path)
-    return written
+    """Write the broken variant under `out`; returns the paths written."""
+    return write_files(broken_files(), out)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1056,15 +1056,20 @@ def extract_files() -> dict[str, bytes]:
     return dict(sorted(files.items()))
 
 
-def write_extracts(out: Path = DEFAULT_OUT) -> list[Path]:
-    """Write every extract under `out` (created if needed); returns the paths written."""
+def write_files(files: dict[str, bytes], out: Path) -> list[Path]:
+    """Write each file (relative path -> exact bytes) under `out`; returns the paths written."""
     written = []
-    for relative, data in extract_files().items():
+    for relative, data in files.items():
         path = out / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         written.append(path)
     return written
+
+
+def write_extracts(out: Path = DEFAULT_OUT) -> list[Path]:
+    """Write every extract under `out` (created if needed); returns the paths written."""
+    return write_files(extract_files(), out)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
