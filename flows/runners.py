@@ -22,7 +22,7 @@ def source_task_runner(config: MapConfig) -> TaskRunner:  # type: ignore[type-ar
     """
     runner = config.runner
     if runner.dask_address is None and runner.local_dask_workers is None:
-        return ThreadPoolTaskRunner()
+        return ThreadPoolTaskRunner(max_workers=runner.threads)
     from prefect_dask import DaskTaskRunner
 
     logging.getLogger("distributed").setLevel(logging.WARNING)  # Dask's INFO lines would bury the summary

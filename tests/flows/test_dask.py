@@ -55,7 +55,8 @@ def test_a_dask_cluster_publishes_the_same_content_as_the_default_runner(
 
 
 def test_the_runner_table_chooses_the_task_runner(mini_map: Path) -> None:
-    assert isinstance(source_task_runner(load_config(mini_map)), ThreadPoolTaskRunner)
+    threads = source_task_runner(load_config(mini_map))
+    assert isinstance(threads, ThreadPoolTaskRunner) and threads._max_workers == 4
     text = mini_map.read_text()
     mini_map.write_text(text + "\n[runner]\nlocal_dask_workers = 2\n")
     local = source_task_runner(load_config(mini_map))
