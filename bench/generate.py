@@ -17,7 +17,6 @@ import io
 import json
 import re
 import uuid
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -29,7 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from openpyxl import Workbook
-from openpyxl.writer.excel import ExcelWriter
+
+from examples.demo.generate import workbook_bytes as fixed_workbook_bytes
 
 SEED = 20257
 ROOT = Path(__file__).resolve().parents[1]
@@ -311,18 +311,6 @@ def write_records(path: Path, columns: dict[str, pa.Array], delimiter: str = ","
     pacsv.write_csv(pa.table(columns), path, options)
 
 
-def reproducible_zip(data: bytes) -> bytes:
-    """The same archive with sorted entries, a fixed timestamp and no compression, so its bytes never vary."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
-        for name in sorted(source.namelist()):
-            info = zipfile.ZipInfo(name, date_time=FIXED_TIME.timetuple()[:6])
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, source.read(name))
-    return out.getvalue()
-
-
 def workbook_bytes(sheets: dict[str, tuple[str, list[list[object]]]]) -> bytes:
     """An .xlsx with a title, a blank row, then each table from row 3 (as information teams save them)."""
     workbook = Workbook(write_only=True)
@@ -332,13 +320,7 @@ def workbook_bytes(sheets: dict[str, tuple[str, list[list[object]]]]) -> bytes:
         sheet.append([])
         for row in rows:
             sheet.append(row)
-    workbook.properties.creator = "Synthetic community health information team"
-    workbook.properties.created = FIXED_TIME
-    workbook.properties.modified = FIXED_TIME
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(workbook, archive).save()  # not save_workbook(), which stamps the current time
-    return reproducible_zip(buffer.getvalue())
+    return fixed_workbook_bytes(workbook, "Synthetic community health information team")
 
 
 def toml_value(value: Any) -> str:

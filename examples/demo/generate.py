@@ -597,8 +597,13 @@ def community_workbook() -> bytes:
                 cell = sheet.cell(row=3 + offset, column=column, value=value)
                 if offset == 0:
                     cell.font = Font(bold=True)
-    workbook.properties.creator = "NHS Glenmuir Community Health Information Team"
     workbook.properties.lastModifiedBy = "NHS Glenmuir Community Health Information Team"
+    return workbook_bytes(workbook, "NHS Glenmuir Community Health Information Team")
+
+
+def workbook_bytes(workbook: Workbook, creator: str) -> bytes:
+    """The workbook as .xlsx bytes that are the same on every run: fixed properties and zip timestamps."""
+    workbook.properties.creator = creator
     workbook.properties.created = FIXED_TIME
     workbook.properties.modified = FIXED_TIME
     buffer = io.BytesIO()
