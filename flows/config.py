@@ -135,7 +135,7 @@ class Source(_Model):
     @property
     def tables(self) -> tuple[str, ...]:
         kind = KINDS[self.kind]
-        return kind.tables if kind.tables is not None else (self.table,)
+        return kind.tables if kind.tables is not None else (str(self.table),)  # a generic kind has `table` set
 
 
 class Initiative(_Model):

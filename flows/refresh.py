@@ -391,7 +391,7 @@ def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str
     tables = _tables(database, outcomes)
     counted = _with_all_rejects(outcomes, tables["rejects"])
     latest = store.latest()
-    entries = [{
+    entries: list[dict[str, Any]] = [{
         "source_id": o.source_id, "partner": o.partner, "kind": o.kind,
         "location": _named_location(config, config.source(o.source_id)),
         "on_error": config.source(o.source_id).on_error, "status": o.status, "rows_read": o.rows_read,

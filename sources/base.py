@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -106,7 +107,7 @@ def sha256_of(paths: list[Path]) -> str:
         for file in files:
             digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
             with file.open("rb") as handle:
-                for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                for block in iter(partial(handle.read, 1 << 20), b""):
                     digest.update(block)
     return digest.hexdigest()
 

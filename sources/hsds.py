@@ -419,7 +419,9 @@ HSDS = register(
         tables=("organisations", "services"),
         default_columns={
             "organisations": {c: c for c in ("organisation_key", "name", "email", "website", "phone")},
-            "services": {c: c for c in ("service_key", "name", "description", "organisation_key", "status", "external_ids")},
+            "services": {
+                c: c for c in ("service_key", "name", "description", "organisation_key", "status", "external_ids")
+            },
         },
         hashed_files=_hashed_files,
     )
