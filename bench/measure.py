@@ -5,7 +5,8 @@ Peak memory is measured two ways, both without psutil:
   the tree reached (Linux folds in the descendants the child waited for); exact, but not a sum over processes.
 - `peak_tree_rss_bytes`: the largest sum of resident memory over the child and all its descendants, sampled from
   /proc every `interval` seconds; it sees every process alive at once (the Prefect server ism starts beside
-  itself), but may miss a peak shorter than the interval.
+  itself when it uses Prefect's temporary server; never a server it was pointed at), but may miss a peak shorter
+  than the interval.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,19 @@ def tree_rss_bytes(pid: int) -> int:
             total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * PAGE
         stack.extend(tree.get(current, []))
     return total
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a process and all its live descendants, and by the children they
+    have already reaped."""
+    tree, ticks, stack = _children(), 0, [pid]
+    while stack:
+        current = stack.pop()
+        with contextlib.suppress(OSError, IndexError, ValueError):  # the process ended meanwhile
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+        stack.extend(tree.get(current, []))
+    return ticks / CLOCK_TICKS
 
 
 def run_measured(command: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None,

@@ -3,6 +3,11 @@ ratios hold, measure the bare DuckDB limit, ism's full / nothing-changed / one-s
 Prefect's own start-up and per-task cost, each as a fresh child process. Results go to bench/results/SIZE.json
 and SIZE.md, and the summary table into the README between the `bench:start` / `bench:end` markers.
 
+`--prefect server` (the default) measures ism as a national team runs it: against one long-running Prefect server
+(bench/prefect_server.py) started for the run, whose start-up and memory are reported apart from ism's.
+`--prefect ephemeral` lets each ism process start Prefect's temporary server, as a bare `ism refresh` does. Either
+way an empty flow is timed in both set-ups, so the results show what the server saves per process.
+
 Children run ism from a copy of its packages taken when the run starts (build/bench/code), so that one run
 measures one version of the code even while the working tree is being edited; with Python's bytecode cache on
 (in build/bench/pycache), as on any normal installation, Prefect's
@@ -13,6 +18,7 @@ warm-up refresh of a tiny map fills both before anything is timed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -29,6 +35,7 @@ from typing import Any
 
 from bench.generate import CHANGED_SOURCE, SIZES, changed_extract, generate
 from bench.measure import Measured, run_measured
+from bench.prefect_server import PrefectServer, ServerStartError, prefect_server
 
 # the working tree (children run from a copy of the code, and are told where the tree is)
 ROOT = Path(os.environ.get("ISM_BENCH_ROOT") or Path(__file__).resolve().parents[1])
@@ -37,6 +44,8 @@ RESULTS = ROOT / "bench" / "results"
 README = ROOT / "README.md"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 ISM = ROOT / ".venv" / "bin" / "ism"
+PREFECT = ROOT / ".venv" / "bin" / "prefect"
+PREFECT_MODES = ("server", "ephemeral")
 GIB = 1024**3
 CODE = ("flows", "sources", "transforms", "outputs", "expectations", "bench")  # copied for each run
 TARGETS = {"full_over_limit": 3.0, "unchanged_over_full": 0.10, "one_changed_over_full": 0.25, "peak_rss_gib_L": 4.0,
@@ -67,6 +76,7 @@ def child_environment(code: Path) -> dict[str, str]:
     env["ISM_WORK_DIR"] = str(BUILD / "work")
     env["PYTHONPYCACHEPREFIX"] = str(BUILD / "pycache")
     env["PREFECT_HOME"] = str(BUILD / "prefect")
+    env.pop("PREFECT_API_URL", None)  # the run chooses the server (or none), never the caller's shell
     # Prefect gives its temporary server 20 s to start; on a busy machine that is too short and the run fails
     env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     return env
@@ -207,15 +217,37 @@ def ratio(part: float, whole: float) -> float:
     return round(part / whole, 3) if whole else float("nan")
 
 
+def started_server(env: dict[str, str]) -> contextlib.AbstractContextManager[PrefectServer]:
+    """The benchmark's long-running Prefect server: its home and log under build/bench."""
+    print("  starting a Prefect server (prefect server start) ...", end="", flush=True)
+    return prefect_server(PREFECT, BUILD / "prefect-server", BUILD / "prefect-server.log", env)
+
+
+def server_record(server: PrefectServer, serves: str) -> dict[str, Any]:
+    """What the JSON keeps of the server: start-up, its own peak memory and CPU (never part of ism's figures),
+    where it logged."""
+    return {"serves": serves, "port": server.port, "startup_seconds": round(server.startup_seconds, 2),
+            "startup_cpu_seconds": round(server.startup_cpu_seconds, 2), "cpu_seconds": round(server.cpu_seconds, 2),
+            "peak_rss_bytes": server.peak_rss_bytes, "peak_rss_gib": round(server.peak_rss_bytes / GIB, 3),
+            "home": str((BUILD / "prefect-server").relative_to(ROOT)), "log": str(server.log.relative_to(ROOT))}
+
+
+def empty_flow(label: str, env: dict[str, str]) -> Measured:
+    return measured(label, [str(PYTHON), "-m", "bench.prefect_overhead", "--tasks", "0"], env)
+
+
 def run(size: str, regenerate: bool, render: bool, profile: bool, max_workers: int | None = None,
-        memory_cap_gib: float = 12.0) -> dict[str, Any]:
-    """Every figure of one size, measured in this one run."""
+        memory_cap_gib: float = 12.0, prefect_mode: str = "server") -> dict[str, Any]:
+    """Every figure of one size, measured in this one run; the ism children use a long-running Prefect server
+    (`prefect_mode` "server", stopped at the end whatever happens) or each start the temporary one ("ephemeral")."""
+    if prefect_mode not in PREFECT_MODES:
+        raise ValueError(f"prefect_mode must be one of {', '.join(PREFECT_MODES)}, not {prefect_mode!r}")
     started = datetime.now(UTC).replace(microsecond=0)
     code, code_sha256 = code_snapshot()
-    env = child_environment(code)
-    env["ISM_BENCH_MEMORY_CAP_GIB"] = str(memory_cap_gib)
+    ephemeral_env = child_environment(code)
+    ephemeral_env["ISM_BENCH_MEMORY_CAP_GIB"] = str(memory_cap_gib)
     if max_workers:  # Prefect's thread runner starts a thread per task unless told otherwise
-        env["PREFECT_TASK_RUNNER_THREAD_POOL_MAX_WORKERS"] = str(max_workers)
+        ephemeral_env["PREFECT_TASK_RUNNER_THREAD_POOL_MAX_WORKERS"] = str(max_workers)
     info = {"machine": machine(), "versions": {**versions(), "code_sha256": code_sha256}}
     print(f"bench {size}: generating ...", flush=True)
     config, generate_seconds = generated_config(size, regenerate)
@@ -224,43 +256,69 @@ def run(size: str, regenerate: bool, render: bool, profile: bool, max_workers: i
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
 
-    print("  warming up (bytecode cache, Prefect database) on a tiny map ...", flush=True)
-    warm = generate(SIZES["S"], BUILD / "warmup", scale=0.001)
-    measured("warm-up refresh", [str(ISM), "refresh", str(warm), "--publish-root", str(scratch / "warm"), "--json"],
-             env)
+    server_info: dict[str, Any] = {}
+    with contextlib.ExitStack() as stack:
+        server: PrefectServer | None = None
+        env = ephemeral_env
+        if prefect_mode == "server":
+            server = stack.enter_context(started_server(ephemeral_env))
+            print(f" answered in {server.startup_seconds:.1f}s on port {server.port}", flush=True)
+            env = {**ephemeral_env, "PREFECT_API_URL": server.api_url}
 
-    sources = config.read_text(encoding="utf-8").count("[[sources]]")
-    cli = measured("ism --help (imports)", [str(ISM), "--help"], env)
-    empty = measured("empty Prefect flow", [str(PYTHON), "-m", "bench.prefect_overhead", "--tasks", "0"], env)
-    tasks = measured(f"Prefect flow with {2 * sources} no-op tasks",
-                     [str(PYTHON), "-m", "bench.prefect_overhead", "--tasks", str(2 * sources)], env)
-    limit = measured("limit (bare DuckDB pass)", [str(PYTHON), "-m", "bench.limit", str(config), "--json", "--out",
-                                                  str(scratch / "limit")], env)
-    root = scratch / "maps"
-    full, full_json = refresh("ism full refresh", config, root, env)
-    unchanged, unchanged_json = refresh("ism refresh, nothing changed", config, root, env)
-    changed_path, line = changed_extract(config)
-    original = changed_path.read_bytes()
-    try:
-        changed_path.write_bytes(original + line)
-        one, one_json = refresh(f"ism refresh, one source changed ({CHANGED_SOURCE})", config, root, env)
-    finally:
-        changed_path.write_bytes(original)
-    print("  render benchmark ...", flush=True)
-    rendered = render_benchmark(env) if render else {"skipped": "--no-render"}
-    if profile:
-        measured("profile of a full refresh (bench/profile.py)", [str(PYTHON), "-m", "bench.profile", "--size", size],
-                 env)
+        print("  warming up (bytecode cache, Prefect database) on a tiny map ...", flush=True)
+        warm = generate(SIZES["S"], BUILD / "warmup", scale=0.001)
+        measured("warm-up refresh", [str(ISM), "refresh", str(warm), "--publish-root", str(scratch / "warm"),
+                                     "--json"], env)
+
+        sources = config.read_text(encoding="utf-8").count("[[sources]]")
+        cli = measured("ism --help (imports)", [str(ISM), "--help"], env)
+        if server:
+            empty_flow("warm-up: empty flow, temporary server (its database)", ephemeral_env)
+            empty = {"server": empty_flow("empty Prefect flow, long-running server", env),
+                     "ephemeral": empty_flow("empty Prefect flow, temporary server", ephemeral_env)}
+        else:  # a server only for its empty-flow figure, stopped before the figures it would compete with
+            empty = {"ephemeral": empty_flow("empty Prefect flow, temporary server", env)}
+            with started_server(ephemeral_env) as side:
+                print(f" answered in {side.startup_seconds:.1f}s on port {side.port}", flush=True)
+                side_env = {**ephemeral_env, "PREFECT_API_URL": side.api_url}
+                empty_flow("warm-up: empty flow, long-running server (its database)", side_env)
+                empty["server"] = empty_flow("empty Prefect flow, long-running server", side_env)
+            server_info = server_record(side, "only the empty flow against a server; ism used the temporary one")
+        tasks = measured(f"Prefect flow with {2 * sources} no-op tasks ({prefect_mode})",
+                         [str(PYTHON), "-m", "bench.prefect_overhead", "--tasks", str(2 * sources)], env)
+        limit = measured("limit (bare DuckDB pass)", [str(PYTHON), "-m", "bench.limit", str(config), "--json",
+                                                      "--out", str(scratch / "limit")], env)
+        root = scratch / "maps"
+        full, full_json = refresh("ism full refresh", config, root, env)
+        unchanged, unchanged_json = refresh("ism refresh, nothing changed", config, root, env)
+        changed_path, line = changed_extract(config)
+        original = changed_path.read_bytes()
+        try:
+            changed_path.write_bytes(original + line)
+            one, one_json = refresh(f"ism refresh, one source changed ({CHANGED_SOURCE})", config, root, env)
+        finally:
+            changed_path.write_bytes(original)
+        print("  render benchmark ...", flush=True)
+        rendered = render_benchmark(env) if render else {"skipped": "--no-render"}
+        if profile:
+            measured("profile of a full refresh (bench/profile.py)",
+                     [str(PYTHON), "-m", "bench.profile", "--size", size], env)
+    if server:  # read after it stopped: its peak covers the whole run
+        server_info = server_record(server, "every ism figure (PREFECT_API_URL)")
+        print(f"  Prefect server stopped; its own peak RSS {server.peak_rss_bytes / GIB:.2f} GiB", flush=True)
 
     check = {**limit_check(Path(full_json["path"]), scratch / "limit"), "limit": last_json(limit.stdout)}
-    empty_json, tasks_json = last_json(empty.stdout), last_json(tasks.stdout)
+    empty_json = {mode: last_json(result.stdout) for mode, result in empty.items()}
+    tasks_json = last_json(tasks.stdout)
     full_flow = full_json.get("timings", {}).get("flow", float("nan"))
+    # ism's own process trees only: the long-running server is not a descendant of any figure's child
     peak = max(r.peak_rss_bytes for r in (full, unchanged, one))
     peak_tree = max(r.peak_tree_rss_bytes for r in (full, unchanged, one))
     rows_read = sum(s.get("rows_read", 0) for s in full_json.get("sources", []))
     return {
         "size": size,
         "date": started.isoformat(),
+        "prefect_mode": prefect_mode,
         "task_runner_max_workers": max_workers or "Prefect default (a thread per task)",
         **info,
         "full_over_limit": ratio(full.wall_seconds, limit.wall_seconds),
@@ -280,15 +338,21 @@ def run(size: str, regenerate: bool, render: bool, profile: bool, max_workers: i
                      "generate_seconds": round(generate_seconds, 2), "changed_source": CHANGED_SOURCE,
                      "published": full_json.get("counts", {})},
         "figures": {"limit": figure(limit), "full": figure(full), "unchanged": figure(unchanged),
-                    "one_changed": figure(one), "cli_import": figure(cli), "prefect_empty_flow": figure(empty),
-                    "prefect_tasks_flow": figure(tasks)},
+                    "one_changed": figure(one), "cli_import": figure(cli),
+                    "prefect_empty_flow_server": figure(empty["server"]),
+                    "prefect_empty_flow_ephemeral": figure(empty["ephemeral"]), "prefect_tasks_flow": figure(tasks)},
         "statuses": {"full": full_json.get("status"), "unchanged": unchanged_json.get("status"),
                      "one_changed": one_json.get("status")},
         "timings": {"full": full_json.get("timings", {}), "unchanged": unchanged_json.get("timings", {}),
                     "one_changed": one_json.get("timings", {})},
+        "prefect_server": server_info,
         "prefect": {
-            "empty_flow_process_seconds": empty.wall_seconds,
-            "empty_flow_call_seconds": empty_json.get("flow_call_seconds"),
+            # a fresh process running an empty flow, against the long-running server and with the temporary one
+            "empty_flow_process_seconds": {mode: result.wall_seconds for mode, result in empty.items()},
+            "empty_flow_cpu_seconds": {mode: result.cpu_seconds for mode, result in empty.items()},
+            "empty_flow_call_seconds": {mode: doc.get("flow_call_seconds") for mode, doc in empty_json.items()},
+            "server_saves_per_process_seconds": round(
+                empty["ephemeral"].wall_seconds - empty["server"].wall_seconds, 2),
             # the no-op flow's own time inside the flow, per task: two process walls differ by more than this noise
             "per_task_ms": round(1000 * tasks_json.get("inside_flow_seconds", float("nan")) / max(2 * sources, 1), 2),
             "full_refresh_outside_flow_seconds": round(full.wall_seconds - full_flow, 2),
@@ -302,6 +366,20 @@ def run(size: str, regenerate: bool, render: bool, profile: bool, max_workers: i
 
 def _s(seconds: float | None) -> str:
     return "–" if seconds is None else f"{seconds:,.1f} s"
+
+
+def prefect_setup_line(result: dict[str, Any]) -> str:
+    """One sentence: where this run's ism processes found Prefect, and the server's own cost."""
+    server = result["prefect_server"]
+    started = (f"`prefect server start` answered its health check {_s(server['startup_seconds'])} after launch "
+               f"({_s(server['startup_cpu_seconds'])} cpu); its own peak RSS {server['peak_rss_gib']:.2f} GiB and "
+               f"{_s(server['cpu_seconds'])} cpu from start to stop")
+    if result["prefect_mode"] == "server":
+        return (f"Prefect: **server**. Every ism process used one long-running Prefect server on 127.0.0.1 "
+                f"(`PREFECT_API_URL`), as a scheduled team runs it; {started}, none of it counted in ism's figures "
+                f"(the server answers every figure's API calls, so part of that cpu is work done for ism).")
+    return (f"Prefect: **ephemeral**. Every ism process started and stopped Prefect's temporary server, as a bare "
+            f"`ism refresh` does; a long-running server was started only for the empty-flow figure ({started}).")
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -322,6 +400,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"{result['versions']['prefect']}; ism {result['versions']['ism_commit'][:10]}"
         f"{' + uncommitted changes' if result['versions']['ism_tree_modified'] else ''} (code snapshot "
         f"{result['versions']['code_sha256'][:10]}).",
+        "",
+        prefect_setup_line(result),
         "",
         f"Workload: {w['extract_files']} files, {w['extract_mib']} MiB of extracts (generated in "
         f"{w['generate_seconds']} s; 0 = reused); published {w['published'].get('services', '?')} services, "
@@ -351,14 +431,22 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         "| step | seconds |",
         "|---|---:|",
-        f"| process start-up, Prefect start-up and shutdown (CLI wall − flow) | "
-        f"{p['full_refresh_outside_flow_seconds']} |",
+        ("| process start-up and Prefect client (CLI wall − flow) | " if result["prefect_mode"] == "server" else
+         "| process start-up, Prefect start-up and shutdown (CLI wall − flow) | ")
+        + f"{p['full_refresh_outside_flow_seconds']} |",
         *[f"| {name} | {seconds:.2f} |" for name, seconds in t.items()],
         "",
-        f"Prefect alone: a process running an empty flow takes {_s(p['empty_flow_process_seconds'])} "
-        f"(the flow call {_s(p['empty_flow_call_seconds'])}); each no-op task costs {p['per_task_ms']} ms inside "
-        f"the flow (measured with {2 * w['sources']} tasks); `ism --help` (imports only) takes "
-        f"{_s(f['cli_import']['wall_seconds'])}.",
+        "Prefect alone, a fresh process running an empty flow:",
+        "",
+        "| Prefect | wall | cpu | the flow call |",
+        "|---|---:|---:|---:|",
+        *[f"| {label} | {_s(p['empty_flow_process_seconds'][mode])} | {_s(p['empty_flow_cpu_seconds'][mode])} | "
+          f"{_s(p['empty_flow_call_seconds'][mode])} |"
+          for label, mode in (("long-running server", "server"), ("temporary server", "ephemeral"))],
+        "",
+        f"The long-running server saves {_s(p['server_saves_per_process_seconds'])} per process. Each no-op task "
+        f"costs {p['per_task_ms']} ms inside the flow (measured with {2 * w['sources']} tasks, "
+        f"{result['prefect_mode']}); `ism --help` (imports only) takes {_s(f['cli_import']['wall_seconds'])}.",
         "",
         "Limit check (cell by cell against the published version): "
         + ("the same services, activity and flow cells, and the same values wherever both publish one"
@@ -370,8 +458,10 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         "How: `make bench SIZE=" + result["size"] + "` (bench/run.py). Every figure is a fresh child process; wall and "
         "cpu (user + system, children included) from `os.wait4`; peak RSS of the largest process from its "
-        "`ru_maxrss`, and of the whole process tree (ism and the Prefect server it starts) by sampling /proc every "
-        "0.1 s. The limit is bench/limit.py. One source changed = one referral appended to "
+        "`ru_maxrss`, and of the whole process tree by sampling /proc every 0.1 s ("
+        + ("ism's processes only: the long-running server is sampled apart" if result["prefect_mode"] == "server"
+           else "ism and the temporary Prefect server it starts")
+        + "). The limit is bench/limit.py. One source changed = one referral appended to "
         f"`{w['changed_source']}`. Other engineers' work shared the 2 cores during the run: see the load average.",
     ]
     return "\n".join(lines) + "\n"
@@ -388,7 +478,7 @@ def _render_line(render: dict[str, Any]) -> str:
 def readme_table() -> str:
     """The README's benchmark block: the latest result of each size."""
     lines = [START, "", "| size | HSCPs | sources | rows read | limit | full | nothing changed | one changed | "
-             "full / limit | peak RSS | run |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "full / limit | peak RSS | Prefect | run |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for size in ("S", "M", "L"):
         path = RESULTS / f"{size}.json"
         if not path.is_file():
@@ -397,9 +487,11 @@ def readme_table() -> str:
         w, s = r["workload"], r["seconds"]
         lines.append(f"| {size} | {w['hscps']} | {w['sources']} | {w['rows_read']:,} | {_s(s['limit'])} | "
                      f"{_s(s['full'])} | {_s(s['unchanged'])} | {_s(s['one_changed'])} | {r['full_over_limit']} | "
-                     f"{r['peak_rss_gib']} GiB | {r['date'][:10]} |")
+                     f"{r['peak_rss_gib']} GiB | {r.get('prefect_mode', 'ephemeral')} | {r['date'][:10]} |")
     lines += ["", "Targets at M and L: full ≤ 3 × limit, nothing changed ≤ 10 % of full, one source changed ≤ 25 %, "
-              "peak memory ≤ 4 GiB at L. Details in `bench/results/<SIZE>.md`; run `make bench SIZE=S|M|L`.",
+              "peak memory ≤ 4 GiB at L. Prefect: `server` = every ism process used one long-running Prefect "
+              "server (as `ism serve` does; its memory is not in peak RSS), `ephemeral` = each started Prefect's "
+              "temporary server. Details in `bench/results/<SIZE>.md`; run `make bench SIZE=S|M|L`.",
               "", END]
     return "\n".join(lines)
 
@@ -421,17 +513,27 @@ def main() -> None:
     parser.add_argument("--no-render", dest="render", action="store_false", help="skip the render benchmark")
     parser.add_argument("--profile", action="store_true", help="also profile a full refresh (SIZE.profile.md)")
     parser.add_argument("--max-workers", type=int, help="cap Prefect's thread pool for the per-source tasks")
+    parser.add_argument("--prefect", choices=PREFECT_MODES, default="server",
+                        help="ism's processes use one long-running Prefect server (default), or each starts the "
+                             "temporary one")
     parser.add_argument("--memory-cap-gib", type=float, default=12.0,
                         help="kill a figure whose process tree passes this much memory (default 12)")
     args = parser.parse_args()
     if not ISM.exists():
         sys.exit(f"bench: {ISM} not found; run `make bench` (it creates the virtual environment first)")
-    result = run(args.size, args.regenerate, args.render, args.profile, args.max_workers, args.memory_cap_gib)
+    if not PREFECT.exists():
+        sys.exit(f"bench: {PREFECT} not found; run `make bench` (it creates the virtual environment first)")
+    try:
+        result = run(args.size, args.regenerate, args.render, args.profile, args.max_workers, args.memory_cap_gib,
+                     args.prefect)
+    except ServerStartError as error:
+        sys.exit(f"\nbench: {error}")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.size}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     (RESULTS / f"{args.size}.md").write_text(markdown(result), encoding="utf-8")
     readme = "README updated" if update_readme() else "README has no bench markers: not updated"
-    print(f"bench {args.size}: full/limit {result['full_over_limit']}, unchanged/full {result['unchanged_over_full']}, "
+    print(f"bench {args.size} ({args.prefect}): full/limit {result['full_over_limit']}, "
+          f"unchanged/full {result['unchanged_over_full']}, "
           f"one changed/full {result['one_changed_over_full']}, peak {result['peak_rss_gib']} GiB; "
           f"results in {RESULTS / (args.size + '.md')}; {readme}")
 
