@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -81,6 +82,14 @@ def great_expectations() -> ModuleType:
     import great_expectations as gx
 
     return gx
+
+
+def import_in_background() -> threading.Thread:
+    """Start importing GX in a daemon thread and return it: a run starts this while its sources are read (mostly
+    in DuckDB and Arrow, outside the GIL), so the seconds GX takes to import overlap them instead of adding up."""
+    thread = threading.Thread(target=great_expectations, name="import-great-expectations", daemon=True)
+    thread.start()
+    return thread
 
 
 def ephemeral_context() -> Any:

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from expectations.checks import RejectRecord
 from expectations.errors import PublishError
-from expectations.identifiers import SAMPLE_ROWS, identifier_findings, sampled_rows
+from expectations.identifiers import SAMPLE_ROWS, identifier_findings
 from flows.config import MapConfig, Source
 from transforms.disclosure import suppressed_tables
 from transforms.rejects import rejects_frame
@@ -48,7 +49,9 @@ def parquet_sample(path: str | Path, rows: int = SAMPLE_ROWS) -> tuple[pd.DataFr
     if groups == 0:
         return parquet.schema_arrow.empty_table().to_pandas(), 0
     if parquet.metadata.num_rows <= WHOLE_READ_ROWS:
-        return sampled_rows(parquet.read().to_pandas(), rows), parquet.metadata.num_rows
+        table = parquet.read()  # sampled in Arrow: only the sample becomes pandas
+        positions = np.unique(np.linspace(0, table.num_rows - 1, num=min(rows, table.num_rows)).round())
+        return table.take(positions.astype("int64")).to_pandas(), table.num_rows
     per_group = max(1, math.ceil(rows / groups))
     batches = [next(parquet.iter_batches(batch_size=per_group, row_groups=[group]), None) for group in range(groups)]
     table = pa.Table.from_batches([b for b in batches if b is not None], schema=parquet.schema_arrow)

@@ -5,11 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 
-def write_frame(path: Path, frame: pd.DataFrame) -> str:
+def write_frame(path: Path, frame: pd.DataFrame | pa.Table) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(path, index=False)
+    if isinstance(frame, pa.Table):
+        pq.write_table(frame, path)
+    else:
+        frame.to_parquet(path, index=False)
     return str(path)
 
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 
 import pandas as pd
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
 from expectations.checks import RejectRecord
@@ -49,12 +50,20 @@ class Provenance:
     extracted_at: str
 
 
+# text columns plus ROW_COLUMN; a big CSV stays Arrow (sources/tabular.py csv_table): no Python object per cell
+RawFrame: TypeAlias = pd.DataFrame | pa.Table
+
+
+def as_pandas(frame: RawFrame) -> pd.DataFrame:
+    return frame.to_pandas() if isinstance(frame, pa.Table) else frame
+
+
 @dataclass
 class RawTables:
     """What a kind read: raw frames keyed by the canonical table they feed, and problems met while reading
     (such as broken references inside a partner's package) as reject records."""
 
-    tables: dict[str, pd.DataFrame]
+    tables: dict[str, RawFrame]
     problems: list[RejectRecord] = field(default_factory=list)
     sha256: str | None = None  # kinds that read no file (a database) hash the rows they read
 
@@ -63,7 +72,7 @@ class RawTables:
 class Extract:
     """Raw frames keyed by the canonical table they feed, reading problems, and provenance."""
 
-    tables: dict[str, pd.DataFrame]
+    tables: dict[str, RawFrame]
     problems: list[RejectRecord]
     provenance: Provenance
 

@@ -1,30 +1,36 @@
-"""PROTOTYPE (bench issue #7, not wired in): stage a record-level activity or flows extract inside DuckDB instead
-of pandas. Same result as `transforms.standardise.staged_table` for extracts without a value column (one row per
-event, the big referral and discharge logs), where the per-value Python of the pandas path dominates a refresh.
+"""Stage a record-level activity or flows extract inside DuckDB: the big referral and discharge logs (one row per
+event, no value column: each row counts one), where per-value Python would dominate a refresh. The result is what
+`transforms.standardise.staged_table` gives for the same rows (tests/transforms/test_staging_sql.py compares the
+two), as Arrow typed to the staged contract.
 
 The raw rows come in as a table or view of the connection (text columns plus `__row__`, the record's line in its
 file). Header-level findings (missing or unused columns) come from `staged_table` itself on zero rows, so their
 wording cannot drift; every row check runs in one SQL pass, the first failing check of a row naming its reject,
-as the pandas path's sequence of checks does. Known differences: trimming strips ASCII whitespace only, and the
-time part of `YYYY-MM-DD hh:mm` periods is not validated (pandas refuses `25:99`).
+as the pandas path's sequence of checks does. One known difference: the time part of `YYYY-MM-DD hh:mm` periods
+is not validated (pandas refuses `25:99`); the date is.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from duckdb import ColumnExpression
 
 from expectations.canonical import MEASURE_PATTERN, QUALIFIERS, STAGED_MODELS, columns
 from expectations.checks import CHECKS
 from transforms.rejects import REJECT_COLUMNS, concat_rejects, normalised_rejects
-from transforms.standardise import NAMESPACE_OF, REQUIRED, ROW_COLUMN, SourceMapping, Staged, staged_table
+from transforms.standardise import MAPPABLE, NAMESPACE_OF, REQUIRED, ROW_COLUMN, SourceMapping, Staged, staged_table
 
-WHITESPACE = " \t\n\r\x0b\x0c"
+# what Python's str.strip() trims, as the pandas path trims
+WHITESPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
 PERIOD_SQL = r"""
 CASE
   WHEN regexp_full_match({p}, '\d{{4}}-\d{{2}}') THEN struct_pack(s := try_strptime({p}, '%Y-%m'), month := true)
@@ -46,22 +52,36 @@ CASE
 END"""
 
 
+def is_record_level(raw_columns: Sequence[str], table: str, mapping: SourceMapping) -> bool:
+    """Whether an extract is one row per event (activity or flows with no value column nor constant)."""
+    return (table in ("activity", "flows") and "value" not in _mapped(raw_columns, table, mapping)
+            and "value" not in mapping.constants)
+
+
+def staged_from_parquet(raw_path: str, table: str, mapping: SourceMapping) -> Staged:
+    """A raw table (Parquet) staged: record-level extracts in DuckDB, the rest (small aggregates and
+    reference tables) by `staged_table` in pandas."""
+    if not is_record_level(pq.read_schema(raw_path).names, table, mapping):
+        return staged_table(pd.read_parquet(raw_path), table, mapping)
+    with duckdb.connect() as con:
+        con.read_parquet(raw_path).create_view("raw")
+        return staged_records_sql(con, "raw", table, mapping)
+
+
 def staged_records_sql(con: duckdb.DuckDBPyConnection, raw: str, table: str, mapping: SourceMapping) -> Staged:
     """The staged `table` ("activity" or "flows") of a record-level extract held in `raw` (a table or view of
-    `con`): what `staged_table` returns for it. ValueError for an extract with a value column (those are
-    aggregates, small: the pandas path stays)."""
-    if table not in ("activity", "flows"):
-        raise ValueError(f"staged_records_sql stages activity or flows, not {table}")
+    `con`): what `staged_table` returns for it, its frame as Arrow. ValueError for an extract with a value column
+    (those are aggregates, small: the pandas path stages them)."""
     relation = con.table(raw)
+    if not is_record_level(relation.columns, table, mapping):
+        raise ValueError(f"{mapping.source_id}: staged_records_sql stages record-level activity or flows extracts")
     header = staged_table(pd.DataFrame({c: pd.Series(dtype="str") for c in relation.columns}), table, mapping)
     rows_read = int(relation.aggregate("count(*)").fetchall()[0][0])
     if (header.rejects["check"] == "missing_column").any():
         return Staged(table, header.frame, header.rejects, rows_read)
     mapped = _mapped(relation.columns, table, mapping)
-    if "value" in mapped or "value" in mapping.constants:
-        raise ValueError(f"{mapping.source_id}: has a value column; staged_records_sql stages record-level extracts")
 
-    names = list(mapped) + [c for c in mapping.constants if c not in mapped and c in _mappable(table)]
+    names = list(mapped) + [c for c in mapping.constants if c not in mapped and c in MAPPABLE[table]]
     # raw columns renamed to c0, c1, ... by the relational API, so no name from the data is ever written into SQL
     relation.select(ColumnExpression(ROW_COLUMN).alias("row_number"),
                     *[ColumnExpression(mapped[name]).alias(f"c{i}") for i, name in enumerate(names)
@@ -134,8 +154,9 @@ def staged_records_sql(con: duckdb.DuckDBPyConnection, raw: str, table: str, map
                    FROM p)
         SELECT *, {verdict} AS failed, {f'coalesce({clip}, false)' if clip else 'false'} AS clipped FROM d"""
     _run(con, f"CREATE OR REPLACE TEMP TABLE __staging_checked AS {checked}", params)
-    frame = _run(con, "SELECT " + ", ".join(f"{sql} AS {name}" for name, sql in staged_columns.items())
-                 + " FROM __staging_checked WHERE failed IS NULL AND NOT clipped ORDER BY row_number", params).df()
+    select = ("SELECT " + ", ".join(f"{sql} AS {name}" for name, sql in staged_columns.items())
+              + " FROM __staging_checked WHERE failed IS NULL AND NOT clipped ORDER BY row_number")
+    frame = con.sql(select, params=_used(select, params)).to_arrow_table().cast(staged_schema(table))
     refused = _run(con, f"SELECT row_number, failed, {shown} AS value FROM __staging_checked "
                    "WHERE failed IS NOT NULL ORDER BY failed, row_number", params).df()
     clipped = int((con.execute("SELECT count(*) FROM __staging_checked WHERE failed IS NULL AND clipped")
@@ -152,23 +173,21 @@ def staged_records_sql(con: duckdb.DuckDBPyConnection, raw: str, table: str, map
 
     found = [header.rejects, _mixed_formats(formats, mapping, mapped.get(period, period)),
              _row_rejects(refused, failures, mapping, mapped)]
-    return Staged(table, _typed(frame, table), concat_rejects(found), rows_read, clipped)
+    return Staged(table, frame, concat_rejects(found), rows_read, clipped)
+
+
+def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The named parameters the statement uses (DuckDB refuses unused ones)."""
+    return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> duckdb.DuckDBPyConnection:
-    """Execute with the named parameters the statement uses (DuckDB refuses unused ones)."""
-    return con.execute(sql, {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)})
-
-
-def _mappable(table: str) -> list[str]:
-    from transforms.standardise import MAPPABLE
-
-    return MAPPABLE[table]
+    return con.execute(sql, _used(sql, params))
 
 
 def _mapped(raw_columns: Sequence[str], table: str, mapping: SourceMapping) -> dict[str, str]:
     """Canonical -> raw column, as staged_table derives it."""
-    mappable = _mappable(table)
+    mappable = MAPPABLE[table]
     mapped = {**{c: c for c in mappable if c in raw_columns and c not in mapping.columns}, **mapping.columns}
     return {canonical: raw for canonical, raw in mapped.items() if canonical in mappable}
 
@@ -236,14 +255,10 @@ def _records(mapping: SourceMapping, rows: list[Any], values: list[Any], column:
     }, columns=REJECT_COLUMNS))
 
 
-def _typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """The staged contract's dtypes (what pandera's coercion gives the pandas path), without validating again:
-    every rule of the contract was checked in SQL."""
+@cache
+def staged_schema(table: str) -> pa.Schema:
+    """The Arrow schema the pandas path writes for a staged table (the contract's dtypes, pandas metadata
+    included), so every staged Parquet file reads back alike whichever path staged it."""
     model = STAGED_MODELS[table]
-    typed = frame.astype({"row_number": "int64", "value": "float64"})
-    for column in ("period_start", "period_end"):
-        typed[column] = typed[column].astype("datetime64[ns]")
-    for name, column in model.to_schema().columns.items():
-        if str(column.dtype).startswith(("str", "string")) and name in typed:
-            typed[name] = typed[name].astype("str")  # missing stays missing
-    return typed.reset_index(drop=True)
+    empty = model.validate(pd.DataFrame({c: pd.Series(dtype="object") for c in columns(model)}))
+    return pa.Schema.from_pandas(empty, preserve_index=False)

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 import pandera.errors as pa_errors
 import pandera.pandas as pa
+import pyarrow
 
 from expectations.canonical import QUALIFIERS, SECTORS, STAGED_MODELS, columns
 from transforms.quality import monthly_outliers
@@ -80,7 +81,7 @@ class Staged:
     """A staged table, its rejects, and rows set aside as outside the map period for a clipped source."""
 
     table: str
-    frame: pd.DataFrame
+    frame: pd.DataFrame | pyarrow.Table  # Arrow when staged in DuckDB (transforms/staging_sql.py)
     rejects: pd.DataFrame
     rows_read: int
     rows_clipped: int = 0

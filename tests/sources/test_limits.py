@@ -15,6 +15,7 @@ import pytest
 from expectations.errors import ConfigError, SourceError
 from flows.config import load_config
 from sources import SourceKind, SourceRequest, extract
+from sources.base import as_pandas
 from sources.limits import MAX_COMPRESSION_RATIO, SourceLimits, capped_gzip_bytes, checked_zip, size_text
 from sources.phs_ae import PHS_AE
 from sources.tabular import CSV, EXCEL, JSON
@@ -140,7 +141,7 @@ def test_gzip_csv_is_read_with_a_byte_cap(tmp_path: Path) -> None:
     plain = csv_file(tmp_path, 50)
     packed = tmp_path / "s.csv.gz"
     packed.write_bytes(gzip.compress(plain.read_bytes()))
-    frame = extract(CSV, request(CSV, packed, SourceLimits(), compression="gzip")).tables["services"]
+    frame = as_pandas(extract(CSV, request(CSV, packed, SourceLimits(), compression="gzip")).tables["services"])
     assert len(frame) == 50 and frame["name"].iloc[-1] == "Service 49"
     bomb = tmp_path / "bomb.csv.gz"
     bomb.write_bytes(gzip.compress(b"id,name\n" + b"S1,Service\n" * 2_000_000, compresslevel=9))

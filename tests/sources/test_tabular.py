@@ -11,8 +11,8 @@ import pytest
 
 from expectations.errors import SourceError
 from sources import SourceKind, SourceRequest
-from sources.base import ROW_COLUMN
-from sources.tabular import CSV, EXCEL, JSON
+from sources.base import ROW_COLUMN, as_pandas
+from sources.tabular import CSV, EXCEL, JSON, csv_frame, csv_table
 
 
 def read(kind: SourceKind, path: Path, **options: object) -> pd.DataFrame:
@@ -21,7 +21,7 @@ def read(kind: SourceKind, path: Path, **options: object) -> pd.DataFrame:
     )
     raw = kind.read(request)
     assert list(raw.tables) == ["services"] and raw.problems == []
-    return raw.tables["services"]
+    return as_pandas(raw.tables["services"])
 
 
 def rows(frame: pd.DataFrame) -> list[list[object]]:
@@ -35,6 +35,35 @@ def test_csv_cells_stay_text_and_rows_are_file_lines(tmp_path: Path) -> None:
     frame = read(CSV, path)
     assert list(frame.columns) == [ROW_COLUMN, "id", "name", "count"]
     assert rows(frame) == [[2, "007", "Day centre", "12"], [3, "008", None, None]]
+
+
+@pytest.mark.parametrize("text", [
+    "id;name\r\n1;A\r\n;\r\n2; b \r\n\r\n",  # CRLF, a line of empty cells, cells kept untrimmed, trailing blank
+    'id,name\n1,"x, y"\n2,"say ""hi"""\n3,""\n',  # quoted delimiters, doubled quotes, a quoted empty cell
+    "title\n\nid,name\n1,A\n",  # the header below a title and a blank line (header_row = 3)
+    "id,name\n1,\u00e9t\u00e9\n",
+])
+def test_duckdb_reads_one_line_records_as_the_careful_reader_does(text: str) -> None:
+    delimiter, header_row = (";" if ";" in text else ","), (3 if text.startswith("title") else 1)
+    fast = csv_table(text, delimiter, '"', header_row, where="x")
+    assert fast is not None
+    assert rows(as_pandas(fast)) == rows(csv_frame(text, "x", delimiter, '"', header_row))
+    assert as_pandas(fast).dtypes.tolist() == csv_frame(text, "x", delimiter, '"', header_row).dtypes.tolist()
+
+
+@pytest.mark.parametrize("text", [
+    "id,name\n1,A\n\n2,B\n",  # a blank line inside: line numbers would shift
+    'id,name\n1,"two\nlines"\n2,B\n',  # a record spanning lines
+    "id,name\n1,A,extra\n",  # malformed: the careful reader words the error
+])
+def test_other_files_are_left_to_the_careful_reader(text: str) -> None:
+    assert csv_table(text, ",", '"', 1, where="x") is None
+
+
+def test_a_multi_line_record_keeps_the_line_it_starts_on(tmp_path: Path) -> None:
+    path = tmp_path / "services.csv"
+    path.write_text('id,name\n1,"two\nlines"\n\n2,B\n', encoding="utf-8")
+    assert rows(read(CSV, path)) == [[2, "1", "two\nlines"], [5, "2", "B"]]
 
 
 def test_csv_delimiter_and_cp1252_encoding(tmp_path: Path) -> None:

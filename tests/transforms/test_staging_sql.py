@@ -1,15 +1,22 @@
-"""The DuckDB staging prototype gives what the pandas path gives (transforms/staging_sql.py vs staged_table)."""
+"""Staging record-level extracts in DuckDB gives what the pandas path gives (transforms/staging_sql.py vs
+staged_table), from the file as the csv kind reads it to the staged Parquet."""
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from sources.tabular import csv_frame
-from transforms.staging_sql import staged_records_sql
+from outputs.workarea import write_frame
+from sources import SourceRequest
+from sources.base import as_pandas
+from sources.tabular import CSV, csv_frame
+from transforms.staging_sql import staged_from_parquet, staged_records_sql
 from transforms.standardise import SourceMapping, Staged, staged_table
 
 REFERRALS = """Referral Date;Practice Code;Referred To;Note
@@ -31,11 +38,18 @@ MAPPING = SourceMapping(
 )
 
 
-def _both(text: str, table: str, mapping: SourceMapping, delimiter: str = ";") -> tuple[Staged, Staged]:
-    raw = csv_frame(text, mapping.location, delimiter)
-    with duckdb.connect() as con:
-        con.register("raw", raw)
-        return staged_table(raw, table, mapping), staged_records_sql(con, "raw", table, mapping)
+def _both(tmp_path: Path, text: str, table: str, mapping: SourceMapping, delimiter: str = ";"
+          ) -> tuple[Staged, Staged]:
+    """The pandas path on csv_frame's rows, and the production path: the csv kind's reader (DuckDB, Arrow), the
+    raw Parquet, staged in DuckDB."""
+    path = tmp_path / "extract.csv"
+    path.write_text(text, encoding="utf-8")
+    request = SourceRequest(source_id=mapping.source_id, location=path, table=table, folder=tmp_path,
+                            options=CSV.options(delimiter=delimiter))
+    raw = CSV.read(request).tables[table]
+    assert isinstance(raw, pa.Table)  # one line per record: DuckDB read it
+    staged = staged_from_parquet(write_frame(tmp_path / "raw.parquet", raw), table, mapping)
+    return staged_table(csv_frame(text, mapping.location, delimiter), table, mapping), staged
 
 
 def _rejects(staged: Staged) -> list[tuple[object, ...]]:
@@ -44,12 +58,13 @@ def _rejects(staged: Staged) -> list[tuple[object, ...]]:
 
 
 def _rows(staged: Staged) -> list[tuple[object, ...]]:
-    return [tuple(None if pd.isna(v) else v for v in row) for row in staged.frame.itertuples(index=False)]
+    return [tuple(None if pd.isna(v) else v for v in row) for row in as_pandas(staged.frame).itertuples(index=False)]
 
 
-def test_a_referral_log_stages_as_the_pandas_path_stages_it() -> None:
-    pandas_path, sql_path = _both(REFERRALS, "flows", MAPPING)
-    assert list(sql_path.frame.columns) == list(pandas_path.frame.columns)
+def test_a_referral_log_stages_as_the_pandas_path_stages_it(tmp_path: Path) -> None:
+    pandas_path, sql_path = _both(tmp_path, REFERRALS, "flows", MAPPING)
+    assert isinstance(sql_path.frame, pa.Table)
+    assert list(sql_path.frame.column_names) == list(pandas_path.frame.columns)
     assert _rows(sql_path) == _rows(pandas_path)
     assert len(pandas_path.frame) == 4  # the rest is refused, one reject each
     assert _rejects(sql_path) == _rejects(pandas_path)
@@ -58,10 +73,20 @@ def test_a_referral_log_stages_as_the_pandas_path_stages_it() -> None:
             "mixed_date_formats"} <= checks
     assert (sql_path.rows_read, sql_path.rows_clipped) == (pandas_path.rows_read, pandas_path.rows_clipped) == (9, 0)
     for column, dtype in pandas_path.frame.dtypes.items():
-        assert sql_path.frame[column].dtype == dtype, column
+        assert as_pandas(sql_path.frame)[column].dtype == dtype, column
+    write_frame(tmp_path / "sql.parquet", sql_path.frame)
+    write_frame(tmp_path / "pandas.parquet", pandas_path.frame)
+    assert pq.read_schema(tmp_path / "sql.parquet") == pq.read_schema(tmp_path / "pandas.parquet")
 
 
-def test_clipping_qualifiers_and_the_measure_contract_match() -> None:
+def test_cells_are_trimmed_of_any_whitespace_as_python_trims_them(tmp_path: Path) -> None:
+    text = "Referral Date;Practice Code;Referred To\n01/04/2025;\u00a0P1\u2003;AE\n02/04/2025;P2;\u3000DN\t\n"
+    pandas_path, sql_path = _both(tmp_path, text, "flows", MAPPING)
+    assert _rows(sql_path) == _rows(pandas_path)
+    assert as_pandas(sql_path.frame)["from_key"].tolist() == ["P1", "P2"]
+
+
+def test_clipping_qualifiers_and_the_measure_contract_match(tmp_path: Path) -> None:
     text = ("month,service,what,qf\n2025-03,A,attendances,\n2025-04,A,Attendances,\n2025-04,B,attendances,x\n"
             "2025-05,B,attendances,e\n202506,A,bed_days,\n")
     mapping = SourceMapping(source_id="ae", partner="nhs", location="ae.csv",
@@ -69,7 +94,7 @@ def test_clipping_qualifiers_and_the_measure_contract_match() -> None:
                                      "qualifier": "qf"},
                             namespaces={"service_key": "phs_location"},
                             map_period=(date(2025, 4, 1), date(2026, 3, 31)), clip_to_map_period=True)
-    pandas_path, sql_path = _both(text, "activity", mapping, ",")
+    pandas_path, sql_path = _both(tmp_path, text, "activity", mapping, ",")
     assert _rows(sql_path) == _rows(pandas_path) and len(pandas_path.frame) == 2
     assert _rejects(sql_path) == _rejects(pandas_path)
     assert sql_path.rows_clipped == pandas_path.rows_clipped == 1
@@ -77,16 +102,19 @@ def test_clipping_qualifiers_and_the_measure_contract_match() -> None:
     assert {r[4] for r in _rejects(pandas_path)} == {"invalid_value", "mixed_date_formats"}
 
 
-def test_a_missing_column_blocks_the_source_as_in_pandas() -> None:
+def test_a_missing_column_blocks_the_source_as_in_pandas(tmp_path: Path) -> None:
     mapping = SourceMapping(**{**MAPPING.__dict__, "columns": {**MAPPING.columns, "to_key": "Destination"}})
-    pandas_path, sql_path = _both(REFERRALS, "flows", mapping)
-    assert sql_path.frame.empty and _rejects(sql_path) == _rejects(pandas_path)
+    pandas_path, sql_path = _both(tmp_path, REFERRALS, "flows", mapping)
+    assert len(sql_path.frame) == 0 and _rejects(sql_path) == _rejects(pandas_path)
     assert "missing_column" in {r[4] for r in _rejects(sql_path)}
 
 
-def test_an_extract_with_counts_stays_on_the_pandas_path() -> None:
+def test_an_extract_with_counts_stays_on_the_pandas_path(tmp_path: Path) -> None:
     mapping = SourceMapping(**{**MAPPING.__dict__, "columns": {**MAPPING.columns, "value": "Note"}})
     with duckdb.connect() as con:
         con.register("raw", csv_frame(REFERRALS, "x", ";"))
-        with pytest.raises(ValueError, match="value column"):
+        with pytest.raises(ValueError, match="record-level"):
             staged_records_sql(con, "raw", "flows", mapping)
+    staged = staged_from_parquet(write_frame(tmp_path / "raw.parquet", csv_frame(REFERRALS, "x", ";")), "flows",
+                                 mapping)
+    assert isinstance(staged.frame, pd.DataFrame)
