@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 import time
+from typing import Annotated
 
 import typer
 
@@ -24,12 +25,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+NoShortcutOpt = Annotated[bool, typer.Option(
+    "--no-shortcut", help="Always run the flow, e.g. to record the run in Prefect, even when no input changed.")]
+
+
 @app.command()
 def refresh(config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None, as_json: JsonOpt = False,
-            wait: cli_ops.WaitOpt = False) -> None:
-    """Extract, validate and consolidate every source, then publish a new version of the map."""
+            wait: cli_ops.WaitOpt = False, no_shortcut: NoShortcutOpt = False) -> None:
+    """Extract, validate and consolidate every source, then publish a new version of the map. When no source file
+    and nothing in the config changed since the latest version, answer `unchanged` without starting Prefect."""
     from flows.config import load_config
-    from flows.refresh import refresh_map, result_json
+    from flows.outcomes import result_json
+    from flows.shortcut import unchanged_before_running
 
     started = time.monotonic()
     try:
@@ -38,7 +45,12 @@ def refresh(config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None, as_js
         if not as_json:
             typer.echo(f"Refreshing {map_config.map_id}: {len(map_config.sources)} sources "
                        f"({map_config.period.start} to {map_config.period.end}) ...", err=True)
-        result = refresh_map(str(config), str(publish_root) if publish_root else None, wait)
+        root = str(publish_root) if publish_root else None
+        result = None if no_shortcut else unchanged_before_running(map_config, root)
+        if result is None:
+            from flows.refresh import refresh_map  # imports Prefect: only when the flow has to run
+
+            result = refresh_map(str(config), root, wait)
     except IsmError as error:
         fail(error)
     if as_json:

@@ -10,7 +10,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,11 @@ from prefect.tasks import exponential_backoff
 from expectations.canonical import CANONICAL_TABLES, STAGED_TABLES
 from expectations.checks import RejectRecord, Severity
 from expectations.errors import QualityGateError, SourceError
-from expectations.suite import SuiteLimits, consolidated_suite, suite_results
+from expectations.suite import SuiteLimits, consolidated_suite, import_in_background, suite_results
 from flows.analysis import version_analyses
 from flows.config import MapConfig, Source, load_config
 from flows.faults import checkpoint
+from flows.outcomes import ExtractOutcome, RunResult, SourceOutcome, result_json  # noqa: F401  (re-exported)
 from flows.publish import ARTEFACT_WRITERS
 from flows.quality import artifact_key, quality_artifacts, quarantined
 from flows.runners import source_task_runner, within_seconds
@@ -40,7 +41,8 @@ from flows.safety import (
     secret_values,
     suppress_consolidated,
 )
-from flows.source_cache import config_digest, inputs_complete, run_inputs, source_key, source_key_before_reading
+from flows.shortcut import unchanged_result
+from flows.source_cache import config_digest, run_inputs, source_key, source_key_before_reading
 from outputs import dataset
 from outputs.cache import cache_outcome, cached_outcome, prune_cache
 from outputs.context import LaneStyle, PosterOptions, PublishedVersion
@@ -62,52 +64,11 @@ from transforms.quality import (
     volume_changes,
 )
 from transforms.rejects import concat_rejects, rejects_frame
-from transforms.standardise import SourceMapping, staged_table
+from transforms.staging_sql import staged_from_parquet
+from transforms.standardise import SourceMapping
 
 DEFAULT_LICENCE = {"name": "OGL-UK-3.0", "path": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
                    "title": "Open Government Licence v3.0"}
-
-
-@dataclass(frozen=True)
-class ExtractOutcome:
-    source_id: str
-    raw: dict[str, str] = field(default_factory=dict)  # table -> raw parquet path
-    problems: str | None = None  # rejects parquet path of problems met while reading
-    provenance: dict[str, Any] | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class SourceOutcome:
-    """What one source contributed: staged tables, rejects and counts. Blocked sources contribute nothing."""
-
-    source_id: str
-    partner: str
-    kind: str
-    status: str  # ok | warn | blocked | stale (quarantined: last good extract used) | missing (quarantined: none)
-    staged: dict[str, str]
-    rejects: str
-    rows_read: int
-    rows_accepted: int
-    rows_rejected: int
-    rows_clipped: int
-    provenance: dict[str, Any] | None
-    error: str | None = None
-    stale: dict[str, Any] | None = None  # the last good extract a stale source publishes (flows/quality.py)
-
-
-@dataclass(frozen=True)
-class RunResult:
-    map_id: str
-    status: str  # published | unchanged
-    version_id: str
-    path: str
-    content_hash: str
-    sources: list[SourceOutcome]
-    counts: dict[str, int]
-    # seconds: each task's running time summed over its runs (extract, stage, consolidate, check, publish) and the
-    # wall time of each phase of the flow (*_wall, flow); measured by refresh_map, for the benchmark (bench/)
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 def relative_location(config: MapConfig, location: str | Path) -> str:
@@ -199,7 +160,7 @@ def stage_source(config_path: str, extracted: ExtractOutcome, work: str) -> Sour
     found = [read_frame(extracted.problems)] if extracted.problems else []
     staged, read, accepted, clipped = {}, 0, 0, 0
     for table, raw_path in extracted.raw.items():
-        result = staged_table(read_frame(raw_path), table, source_mapping(config, source, table))
+        result = staged_from_parquet(raw_path, table, source_mapping(config, source, table))
         staged[table] = write_frame(folder / f"{table}.parquet", result.frame)
         found.append(result.rejects)
         read += result.rows_read
@@ -502,13 +463,15 @@ def _source_outcomes(config: MapConfig, store: MapStore, work: Path) -> tuple[li
     runner, and their outcomes cached."""
     path, outcomes, keys = str(config.path), {}, {}
     with source_task_runner(config) as runner:
-        extracting = {}
+        extracting: dict[str, Any] = {}
         for source in config.sources:
             key = source_key_before_reading(config, source)
             cached = _cached(store, source.id, key)
             if key and cached:
                 outcomes[source.id], keys[source.id] = cached, key
                 continue
+            if not extracting:
+                import_in_background()  # there is work: the checks will need GX
             extracting[source.id] = runner.submit(source_extract_task(source), {
                 "config_path": path, "source_id": source.id, "work": str(work),
                 "timeout_seconds": source.timeout_seconds})
@@ -531,24 +494,6 @@ def _source_outcomes(config: MapConfig, store: MapStore, work: Path) -> tuple[li
             outcomes[source_id] = outcome
     prune_cache(store.private, [s.id for s in config.sources])
     return [outcomes[s.id] for s in config.sources], keys
-
-
-def _unchanged_result(config: MapConfig, store: MapStore, outcomes: list[SourceOutcome],
-                      inputs: dict[str, Any]) -> RunResult | None:
-    """The latest version when it was built from exactly these inputs: nothing to consolidate or publish."""
-    latest = store.latest()
-    if latest is None or not inputs_complete(inputs):
-        return None
-    manifest = store.manifest(latest)
-    if manifest.get("inputs") != inputs:
-        return None
-    published = {entry["source_id"]: entry for entry in manifest.get("sources", [])}
-    counted = ("status", "rows_read", "rows_accepted", "rows_rejected", "rows_clipped")
-    shown = [replace(o, **{k: published[o.source_id][k] for k in counted if k in published[o.source_id]})
-             if o.source_id in published else o for o in outcomes]
-    store.prune(config.publish.keep_versions)
-    return RunResult(config.map_id, "unchanged", latest, str(store.version_path(latest)), manifest["content_hash"],
-                     shown, manifest.get("counts", {}))
 
 
 @flow(name="refresh-map", log_prints=False, validate_parameters=False)
@@ -574,7 +519,7 @@ def refresh_map(config_path: str, publish_root: str | None = None, wait: bool = 
                 timings["sources_wall"], lap = time.perf_counter() - lap, time.perf_counter()
                 checkpoint("after_extract")
                 inputs = run_inputs(config, keys)
-                unchanged = _unchanged_result(config, store, outcomes, inputs)
+                unchanged = unchanged_result(config, store, inputs, outcomes)
                 if unchanged is not None:
                     return replace(unchanged, timings={**timings, "flow": time.perf_counter() - started})
                 outcomes, database, quality = _quality_gate(config, outcomes, store, str(work))
@@ -610,7 +555,3 @@ def _task_seconds(spent: dict[str, float], *tasks: Any) -> Iterator[None]:
             each.on_failure_hooks.remove(record)
         for name, seconds in finished:
             spent[name] = spent.get(name, 0.0) + seconds
-
-
-def result_json(result: RunResult) -> str:
-    return json.dumps(asdict(result), indent=2, default=str)

@@ -33,7 +33,8 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """How often the run read a source, staged a table and consolidated the map."""
     seen: Counter[str] = Counter()
     monkeypatch.setattr(flows.refresh, "extract", counting(seen, "extract", flows.refresh.extract))
-    monkeypatch.setattr(flows.refresh, "staged_table", counting(seen, "stage", flows.refresh.staged_table))
+    monkeypatch.setattr(flows.refresh, "staged_from_parquet",
+                        counting(seen, "stage", flows.refresh.staged_from_parquet))
     monkeypatch.setattr(flows.refresh, "consolidate", counting(seen, "consolidate", flows.refresh.consolidate))
     return seen
 

@@ -45,7 +45,8 @@ def test_a_dask_cluster_publishes_the_same_content_as_the_default_runner(
     text = mini_map.read_text()
     mini_map.write_text(f'private_root = ".ism-dask"\n{text}\n[runner]\ndask_address = "{cluster.scheduler_address}"\n')
     monkeypatch.setattr(flows.refresh, "within_seconds", on_a_worker("extract", flows.refresh.within_seconds))
-    monkeypatch.setattr(flows.refresh, "staged_table", on_a_worker("stage", flows.refresh.staged_table))
+    monkeypatch.setattr(flows.refresh, "staged_from_parquet",
+                        on_a_worker("stage", flows.refresh.staged_from_parquet))
     on_dask = refresh_map(str(mini_map), str(tmp_path / "dask"))
     assert on_dask.status == default.status == "published"
     assert on_dask.content_hash == default.content_hash

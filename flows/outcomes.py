@@ -1,0 +1,56 @@
+"""The small records a refresh passes and returns: a source's extract and staged outcome, and the run's result.
+Plain dataclasses, free of Prefect, Great Expectations and pandera, so the CLI can answer a nothing-changed
+refresh (flows/shortcut.py) without importing them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ExtractOutcome:
+    source_id: str
+    raw: dict[str, str] = field(default_factory=dict)  # table -> raw parquet path
+    problems: str | None = None  # rejects parquet path of problems met while reading
+    provenance: dict[str, Any] | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceOutcome:
+    """What one source contributed: staged tables, rejects and counts. Blocked sources contribute nothing."""
+
+    source_id: str
+    partner: str
+    kind: str
+    status: str  # ok | warn | blocked | stale (quarantined: last good extract used) | missing (quarantined: none)
+    staged: dict[str, str]
+    rejects: str
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+    rows_clipped: int
+    provenance: dict[str, Any] | None
+    error: str | None = None
+    stale: dict[str, Any] | None = None  # the last good extract a stale source publishes (flows/quality.py)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    map_id: str
+    status: str  # published | unchanged
+    version_id: str
+    path: str
+    content_hash: str
+    sources: list[SourceOutcome]
+    counts: dict[str, int]
+    # seconds: each task's running time summed over its runs (extract, stage, consolidate, check, publish) and the
+    # wall time of each phase of the flow (*_wall, flow); measured by refresh_map, for the benchmark (bench/).
+    # A refresh answered before the flow starts (flows/shortcut.py) has {"flow": 0.0, "shortcut": seconds}.
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def result_json(result: RunResult) -> str:
+    return json.dumps(asdict(result), indent=2, default=str)
