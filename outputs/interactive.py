@@ -32,7 +32,9 @@ from outputs.poster import (
     poster_info,
     poster_lanes,
     poster_layout,
+    sources_by_flow,
     text_colour,
+    version_layout,
     version_suppressions,
 )
 from outputs.safe_text import json_value
@@ -46,6 +48,11 @@ def _listed(text: Any) -> list[str]:
     if not isinstance(text, str):
         return []
     return [part.strip() for part in text.split(LIST_SEPARATOR) if part.strip()]
+
+
+def _rows_by_id(services: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Each service's row by its id (a dict per row: looking rows up one by one in the frame is slow)."""
+    return dict(zip(services["service_id"], services.to_dict("records"), strict=True))
 
 
 def _month(value: Any) -> str:
@@ -86,7 +93,7 @@ def map_data(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, la
     shown_lanes = poster_lanes(graph, lanes)
     lane_boxes = layout.lane_boxes()
     boxes = layout.node_boxes()
-    services = tables.get("services", pd.DataFrame()).set_index("service_id") if "services" in tables else None
+    services = _rows_by_id(tables["services"]) if "services" in tables else {}
     activity = tables.get("activity")
     flows = tables.get("flows")
     by_month: dict[str, dict[str, list[list[Any]]]] = {}
@@ -97,15 +104,12 @@ def map_data(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, la
             by_month.setdefault(str(row.service_id), {}).setdefault(str(row.measure), []).append(
                 [_month(row.period_start), json_value(row.value), json_value(row.qualifier)])
             activity_sources.setdefault(str(row.service_id), set()).add(str(row.source_id))
-    flow_sources: dict[tuple[str, str], set[str]] = {}
-    if flows is not None and len(flows):
-        for (u, v), group in flows.groupby(["from_service_id", "to_service_id"])["source_id"]:
-            flow_sources[(str(u), str(v))] = set(map(str, group))
+    flow_sources = sources_by_flow(flows)
     flags = service_flags(quality)
     source_notes = _source_notes(quality, sources)
     items: list[dict[str, Any]] = []
     for node, data in graph.nodes(data=True):
-        row = services.loc[node] if services is not None and node in services.index else None
+        row = services.get(node)
         fill = colours.get(str(data.get("sector") or "other"), DEFAULT_SECTOR_COLOURS["other"])
         source_ids = _listed(row["source_ids"]) if row is not None else []
         notes = [{"severity": "warn", "code": f"source_{note['status']}",
@@ -222,5 +226,5 @@ def interactive_artefact(version: PublishedVersion) -> list[Path]:
         links["quality"] = "../" + QUALITY_PAGE.as_posix()
     path = write_interactive_map(version.graph, version.lanes, poster_info(version), version.folder / "diagrams",
                                  version.tables, version.poster, version_suppressions(version), version.quality,
-                                 version.sources, links)
+                                 version.sources, links, version_layout(version))
     return [path]

@@ -10,6 +10,7 @@ import math
 import re
 import textwrap
 import time
+import weakref
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,11 +195,24 @@ def suppressions(activity: pd.DataFrame | None, flows: pd.DataFrame | None) -> S
             by_service.setdefault(str(sid), {})[str(measure)] = int(months)
     pairs: list[tuple[str, str]] = []
     if flows is not None and len(flows):
-        grouped = flows.groupby(["from_service_id", "to_service_id"])
-        known = grouped["value"].count()
-        withheld_flows = grouped["qualifier"].agg(lambda q: bool((q == "c").any()))
-        pairs = sorted((str(u), str(v)) for (u, v), n in known.items() if n == 0 and withheld_flows.loc[(u, v)])
+        marks = pd.DataFrame({"from_service_id": flows["from_service_id"], "to_service_id": flows["to_service_id"],
+                              "known": flows["value"].notna(),
+                              "withheld": flows["qualifier"].eq("c").fillna(False).astype(bool)})
+        per_pair = marks.groupby(["from_service_id", "to_service_id"])[["known", "withheld"]].any()
+        pairs = sorted((str(u), str(v)) for u, v in per_pair.index[~per_pair["known"] & per_pair["withheld"]])
     return Suppressions(by_service, pairs)
+
+
+def sources_by_flow(flows: pd.DataFrame | None) -> dict[tuple[str, str], set[str]]:
+    """(from service, to service) -> the sources reporting that flow."""
+    found: dict[tuple[str, str], set[str]] = {}
+    if flows is None or not len(flows):
+        return found
+    triples = flows[["from_service_id", "to_service_id", "source_id"]].dropna(
+        subset=["from_service_id", "to_service_id"]).drop_duplicates()
+    for source, target, source_id in triples.itertuples(index=False, name=None):
+        found.setdefault((str(source), str(target)), set()).add(str(source_id))
+    return found
 
 
 def activity_lines(data: Mapping[str, Any], withheld: Mapping[str, int] | None = None) -> list[str]:
@@ -723,10 +737,37 @@ def poster_info(version: PublishedVersion) -> PosterInfo:
 
 
 def version_suppressions(version: PublishedVersion) -> Suppressions:
-    return suppressions(version.tables.get("activity"), version.tables.get("flows"))
+    memo = _version_memo(version)
+    if "suppressions" not in memo:
+        memo["suppressions"] = suppressions(version.tables.get("activity"), version.tables.get("flows"))
+    return memo["suppressions"]
+
+
+def version_layout(version: PublishedVersion) -> PosterLayout:
+    """The whole-map poster's layout of a version: laid out and finished once for the poster, the interactive map
+    and the exports (each used to parse and finish the laid-out graph again)."""
+    memo = _version_memo(version)
+    if "layout" not in memo:
+        memo["layout"] = poster_layout(version.graph, version.lanes, poster_info(version), version.poster,
+                                       version_suppressions(version))
+    return memo["layout"]
+
+
+_VERSION_MEMOS: dict[int, dict[str, Any]] = {}
+
+
+def _version_memo(version: PublishedVersion) -> dict[str, Any]:
+    """What the writers of one version share; forgotten when the version object is."""
+    key = id(version)
+    if key not in _VERSION_MEMOS:
+        _VERSION_MEMOS[key] = {}
+        weakref.finalize(version, _VERSION_MEMOS.pop, key, None)
+    return _VERSION_MEMOS[key]
 
 
 def poster_artefact(version: PublishedVersion) -> list[Path]:
     """The whole-map poster of a version, in `diagrams/` as SVG, PNG and PDF."""
-    return write_poster(version.graph, version.lanes, poster_info(version), version.folder / "diagrams",
-                        POSTER_FORMATS, version.poster, version_suppressions(version))
+    folder = version.folder / "diagrams"
+    folder.mkdir(parents=True, exist_ok=True)
+    layout = version_layout(version)
+    return [draw_poster(layout, folder / f"poster.{fmt}", fmt, version.poster) for fmt in POSTER_FORMATS]

@@ -33,13 +33,24 @@ def neutralised_frame(frame: pd.DataFrame) -> pd.DataFrame:
         series = frame[column]
         if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
             continue
-        text = series.astype("object")
-        risky = text.map(is_formula_like).astype(bool)
+        risky = _formula_like(series)
         if risky.any():
             if out is frame:
                 out = frame.copy()
+            text = series.astype("object")
             out[column] = text.where(~risky, QUOTE + text[risky].astype(str))
     return out
+
+
+def _formula_like(series: pd.Series) -> pd.Series:
+    """Which cells of a column are formula-like text. A text column is screened for the starting characters at
+    once, and only the few cells that start like a formula are checked one by one."""
+    if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+        return series.astype("object").map(is_formula_like).astype(bool)
+    risky = series.str.startswith(FORMULA_STARTS).fillna(False).to_numpy(dtype=bool, copy=True)
+    if risky.any():
+        risky[risky] = [is_formula_like(value) for value in series.to_numpy(dtype=object)[risky]]
+    return pd.Series(risky, index=series.index)
 
 
 def json_value(value: Any) -> Any:

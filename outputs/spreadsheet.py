@@ -4,17 +4,13 @@ explains the map and every column, then one sheet per table with real dates and 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from expectations.canonical import CANONICAL_TABLES, QUALIFIERS
 from outputs.context import PublishedVersion
@@ -27,44 +23,10 @@ from outputs.dataset import (
     field_unit,
     publishable,
 )
+from outputs.xlsx import BOLD, PLAIN, TITLE, XlsxWriter, frame_rows_xml, row_xml
 
 MAX_DATA_ROWS = 1_048_575  # Excel's row limit less the header row: a longer table continues on another sheet
-BOLD = Font(bold=True)
-TITLE = Font(bold=True, size=14)
-
-
-def _text(value: str) -> str:
-    # characters XML cannot carry (control codes) are shown as U+FFFD rather than failing the whole workbook
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-
-
-def _cell(sheet: WriteOnlyWorksheet, value: Any, font: Font | None = None) -> Any:
-    """A cell value for a write-only sheet: numbers as numbers, dates as dates, text never a formula."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        value = value.date() if value == value.normalize() else value.to_pydatetime()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        value = int(value)
-    if isinstance(value, str):
-        value = _text(value)
-        if value.startswith("=") or font is not None:
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"  # a leading "=" would make openpyxl write a formula
-            if font is not None:
-                cell.font = font
-            return cell
-        return value
-    if font is not None:
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.font = font
-        return cell
-    return value
-
-
-def _table_rows(frame: pd.DataFrame, sheet: WriteOnlyWorksheet) -> Iterator[list[Any]]:
-    for row in frame.itertuples(index=False, name=None):
-        yield [_cell(sheet, value) for value in row]
+README_WIDTHS = (28, 30, 14, 40, 20, 30, 60, 60)
 
 
 def sheet_names(table: str, rows: int) -> list[str]:
@@ -73,17 +35,13 @@ def sheet_names(table: str, rows: int) -> list[str]:
     return [table if part == 0 else f"{table} ({part + 1})" for part in range(parts)]
 
 
-def _write_table(workbook: Workbook, table: str, frame: pd.DataFrame) -> None:
+def _write_table(workbook: XlsxWriter, table: str, frame: pd.DataFrame) -> None:
+    widths = [max(12, min(48, len(column) + 4)) for column in frame.columns]
+    last_column = get_column_letter(len(frame.columns))
     for part, name in enumerate(sheet_names(table, len(frame))):
-        sheet = workbook.create_sheet(name)
         chunk = frame.iloc[part * MAX_DATA_ROWS:(part + 1) * MAX_DATA_ROWS]
-        for index, column in enumerate(frame.columns, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = max(12, min(48, len(column) + 4))
-        sheet.freeze_panes = "A2"
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(chunk) + 1}"
-        sheet.append([_cell(sheet, column, BOLD) for column in frame.columns])
-        for row in _table_rows(chunk, sheet):
-            sheet.append(row)
+        rows = chain([row_xml(1, list(frame.columns), BOLD)], frame_rows_xml(chunk, first_row=2))
+        workbook.add_sheet(name, rows, widths, freeze_header=True, auto_filter=f"A1:{last_column}{len(chunk) + 1}")
 
 
 def readme_rows(version: PublishedVersion, row_counts: dict[str, int]) -> list[list[Any]]:
@@ -135,24 +93,19 @@ def readme_rows(version: PublishedVersion, row_counts: dict[str, int]) -> list[l
 HEADINGS = {"Licences", "Attributions", "Sources", "Tables", "Qualifier codes", "Columns: table"}
 
 
-def _write_readme(workbook: Workbook, rows: Sequence[list[Any]]) -> None:
-    sheet = workbook.create_sheet("README")
-    for letter, width in zip("ABCDEFGH", (28, 30, 14, 40, 20, 30, 60, 60), strict=True):
-        sheet.column_dimensions[letter].width = width
-    for number, row in enumerate(rows):
-        font = TITLE if number == 0 else (BOLD if row and row[0] in HEADINGS else None)
-        sheet.append([_cell(sheet, value, font) for value in row])
+def _write_readme(workbook: XlsxWriter, rows: Sequence[list[Any]]) -> None:
+    workbook.add_sheet("README", [row_xml(number, row, TITLE if number == 1 else BOLD if row and row[0] in HEADINGS
+                                          else PLAIN) for number, row in enumerate(rows, start=1)], README_WIDTHS)
 
 
 def write_spreadsheet(version: PublishedVersion, path: Path) -> Path:
     """The workbook: README first, then a sheet per table in contract order (rows written as they stream)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     frames = {table: publishable(table, version.tables[table]) for table in CANONICAL_TABLES}
-    workbook = Workbook(write_only=True)
-    _write_readme(workbook, readme_rows(version, {table: len(frame) for table, frame in frames.items()}))
-    for table, frame in frames.items():
-        _write_table(workbook, table, frame)
-    workbook.save(path)
+    with XlsxWriter(path) as workbook:
+        _write_readme(workbook, readme_rows(version, {table: len(frame) for table, frame in frames.items()}))
+        for table, frame in frames.items():
+            _write_table(workbook, table, frame)
     return path
 
 

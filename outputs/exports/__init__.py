@@ -11,7 +11,7 @@ from outputs.exports.gexf import write_gexf
 from outputs.exports.graphml import write_graphml
 from outputs.exports.kumu import write_kumu
 from outputs.exports.records import ExportGraph, export_graph
-from outputs.poster import poster_info, poster_layout, version_suppressions
+from outputs.poster import version_layout, version_suppressions
 
 EXPORT_FILES = {"graphml": "map.graphml", "gexf": "map.gexf", "kumu": "kumu.json", "cytoscape": "cytoscape.json"}
 
@@ -28,11 +28,10 @@ def write_exports(export: ExportGraph, folder: Path) -> list[Path]:
 
 
 def version_export(version: PublishedVersion) -> ExportGraph:
-    """A version's normalised records, placed as on its poster (the poster's layout, computed once)."""
-    suppressed = version_suppressions(version)
-    layout = poster_layout(version.graph, version.lanes, poster_info(version), version.poster, suppressed)
+    """A version's normalised records, placed as on its poster (the poster's own layout)."""
     return export_graph(version.graph, version.lanes, version.title, version.sector_colours,
-                        version.tables.get("services"), version.tables.get("flows"), suppressed, layout)
+                        version.tables.get("services"), version.tables.get("flows"), version_suppressions(version),
+                        version_layout(version))
 
 
 def exports_artefact(version: PublishedVersion) -> list[Path]:

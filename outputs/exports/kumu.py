@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from outputs.exports.records import ExportGraph
 ELEMENT_SPECIAL = {"name": "label", "lane_label": "type"}
 
 
+@cache  # the same few field names on every element and connection
 def field_title(name: str) -> str:
     """A Kumu field name: `activity_total` -> `Activity total`."""
     return name.replace("_", " ").capitalize()

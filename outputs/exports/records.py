@@ -19,6 +19,7 @@ from outputs.poster import (
     Suppressions,
     clean_text,
     poster_lanes,
+    sources_by_flow,
     text_colour,
 )
 
@@ -90,7 +91,8 @@ def export_graph(graph: nx.DiGraph, lanes: Sequence[LaneStyle], title: str, sect
     suppressed = suppressed or Suppressions()
     colours = {**DEFAULT_SECTOR_COLOURS, **sector_colours}
     lane_labels = {lane.id: lane.label for lane in poster_lanes(graph, lanes)}
-    rows = services.set_index("service_id") if services is not None and len(services) else None
+    rows = (dict(zip(services["service_id"], services.to_dict("records"), strict=True))
+            if services is not None and len(services) else {})
     measures = sorted({m for _, d in graph.nodes(data=True) for m in (d.get("activity") or {})})
     flow_measures = sorted({m for _, _, d in graph.edges(data=True) for m in (d.get("measures") or {})})
     node_fields = {**dict.fromkeys(NODE_TEXT, STRING), **dict.fromkeys(NODE_NUMBERS, DOUBLE),
@@ -98,7 +100,7 @@ def export_graph(graph: nx.DiGraph, lanes: Sequence[LaneStyle], title: str, sect
     nodes, fills, texts = [], {}, {}
     for node in sorted(graph.nodes):
         data = graph.nodes[node]
-        row = rows.loc[node] if rows is not None and node in rows.index else None
+        row = rows.get(node)
         fill = colours.get(str(data.get("sector") or "other"), DEFAULT_SECTOR_COLOURS["other"])
         fills[node], texts[node] = fill, text_colour(fill)
         values: dict[str, Any] = {
@@ -126,10 +128,7 @@ def export_graph(graph: nx.DiGraph, lanes: Sequence[LaneStyle], title: str, sect
     edge_fields = {"volume": DOUBLE, "months": INTEGER, "measure": STRING, "qualifiers": STRING,
                    "source_ids": STRING, "suppressed": BOOLEAN, "on_poster": BOOLEAN,
                    **{f"flow_{m}": DOUBLE for m in flow_measures}}
-    sources: dict[tuple[str, str], str] = {}
-    if flows is not None and len(flows):
-        for (u, v), group in flows.groupby(["from_service_id", "to_service_id"])["source_id"]:
-            sources[(str(u), str(v))] = LIST_SEPARATOR.join(sorted(set(map(str, group))))
+    sources = {pair: LIST_SEPARATOR.join(sorted(found)) for pair, found in sources_by_flow(flows).items()}
     drawn = set(layout.selection.shown) if layout is not None else set()
     labelled = layout.selection.labelled if layout is not None else set()
     edges = []

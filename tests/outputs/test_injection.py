@@ -45,6 +45,16 @@ def test_only_text_cells_change() -> None:
     assert neutralised_frame(untouched) is untouched
 
 
+@pytest.mark.parametrize("dtype", ["str", "string", "object"])
+def test_every_kind_of_text_column_is_neutralised_as_cell_by_cell(dtype: str) -> None:
+    texts = ["=1", "-5", "+3.5", "a=b", "\t=1", "", None, "@x", "-x", "-5\n"]
+    frame = pd.DataFrame({"text": pd.Series(texts, dtype=dtype), "mixed": pd.Series([*texts[:-1], -7], dtype=object)})
+    out = neutralised_frame(frame)
+    for column in frame.columns:
+        expected = [None if pd.isna(v) else neutralised(v) for v in frame[column]]
+        assert [None if pd.isna(v) else v for v in out[column]] == expected
+
+
 def test_csv_tables_are_neutralised_and_parquet_keeps_the_text(tmp_path: Path) -> None:
     tables = {t: empty_frame(CANONICAL_MODELS[t]) for t in CANONICAL_TABLES}
     names = [FORMULA, "@SUM(1)", "Day centre", SCRIPT]

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 import html
 import re
 import struct
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from outputs import poster
 from outputs.context import PosterOptions
+from outputs.exports import exports_artefact
+from outputs.interactive import interactive_artefact
 from outputs.layout import Candidate, budgeted_layout
 from outputs.poster import (
     PAGES_INCHES,
@@ -19,6 +24,7 @@ from outputs.poster import (
     poster_graph,
     render_poster,
     suppressions,
+    version_layout,
 )
 from tests.outputs.small_map import (
     AMU,
@@ -161,3 +167,26 @@ def test_the_version_poster_is_written_in_three_formats(tmp_path: Path) -> None:
     assert [p.name for p in written] == ["poster.svg", "poster.png", "poster.pdf"]
     assert all(p.parent == tmp_path / "diagrams" and p.stat().st_size > 1000 for p in written)
     assert "Open Government Licence v3.0" in _svg_text(written[0])
+
+
+def test_a_version_is_laid_out_once_for_its_poster_map_and_exports(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    laid_out = []
+    lay_out = poster.poster_layout
+
+    def counted(*args: Any) -> poster.PosterLayout:
+        laid_out.append(args)
+        return lay_out(*args)
+
+    monkeypatch.setattr(poster, "poster_layout", counted)
+    version = small_version(tmp_path)
+    for write in (poster_artefact, interactive_artefact, exports_artefact):
+        write(version)
+    assert len(laid_out) == 1
+    boxes = version_layout(version).node_boxes()
+    map_page = (tmp_path / "diagrams" / "map.html").read_text(encoding="utf-8")
+    assert f'"box":[{round(boxes[ED][0], 1)},{round(boxes[ED][1], 1)}' in map_page  # the poster's own positions
+    remembered = id(version)
+    del version
+    gc.collect()
+    assert remembered not in poster._VERSION_MEMOS  # forgotten with the version
