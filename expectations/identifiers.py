@@ -26,7 +26,8 @@ NAME_COLUMN = re.compile(
 )
 BIRTH_COLUMN = re.compile(r"(^|_)(dob|d_o_b|birth_?date|date_?of_?birth|born|birth(_?day)?)($|_)")
 TEN_DIGITS = re.compile(r"^[0-9]{10}$")
-SEPARATORS = r"[\s\-]"
+# whitespace spelt out, not \s: pandas then runs the pattern in Arrow (RE2) instead of per value in Python
+SEPARATORS = "[-" + "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "]"
 PERSON_NAME = r"^[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ'’.\-]*(?:,? [A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ'’.\-]*){0,4}$"
 DATE_VALUE = (r"^(\d{4}-\d{1,2}-\d{1,2}([T ][\d:.]+)?|\d{1,2}[/.\-]\d{1,2}[/.\-](\d{2}|\d{4})|\d{8}|"
               r"\d{1,2} [A-Za-z]{3,9} \d{4})$")

@@ -67,6 +67,7 @@ from transforms.rejects import concat_rejects, rejects_frame
 from transforms.staging_sql import staged_from_parquet
 from transforms.standardise import SourceMapping
 
+CONSOLIDATION_MEMORY = "1536MB"
 DEFAULT_LICENCE = {"name": "OGL-UK-3.0", "path": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
                    "title": "Open Government Licence v3.0"}
 
@@ -189,7 +190,8 @@ def consolidate_sources(config_path: str, outcomes: list[SourceOutcome], work: s
     config = load_config(config_path)
     path = Path(work) / "consolidated.duckdb"
     accepted = [o for o in outcomes if o.status != "blocked"]
-    with duckdb.connect(str(path)) as con:
+    # bounded: past it DuckDB spills to disk beside the database, so a national map stays within a few GiB
+    with duckdb.connect(str(path), config={"memory_limit": CONSOLIDATION_MEMORY}) as con:
         for table in STAGED_TABLES:
             load_staged(con, table, [o.staged[table] for o in accepted if table in o.staged])
         consolidate(

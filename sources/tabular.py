@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -124,9 +123,6 @@ def csv_frame(
     return frame
 
 
-BLANK_LINE = re.compile(r"(?:^|\n)[ \t\r]*(?:\n|$)")
-
-
 def csv_table(
     text: str, delimiter: str = ",", quotechar: str = '"', header_row: int = 1, max_rows: int | None = None,
     where: str = "",
@@ -144,13 +140,16 @@ def csv_table(
     try:
         header = next(csv.reader([text[text.rfind("\n", 0, start - 1) + 1:start]], delimiter=delimiter,
                                  quotechar=quotechar, strict=True), [])
-        if not body or not any(cell.strip() for cell in header) or BLANK_LINE.search(body):
+        if not body or not any(cell.strip() for cell in header):
             return None
         names = [f"c{i}" for i in range(len(header))]
         table = pa_csv.read_csv(
             io.BytesIO(body.encode("utf-8")),
             read_options=pa_csv.ReadOptions(column_names=names, block_size=1 << 24),
-            parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char=quotechar, double_quote=True),
+            # blank lines kept as records (of one empty cell: malformed unless the file has one column), so
+            # record i is line i; the empty ones are dropped below, as csv_frame drops them
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char=quotechar, double_quote=True,
+                                              ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
                                                   strings_can_be_null=True, null_values=[""]),
         )

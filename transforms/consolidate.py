@@ -51,10 +51,16 @@ def service_id(partner: str, key: str) -> str:
     return stable_id("svc", partner, key)
 
 
+RECORD_TABLES = ("activity", "flows")  # the tables record-level logs feed
+
+
 def load_staged(con: duckdb.DuckDBPyConnection, table: str, parquet_paths: Sequence[str]) -> None:
     """Create `staged_<table>` from the staged Parquet files of every accepted source (or empty)."""
     name = f"staged_{table}"
-    if parquet_paths:
+    if parquet_paths and table in RECORD_TABLES:  # millions of rows at national scale: scanned, never copied
+        listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in parquet_paths)
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet([{listed}], union_by_name=true)")
+    elif parquet_paths:
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet(?, union_by_name=true)",
                     [list(parquet_paths)])
     else:
@@ -223,11 +229,12 @@ LEFT JOIN service_keys qualified
 """
 
 RESOLVED_ACTIVITY_SQL = f"""
-CREATE OR REPLACE TEMP TABLE resolved_activity AS
+CREATE OR REPLACE TEMP TABLE activity_refs AS
+{RESOLVE_SQL.format(ns="service_ns", key="service_key", table="staged_activity")};
+CREATE OR REPLACE TEMP VIEW resolved_activity AS
 SELECT a.*, r.service_id
 FROM staged_activity a
-LEFT JOIN ({RESOLVE_SQL.format(ns="service_ns", key="service_key", table="staged_activity")}) r
-       ON r.ns = a.service_ns AND r.key = a.service_key
+LEFT JOIN activity_refs r ON r.ns = a.service_ns AND r.key = a.service_key
 """
 
 ACTIVITY_SQL = f"""
@@ -247,14 +254,17 @@ SELECT source_id, row_number, service_ns || ':' || service_key AS value
 FROM resolved_activity WHERE service_id IS NULL
 """
 
+# the references are resolved once (a few thousand), then joined to the rows as they are scanned
 RESOLVED_FLOWS_SQL = f"""
-CREATE OR REPLACE TEMP TABLE resolved_flows AS
+CREATE OR REPLACE TEMP TABLE flow_refs AS
+{RESOLVE_SQL.format(ns="ref_ns", key="ref_key",
+                    table="(SELECT from_ns AS ref_ns, from_key AS ref_key FROM staged_flows "
+                          "UNION SELECT to_ns, to_key FROM staged_flows)")};
+CREATE OR REPLACE TEMP VIEW resolved_flows AS
 SELECT f.*, fk.service_id AS from_service_id, tk.service_id AS to_service_id
 FROM staged_flows f
-LEFT JOIN ({RESOLVE_SQL.format(ns="from_ns", key="from_key", table="staged_flows")}) fk
-       ON fk.ns = f.from_ns AND fk.key = f.from_key
-LEFT JOIN ({RESOLVE_SQL.format(ns="to_ns", key="to_key", table="staged_flows")}) tk
-       ON tk.ns = f.to_ns AND tk.key = f.to_key
+LEFT JOIN flow_refs fk ON fk.ns = f.from_ns AND fk.key = f.from_key
+LEFT JOIN flow_refs tk ON tk.ns = f.to_ns AND tk.key = f.to_key
 """
 
 UNRESOLVED_FLOWS_SQL = """

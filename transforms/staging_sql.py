@@ -142,13 +142,18 @@ def staged_records_sql(con: duckdb.DuckDBPyConnection, raw: str, table: str, map
     verdict = "CASE " + " ".join(f"WHEN {condition} THEN {n}" for n, (condition, *_) in enumerate(failures)) + " END"
     shown = "CASE failed " + " ".join(f"WHEN {n} THEN {raw}" for n, (*_, raw) in enumerate(failures)) + " END"
     staged_columns = _staged_columns(table, mapping, value_of, "p_start", "p_end", qualifier)
-    # layers: trimmed raw text; codes applied; periods parsed once; then each row's first failing check
+    # layers: trimmed raw text; codes applied; each distinct period parsed once (a year of dates is a few hundred
+    # values, however many rows); then each row's first failing check
     e = "pe" if ending != period else "ps"  # the end comes from period_end when the extract has one
+    ends = f"UNION SELECT DISTINCT {value_of[ending]} FROM v" if ending != period else ""
     checked = f"""
         WITH b AS (SELECT {', '.join(selected)} FROM __staging_raw),
              v AS (SELECT b.*, {', '.join(values)} FROM b {' '.join(joins)}),
-             p AS (SELECT *, {PERIOD_SQL.format(p=value_of[period])} AS ps,
-                             {PERIOD_SQL.format(p=value_of[ending]) if ending != period else 'NULL'} AS pe FROM v),
+             periods AS (SELECT text, {PERIOD_SQL.format(p='text')} AS parsed
+                         FROM (SELECT DISTINCT {value_of[period]} AS text FROM v {ends})),
+             p AS (SELECT v.*, ps.parsed AS ps, {'pe.parsed' if ending != period else 'NULL'} AS pe FROM v
+                   LEFT JOIN periods ps ON ps.text = v.{value_of[period]}
+                   {f'LEFT JOIN periods pe ON pe.text = v.{value_of[ending]}' if ending != period else ''}),
              d AS (SELECT * EXCLUDE (ps, pe), CAST(ps.s AS TIMESTAMP) AS p_start,
                           CAST(CASE WHEN {e}.month THEN last_day({e}.s) ELSE {e}.s END AS TIMESTAMP) AS p_end
                    FROM p)
@@ -162,9 +167,10 @@ def staged_records_sql(con: duckdb.DuckDBPyConnection, raw: str, table: str, map
     clipped = int((con.execute("SELECT count(*) FROM __staging_checked WHERE failed IS NULL AND clipped")
                    .fetchone() or (0,))[0])
     formats = con.execute(
-        f"SELECT {FORMAT_SQL.format(p=raw_period)} AS name, count(*) AS n, min(row_number) AS first "
-        "FROM __staging_checked WHERE failed IS NULL OR failed >= ? GROUP BY name HAVING name IS NOT NULL "
-        "ORDER BY n DESC, first", [_first_period_check(failures)]).fetchall()
+        f"SELECT {FORMAT_SQL.format(p='text')} AS name, sum(n)::BIGINT AS n, min(first) AS first "
+        f"FROM (SELECT {raw_period} AS text, count(*) AS n, min(row_number) AS first FROM __staging_checked "
+        "      WHERE failed IS NULL OR failed >= ? GROUP BY text) "
+        "GROUP BY name HAVING name IS NOT NULL ORDER BY n DESC, first", [_first_period_check(failures)]).fetchall()
     con.execute("DROP TABLE __staging_checked")
     con.execute("DROP VIEW __staging_raw")
     for i, name in enumerate(names):

@@ -42,6 +42,8 @@ def test_csv_cells_stay_text_and_rows_are_file_lines(tmp_path: Path) -> None:
     'id,name\n1,"x, y"\n2,"say ""hi"""\n3,""\n',  # quoted delimiters, doubled quotes, a quoted empty cell
     "title\n\nid,name\n1,A\n",  # the header below a title and a blank line (header_row = 3)
     "id,name\n1,\u00e9t\u00e9\n",
+    "id\n1\n\n  \n2\n",  # blank lines are read as empty records and dropped, the numbers kept
+    "id,name\n1,A\n\n2,B\n",
 ])
 def test_duckdb_reads_one_line_records_as_the_careful_reader_does(text: str) -> None:
     delimiter, header_row = (";" if ";" in text else ","), (3 if text.startswith("title") else 1)
@@ -52,7 +54,7 @@ def test_duckdb_reads_one_line_records_as_the_careful_reader_does(text: str) -> 
 
 
 @pytest.mark.parametrize("text", [
-    "id,name\n1,A\n\n2,B\n",  # a blank line inside: line numbers would shift
+    "id,name\n1,A\n  \n2,B\n",  # a line of spaces has one field where the header has two
     'id,name\n1,"two\nlines"\n2,B\n',  # a record spanning lines
     "id,name\n1,A,extra\n",  # malformed: the careful reader words the error
 ])
