@@ -165,7 +165,7 @@ def stage_source(config_path: str, extracted: ExtractOutcome, work: str) -> Sour
         staged[table] = write_frame(folder / f"{table}.parquet", result.frame)
         found.append(result.rejects)
         read += result.rows_read
-        accepted += len(result.frame)
+        accepted += result.rows_accepted
         clipped += result.rows_clipped
     rejects = concat_rejects(found)
     errors = rejects[rejects["severity"] == str(Severity.ERROR)]

@@ -52,22 +52,28 @@ def service_id(partner: str, key: str) -> str:
 
 
 RECORD_TABLES = ("activity", "flows")  # the tables record-level logs feed
+# the lines a staged row counts: a log counted by month lists them (transforms/staging_sql.py), other rows are one
+NO_ROW_NUMBERS = ", NULL::BIGINT[] AS row_numbers"
 
 
 def load_staged(con: duckdb.DuckDBPyConnection, table: str, parquet_paths: Sequence[str]) -> None:
     """Create `staged_<table>` from the staged Parquet files of every accepted source (or empty)."""
     name = f"staged_{table}"
-    if parquet_paths and table in RECORD_TABLES:  # millions of rows at national scale: scanned, never copied
+    if parquet_paths and table in RECORD_TABLES:  # scanned where they lie, never copied
         listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in parquet_paths)
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet([{listed}], union_by_name=true)")
-    elif parquet_paths:
+        scan = f"read_parquet([{listed}], union_by_name=true)"
+        counted = "row_numbers" in con.sql(f"SELECT * FROM {scan} LIMIT 0").columns
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT *{'' if counted else NO_ROW_NUMBERS} FROM {scan}")
+        return
+    if parquet_paths:
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet(?, union_by_name=true)",
                     [list(parquet_paths)])
     else:
         empty = STAGED_MODELS[table].validate(pd.DataFrame({c: pd.Series(dtype="object")
                                                             for c in columns(STAGED_MODELS[table])}))
         con.register("_empty_staged", empty)
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _empty_staged")
+        extra = NO_ROW_NUMBERS if table in RECORD_TABLES else ""
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT *{extra} FROM _empty_staged")
         con.unregister("_empty_staged")
 
 
@@ -250,8 +256,9 @@ ORDER BY service_id, period_start, measure, source_id
 """
 
 UNRESOLVED_ACTIVITY_SQL = """
-SELECT source_id, row_number, service_ns || ':' || service_key AS value
-FROM resolved_activity WHERE service_id IS NULL
+SELECT * FROM (SELECT source_id, {lines} AS row_number, service_ns || ':' || service_key AS value
+               FROM resolved_activity WHERE service_id IS NULL)
+ORDER BY source_id, row_number
 """
 
 # the references are resolved once (a few thousand), then joined to the rows as they are scanned
@@ -268,12 +275,15 @@ LEFT JOIN flow_refs tk ON tk.ns = f.to_ns AND tk.key = f.to_key
 """
 
 UNRESOLVED_FLOWS_SQL = """
-SELECT source_id, row_number,
+SELECT * FROM (
+SELECT source_id, {lines} AS row_number,
        CASE WHEN from_service_id IS NULL THEN 'from_key' ELSE 'to_key' END AS column,
        CASE WHEN from_service_id IS NULL THEN from_ns || ':' || from_key ELSE to_ns || ':' || to_key END AS value,
        from_service_id IS NOT NULL AND to_service_id IS NOT NULL AS is_self
 FROM resolved_flows
 WHERE from_service_id IS NULL OR to_service_id IS NULL OR from_service_id = to_service_id
+)
+ORDER BY source_id, row_number
 """
 
 FLOWS_SQL = f"""
@@ -287,6 +297,13 @@ WHERE from_service_id IS NOT NULL AND to_service_id IS NOT NULL AND from_service
 GROUP BY ALL
 ORDER BY from_service_id, to_service_id, period_start, measure, source_id
 """
+
+
+def _lines(con: duckdb.DuckDBPyConnection, staged: str) -> str:
+    """SQL of the extract lines each staged row stands for (several for a log counted by month)."""
+    if "row_numbers" in con.table(staged).columns:
+        return "unnest(coalesce(row_numbers, [CAST(row_number AS BIGINT)]))"
+    return "row_number"
 
 
 def consolidate(
@@ -309,11 +326,11 @@ def consolidate(
 
     con.execute(RESOLVED_ACTIVITY_SQL)
     con.execute(ACTIVITY_SQL)
-    unresolved = con.execute(UNRESOLVED_ACTIVITY_SQL).df()
+    unresolved = con.execute(UNRESOLVED_ACTIVITY_SQL.format(lines=_lines(con, "staged_activity"))).df()
     found = [rejects, _reject_rows(unresolved, "service_key", "unknown_service",
                                    "activity names a service no source lists", unresolved["value"], locations)]
     con.execute(RESOLVED_FLOWS_SQL)
-    unresolved = con.execute(UNRESOLVED_FLOWS_SQL).df()
+    unresolved = con.execute(UNRESOLVED_FLOWS_SQL.format(lines=_lines(con, "staged_flows"))).df()
     loops = unresolved[unresolved["is_self"]]
     dangling = unresolved[~unresolved["is_self"]]
     for column in ("from_key", "to_key"):

@@ -1,7 +1,9 @@
 """Stage a record-level activity or flows extract inside DuckDB: the big referral and discharge logs (one row per
-event, no value column: each row counts one), where per-value Python would dominate a refresh. The result is what
-`transforms.standardise.staged_table` gives for the same rows (tests/transforms/test_staging_sql.py compares the
-two), as Arrow typed to the staged contract.
+event, no value column: each row counts one), where per-value Python would dominate a refresh. Every row is checked
+as `transforms.standardise.staged_table` checks it (tests/transforms/test_staging_sql.py compares the two); the
+accepted rows are then counted as consolidation would count them, one staged row per keys, month, measure and
+qualifier, whose `row_numbers` list the lines it counts (so a row consolidation rejects can still be named). A
+national map's 20M referrals become about 100k staged rows.
 
 The raw rows come in as a table or view of the connection (text columns plus `__row__`, the record's line in its
 file). Header-level findings (missing or unused columns) come from `staged_table` itself on zero rows, so their
@@ -29,6 +31,7 @@ from expectations.checks import CHECKS
 from transforms.rejects import REJECT_COLUMNS, concat_rejects, normalised_rejects
 from transforms.standardise import MAPPABLE, NAMESPACE_OF, REQUIRED, ROW_COLUMN, SourceMapping, Staged, staged_table
 
+ROW_NUMBERS = "row_numbers"  # of a counted row: every line of the extract it counts (their rejects name them)
 # what Python's str.strip() trims, as the pandas path trims
 WHITESPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
 PERIOD_SQL = r"""
@@ -141,7 +144,8 @@ def staged_records_sql(con: duckdb.DuckDBPyConnection, raw: str, table: str, map
 
     verdict = "CASE " + " ".join(f"WHEN {condition} THEN {n}" for n, (condition, *_) in enumerate(failures)) + " END"
     shown = "CASE failed " + " ".join(f"WHEN {n} THEN {raw}" for n, (*_, raw) in enumerate(failures)) + " END"
-    staged_columns = _staged_columns(table, mapping, value_of, "p_start", "p_end", qualifier)
+    staged_columns = _staged_columns(table, mapping, value_of, "date_trunc('month', p_start)", "last_day(p_start)",
+                                     qualifier)
     # layers: trimmed raw text; codes applied; each distinct period parsed once (a year of dates is a few hundred
     # values, however many rows); then each row's first failing check
     e = "pe" if ending != period else "ps"  # the end comes from period_end when the extract has one
@@ -159,9 +163,12 @@ def staged_records_sql(con: duckdb.DuckDBPyConnection, raw: str, table: str, map
                    FROM p)
         SELECT *, {verdict} AS failed, {f'coalesce({clip}, false)' if clip else 'false'} AS clipped FROM d"""
     _run(con, f"CREATE OR REPLACE TEMP TABLE __staging_checked AS {checked}", params)
+    # counted as consolidation counts them: one row per keys, month, measure and qualifier, with the lines it counts
+    staged_columns.update(row_number="min(row_number)", value="count(*)::DOUBLE")
     select = ("SELECT " + ", ".join(f"{sql} AS {name}" for name, sql in staged_columns.items())
-              + " FROM __staging_checked WHERE failed IS NULL AND NOT clipped ORDER BY row_number")
-    frame = con.sql(select, params=_used(select, params)).to_arrow_table().cast(staged_schema(table))
+              + f", list(row_number ORDER BY row_number) AS {ROW_NUMBERS} FROM __staging_checked "
+              "WHERE failed IS NULL AND NOT clipped GROUP BY ALL ORDER BY min(row_number)")
+    frame = con.sql(select, params=_used(select, params)).to_arrow_table().cast(counted_schema(table))
     refused = _run(con, f"SELECT row_number, failed, {shown} AS value FROM __staging_checked "
                    "WHERE failed IS NOT NULL ORDER BY failed, row_number", params).df()
     clipped = int((con.execute("SELECT count(*) FROM __staging_checked WHERE failed IS NULL AND clipped")
@@ -268,3 +275,9 @@ def staged_schema(table: str) -> pa.Schema:
     model = STAGED_MODELS[table]
     empty = model.validate(pd.DataFrame({c: pd.Series(dtype="object") for c in columns(model)}))
     return pa.Schema.from_pandas(empty, preserve_index=False)
+
+
+@cache
+def counted_schema(table: str) -> pa.Schema:
+    """The staged schema of a record-level log counted by month: the contract's, plus the lines each row counts."""
+    return staged_schema(table).append(pa.field(ROW_NUMBERS, pa.list_(pa.int64())))

@@ -14,6 +14,7 @@ import pandas as pd
 import pandera.errors as pa_errors
 import pandera.pandas as pa
 import pyarrow
+import pyarrow.compute
 
 from expectations.canonical import QUALIFIERS, SECTORS, STAGED_MODELS, columns
 from transforms.quality import monthly_outliers
@@ -85,6 +86,13 @@ class Staged:
     rejects: pd.DataFrame
     rows_read: int
     rows_clipped: int = 0
+
+    @property
+    def rows_accepted(self) -> int:
+        """Rows of the extract the frame holds: a log counted by month (`row_numbers`) holds several per row."""
+        if isinstance(self.frame, pyarrow.Table) and "row_numbers" in self.frame.column_names:
+            return int(pyarrow.compute.sum(pyarrow.compute.list_value_length(self.frame["row_numbers"])).as_py() or 0)
+        return len(self.frame)
 
 
 class _Collector:

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from expectations.canonical import STAGED_MODELS
 from outputs.workarea import write_frame
 from sources import SourceRequest
 from sources.base import as_pandas
@@ -58,15 +59,23 @@ def _rejects(staged: Staged) -> list[tuple[object, ...]]:
 
 
 def _rows(staged: Staged) -> list[tuple[object, ...]]:
-    return [tuple(None if pd.isna(v) else v for v in row) for row in as_pandas(staged.frame).itertuples(index=False)]
+    """One row per extract line, its period as the month consolidation counts it in: a counted log expanded."""
+    frame = as_pandas(staged.frame)
+    if "row_numbers" in frame:
+        frame = frame.explode("row_numbers").drop(columns="row_number").rename(columns={"row_numbers": "row_number"})
+        frame = frame.astype({"row_number": "int64"}).assign(value=1.0)
+    frame = frame.assign(period_start=frame["period_start"].dt.to_period("M").dt.start_time,
+                         period_end=frame["period_start"].dt.to_period("M").dt.end_time.dt.normalize())
+    frame = frame.sort_values("row_number")[list(STAGED_MODELS[staged.table].to_schema().columns)]
+    return [tuple(None if pd.isna(v) else v for v in row) for row in frame.itertuples(index=False)]
 
 
 def test_a_referral_log_stages_as_the_pandas_path_stages_it(tmp_path: Path) -> None:
     pandas_path, sql_path = _both(tmp_path, REFERRALS, "flows", MAPPING)
     assert isinstance(sql_path.frame, pa.Table)
-    assert list(sql_path.frame.column_names) == list(pandas_path.frame.columns)
+    assert list(sql_path.frame.column_names) == [*pandas_path.frame.columns, "row_numbers"]
     assert _rows(sql_path) == _rows(pandas_path)
-    assert len(pandas_path.frame) == 4  # the rest is refused, one reject each
+    assert sql_path.rows_accepted == len(pandas_path.frame) == 4  # the rest is refused, one reject each
     assert _rejects(sql_path) == _rejects(pandas_path)
     checks = {r[4] for r in _rejects(pandas_path)}
     assert {"unknown_column", "unmapped_code", "missing_value", "bad_period", "outside_map_period",
@@ -76,7 +85,18 @@ def test_a_referral_log_stages_as_the_pandas_path_stages_it(tmp_path: Path) -> N
         assert as_pandas(sql_path.frame)[column].dtype == dtype, column
     write_frame(tmp_path / "sql.parquet", sql_path.frame)
     write_frame(tmp_path / "pandas.parquet", pandas_path.frame)
-    assert pq.read_schema(tmp_path / "sql.parquet") == pq.read_schema(tmp_path / "pandas.parquet")
+    counted = pq.read_schema(tmp_path / "sql.parquet")
+    assert counted.remove(counted.get_field_index("row_numbers")) == pq.read_schema(tmp_path / "pandas.parquet")
+
+
+def test_a_log_is_counted_by_month_with_the_lines_each_count_stands_for(tmp_path: Path) -> None:
+    text = ("Referral Date;Practice Code;Referred To\n01/04/2025;P1;AE\n30/04/2025;P1;AE\n02/04/2025;P2;AE\n"
+            "01/05/2025;P1;AE\n15/04/2025;P1;AE\n")
+    pandas_path, sql_path = _both(tmp_path, text, "flows", MAPPING)
+    assert _rows(sql_path) == _rows(pandas_path) and sql_path.rows_accepted == 5
+    counted = as_pandas(sql_path.frame)
+    assert [(r.from_key, r.period_start.month, r.value, list(r.row_numbers)) for r in counted.itertuples()] == [
+        ("P1", 4, 3.0, [2, 3, 6]), ("P2", 4, 1.0, [4]), ("P1", 5, 1.0, [5])]
 
 
 def test_cells_are_trimmed_of_any_whitespace_as_python_trims_them(tmp_path: Path) -> None:
