@@ -10,10 +10,12 @@ export DO_NOT_TRACK := 1
 
 .PHONY: demo test lint lock bench server clean
 
+# Bytecode compiled at install: every CLI process imports Prefect and GX, and where .pyc files are not written
+# (PYTHONDONTWRITEBYTECODE, a read-only venv) each would compile them again, seconds per process.
 $(BIN)/ism: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(BIN)/ism
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 import pandas as pd
 
@@ -58,6 +59,17 @@ def row_rejects(
 
 def normalised_rejects(frame: pd.DataFrame) -> pd.DataFrame:
     """One dtype per column so frames from different steps concatenate and write cleanly."""
+    if frame.empty:  # most sources and steps reject nothing: no per-column conversion (milliseconds each)
+        return _no_rejects().copy()
+    return _normalised(frame)
+
+
+@cache
+def _no_rejects() -> pd.DataFrame:
+    return _normalised(pd.DataFrame(columns=REJECT_COLUMNS))
+
+
+def _normalised(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.reindex(columns=REJECT_COLUMNS)
     out = frame.astype({c: "str" for c in REJECT_COLUMNS if c != "row_number"})
     for column in REJECT_COLUMNS:
