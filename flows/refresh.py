@@ -113,13 +113,39 @@ def _io_error(task: Any, task_run: Any, state: Any) -> bool:
     return isinstance(state.data, OSError)
 
 
-@task(name="extract", retries=2, retry_delay_seconds=exponential_backoff(5.0), retry_condition_fn=_io_error,
-      task_run_name="extract {source_id}")
+@task(name="source", retries=2, retry_delay_seconds=exponential_backoff(5.0), retry_condition_fn=_io_error,
+      task_run_name="source {source_id}")
+def refresh_source(config_path: str, source_id: str, work: str, timeout_seconds: float | None = None,
+                   root: str | None = None) -> SourceRun:
+    """One source read and staged: one task per source, so Prefect's bookkeeping grows with sources, not steps.
+    With the publish `root`, a source whose key is cached (a database: known once its rows are read) is not
+    staged again, and a fresh outcome is cached for the next run."""
+    started = time.perf_counter()
+    extracted = extract_source(config_path, source_id, work, timeout_seconds)
+    read = time.perf_counter()
+    key, cached = None, None
+    config = load_config(config_path)
+    store = config.store(root) if root is not None else None
+    if extracted.provenance is not None:
+        key = source_key(config, config.source(source_id), extracted.provenance["sha256"])
+        cached = _cached(store, source_id, key) if store is not None else None
+    outcome = cached or stage_source(config_path, extracted, work)
+    if cached is None and key is not None and store is not None and outcome.status in ("ok", "warn"):
+        outcome = SourceOutcome(**cache_outcome(store.private, source_id, key, asdict(outcome), Path(work)))
+    return SourceRun(outcome, key, {"extract": read - started, "stage": time.perf_counter() - read})
+
+
+def source_task(source: Source) -> Any:
+    """The source task with the source's own retries and exponential backoff (delay, 2 x delay, 4 x delay...)."""
+    return refresh_source.with_options(retries=source.retries,
+                                       retry_delay_seconds=exponential_backoff(source.retry_delay_seconds))
+
+
 def extract_source(config_path: str, source_id: str, work: str, timeout_seconds: float | None = None
                    ) -> ExtractOutcome:
     """Read one partner extract once and keep its raw tables as Parquet in the work area. An IO error or a read
-    longer than `timeout_seconds` is raised for Prefect to retry with backoff; once the retries are spent (or for
-    bad data, never retried) the source is reported unreadable."""
+    longer than `timeout_seconds` is raised for Prefect to retry the source task with backoff; once the retries
+    are spent (or for bad data, never retried) the source is reported unreadable."""
     config = load_config(config_path)
     source = config.source(source_id)
     try:
@@ -141,7 +167,6 @@ def extract_source(config_path: str, source_id: str, work: str, timeout_seconds:
     return ExtractOutcome(source_id=source_id, raw=raw, problems=problems, provenance=provenance)
 
 
-@task(name="stage", task_run_name="stage {extracted.source_id}")
 def stage_source(config_path: str, extracted: ExtractOutcome, work: str) -> SourceOutcome:
     """Standardise and validate one source's tables; rows that fail become rejects."""
     config = load_config(config_path)
@@ -321,6 +346,16 @@ def _source_entry(config: MapConfig, outcome: SourceOutcome) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class SourceRun:
+    """What the source task hands back: the outcome, the key the source was read under (None when it could not
+    be read) and the seconds of each step, for RunResult.timings."""
+
+    outcome: SourceOutcome
+    key: str | None
+    seconds: dict[str, float]
+
+
+@dataclass(frozen=True)
 class QualityOutcome:
     """The run's quality summary (JSON in the work area) and what the gate needs from it."""
 
@@ -445,12 +480,6 @@ def _quality_gate(config: MapConfig, outcomes: list[SourceOutcome], store: MapSt
     return outcomes, database, checked
 
 
-def source_extract_task(source: Source) -> Any:
-    """The extract task with the source's own retries and exponential backoff (delay, 2 x delay, 4 x delay...)."""
-    return extract_source.with_options(retries=source.retries,
-                                       retry_delay_seconds=exponential_backoff(source.retry_delay_seconds))
-
-
 def _cached(store: MapStore, source_id: str, key: str | None) -> SourceOutcome | None:
     document = cached_outcome(store.private, source_id, key) if key else None
     try:
@@ -459,41 +488,32 @@ def _cached(store: MapStore, source_id: str, key: str | None) -> SourceOutcome |
         return None  # an entry of another shape: a miss
 
 
-def _source_outcomes(config: MapConfig, store: MapStore, work: Path) -> tuple[list[SourceOutcome], dict[str, str]]:
+def _source_outcomes(config: MapConfig, store: MapStore, work: Path, timings: dict[str, float]
+                     ) -> tuple[list[SourceOutcome], dict[str, str]]:
     """Every source's outcome and input key. A source whose key is cached is neither read nor validated again;
-    the others are extracted (with the source's retries, backoff and timeout) and staged on the map's task
-    runner, and their outcomes cached."""
+    the others are read (with the source's retries, backoff and timeout) and staged on the map's task runner,
+    and their outcomes cached. Adds the seconds spent extracting and staging to `timings`."""
     path, outcomes, keys = str(config.path), {}, {}
     with source_task_runner(config) as runner:
-        extracting: dict[str, Any] = {}
+        running: dict[str, Any] = {}
         for source in config.sources:
             key = source_key_before_reading(config, source)
             cached = _cached(store, source.id, key)
             if key and cached:
                 outcomes[source.id], keys[source.id] = cached, key
                 continue
-            if not extracting:
+            if not running:
                 import_in_background()  # there is work: the checks will need GX
-            extracting[source.id] = runner.submit(source_extract_task(source), {
+            running[source.id] = runner.submit(source_task(source), {
                 "config_path": path, "source_id": source.id, "work": str(work),
-                "timeout_seconds": source.timeout_seconds})
-        staging = {}
-        for source_id, future in extracting.items():
-            extracted: ExtractOutcome = future.result()
-            if extracted.provenance:
-                keys[source_id] = source_key(config, config.source(source_id), extracted.provenance["sha256"])
-                cached = _cached(store, source_id, keys[source_id])  # a database's key is known once it is read
-                if cached:
-                    outcomes[source_id] = cached
-                    continue
-            staging[source_id] = runner.submit(stage_source, {"config_path": path, "extracted": extracted,
-                                                              "work": str(work)})
-        for source_id, future in staging.items():
-            outcome: SourceOutcome = future.result()
-            if source_id in keys and outcome.status in ("ok", "warn"):
-                outcome = SourceOutcome(**cache_outcome(store.private, source_id, keys[source_id], asdict(outcome),
-                                                        work))
-            outcomes[source_id] = outcome
+                "timeout_seconds": source.timeout_seconds, "root": str(store.root)})
+        for source_id, future in running.items():
+            run: SourceRun = future.result()
+            outcomes[source_id] = run.outcome
+            if run.key is not None:
+                keys[source_id] = run.key
+            for step, seconds in run.seconds.items():  # summed over sources, as task times are
+                timings[step] = timings.get(step, 0.0) + seconds
     prune_cache(store.private, [s.id for s in config.sources])
     return [outcomes[s.id] for s in config.sources], keys
 
@@ -515,9 +535,8 @@ def refresh_map(config_path: str, publish_root: str | None = None, wait: bool = 
         timings: dict[str, float] = {}
         lap = time.perf_counter()
         try:
-            with _task_seconds(timings, extract_source, stage_source, consolidate_sources, check_quality,
-                               publish_version):
-                outcomes, keys = _source_outcomes(config, store, work)
+            with _task_seconds(timings, refresh_source, consolidate_sources, check_quality, publish_version):
+                outcomes, keys = _source_outcomes(config, store, work, timings)
                 timings["sources_wall"], lap = time.perf_counter() - lap, time.perf_counter()
                 checkpoint("after_extract")
                 inputs = run_inputs(config, keys)

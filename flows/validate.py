@@ -10,7 +10,7 @@ from typing import Any
 from prefect import flow
 
 from flows.config import load_config
-from flows.refresh import _quality_gate, extract_source, stage_source
+from flows.refresh import _quality_gate, source_task
 from outputs.quality import report_json
 
 
@@ -23,11 +23,9 @@ def validate_map(config_path: str, publish_root: str | None = None) -> dict[str,
     store = config.store(publish_root)
     path = str(config.path)
     with tempfile.TemporaryDirectory(prefix=f"ism-validate-{config.map_id}-") as work:
-        extracted = [extract_source.submit(path, source.id, work, source.timeout_seconds)
-                     for source in config.sources]
-        staged = [stage_source.submit(path, future, work)  # type: ignore[call-overload]  # Prefect resolves it
-                  for future in extracted]
-        outcomes = [future.result() for future in staged]
+        running = [source_task(source).submit(path, source.id, work, source.timeout_seconds)
+                   for source in config.sources]
+        outcomes = [future.result().outcome for future in running]  # no publish root: no cache read or written
         _, _, checked = _quality_gate(config, outcomes, store, work, enforce=False, artifact="validate")
         with open(checked.path, encoding="utf-8") as handle:
             return report_json(json.load(handle))

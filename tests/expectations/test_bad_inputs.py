@@ -122,7 +122,7 @@ def run(tmp_path: Path, source: str, files: dict[str, str | bytes], period: tupl
     config.write_text(MAP.replace("{start}", period[0]).replace("{end}", period[1]) + source)
     work = str(tmp_path / "work")
     sources = ("units", "bad") if consolidated else ("bad",)
-    outcomes = [stage_source.fn(str(config), extract_source.fn(str(config), sid, work), work) for sid in sources]
+    outcomes = [stage_source(str(config), extract_source(str(config), sid, work), work) for sid in sources]
     records = [read_frame(outcomes[-1].rejects)]
     if consolidated:
         with duckdb.connect(consolidate_sources.fn(str(config), outcomes, work), read_only=True) as con:

@@ -11,7 +11,7 @@ import pytest
 
 from expectations.errors import QualityGateError, SourceError
 from flows.config import load_config
-from flows.refresh import refresh_map, source_extract_task
+from flows.refresh import refresh_map, source_task
 from sources.base import KINDS, KindOptions, RawTables, SourceKind, SourceRequest, register
 from sources.tabular import CSV
 
@@ -98,7 +98,7 @@ def test_each_source_gets_its_own_retries_and_exponential_backoff(mini_map: Path
     text = mini_map.read_text().replace('id = "nhs_flows"', 'id = "nhs_flows"\nretries = 3\nretry_delay_seconds = 5')
     mini_map.write_text(text)
     config = load_config(mini_map)
-    flaky = source_extract_task(config.source("nhs_flows"))
+    flaky = source_task(config.source("nhs_flows"))
     assert (flaky.retries, flaky.retry_delay_seconds) == (3, [5.0, 10.0, 20.0])
-    default = source_extract_task(config.source("nhs_activity"))
+    default = source_task(config.source("nhs_activity"))
     assert (default.retries, default.retry_delay_seconds) == (2, [5.0, 10.0])
