@@ -4,7 +4,10 @@ transforms/diff to the tables of the version being written and of the one before
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import multiprocessing
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import networkx as nx
@@ -64,3 +67,31 @@ def version_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lane
         ("demand", "activity + inflow", "a service's demand: activity of every measure plus the flow into it"),
     ], columns=["parameter", "value", "meaning"])
     return found
+
+
+# Betweenness is pure-Python networkx: about 5 s on a national map (1,889 services, 11,854 flow pairs). From this
+# many flow pairs a version's analyses run in a second process while the artefacts that do not need them are
+# written; below it, starting a process would cost more than it saves.
+ANALYSES_PROCESS_FROM_EDGES = 4_000
+
+
+def started_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lanes: Sequence[str],
+                     previous: Path | None, process_from_edges: int = ANALYSES_PROCESS_FROM_EDGES
+                     ) -> Callable[[], dict[str, pd.DataFrame]]:
+    """`version_analyses`, started: call the result for the tables. A big map's run in a second process (spawned:
+    the refresh has threads of its own), a small one's here and now."""
+    needed = {table: tables[table] for table in ("initiatives", "organisations")}
+    if graph.number_of_edges() < process_from_edges:
+        found = version_analyses(graph, needed, lanes, previous)
+        return lambda: found
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    future = pool.submit(version_analyses, graph, needed, list(lanes), previous)
+    pool.shutdown(wait=False)  # the worker ends with its one job
+
+    def result() -> dict[str, pd.DataFrame]:
+        try:
+            return future.result()
+        except BrokenProcessPool:  # the worker died (killed, out of memory): do the work here instead
+            return version_analyses(graph, needed, lanes, previous)
+
+    return result

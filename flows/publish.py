@@ -17,9 +17,11 @@ ARTEFACT_WRITERS: list[ArtefactWriter] = [
     dataset_artefact,
     poster_artefact,
     spreadsheet_artefact,
+    quality_artefact,
+    exports_artefact,
+    # from here on the version's analyses are needed (a big map's are computed meanwhile: flows/analysis.py)
     analysis_artefact,
     changelog_artefact,
-    quality_artefact,
     interactive_artefact,  # after analysis and quality: the map links to their pages when they exist
-    exports_artefact,
 ]
+NEEDS_ANALYSES = ARTEFACT_WRITERS.index(analysis_artefact)

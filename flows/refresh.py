@@ -25,11 +25,11 @@ from expectations.canonical import CANONICAL_TABLES, STAGED_TABLES
 from expectations.checks import RejectRecord, Severity
 from expectations.errors import QualityGateError, SourceError
 from expectations.suite import SuiteLimits, consolidated_suite, import_in_background, suite_results
-from flows.analysis import version_analyses
+from flows.analysis import started_analyses
 from flows.config import MapConfig, Source, load_config
 from flows.faults import checkpoint
 from flows.outcomes import ExtractOutcome, RunResult, SourceOutcome, result_json  # noqa: F401  (re-exported)
-from flows.publish import ARTEFACT_WRITERS
+from flows.publish import ARTEFACT_WRITERS, NEEDS_ANALYSES
 from flows.quality import artifact_key, quality_artifacts, quarantined
 from flows.runners import source_task_runner, within_seconds
 from flows.safety import (
@@ -262,6 +262,7 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
     version_id = store.next_version_id()
     sources = [_source_entry(config, o) for o in outcomes]
     graph = service_graph(*(tables[t] for t in ("services", "organisations", "activity", "flows", "initiatives")))
+    analyses = started_analyses(graph, tables, config.lane_ids, store.version_path(latest) if latest else None)
     version = PublishedVersion(
         folder=staging, version_id=version_id, map_id=config.map_id, title=config.title,
         area_code=config.area.code, area_name=config.area.name, population=config.population,
@@ -274,11 +275,13 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
         graph=graph,
         sources=sources,
         previous=store.version_path(latest) if latest else None,
-        analyses=version_analyses(graph, tables, config.lane_ids, store.version_path(latest) if latest else None),
+        analyses={},  # filled before the first writer that needs them
         quality={**_quality_of(quality), **safety_quality(database, tables["rejects"])},
         poster=PosterOptions(**config.poster.model_dump()),
     )
-    for write in ARTEFACT_WRITERS:
+    for number, write in enumerate(ARTEFACT_WRITERS):
+        if number == NEEDS_ANALYSES:
+            version.analyses.update(analyses())
         write(version)
     manifest = {
         "version_id": version_id,

@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from flows.analysis import graph_of, opened_version, started_analyses, version_analyses, version_tables
 from flows.cli import app
+from flows.config import load_config
 from flows.refresh import refresh_map
 from tests.conftest import MINI_CONFIG, MINI_EXTRACTS
 
@@ -159,3 +162,15 @@ def test_user_errors_are_one_line(two_versions: Path, tmp_path: Path) -> None:
     empty.parent.mkdir()
     empty.write_text(MINI_CONFIG)
     assert "has no published version yet" in _error(["impact", "ED", "--config", str(empty)], 1)
+
+
+def test_a_big_maps_analyses_computed_in_a_second_process_are_the_same(two_versions: Path) -> None:
+    config = load_config(two_versions)
+    store = config.store()
+    tables = version_tables(opened_version(store, "v0002"))
+    graph, previous = graph_of(tables), store.version_path("v0001")
+    here = version_analyses(graph, tables, config.lane_ids, previous)
+    elsewhere = started_analyses(graph, tables, config.lane_ids, previous, process_from_edges=0)()
+    assert sorted(elsewhere) == sorted(here) and "changes" in here
+    for name, frame in here.items():
+        pd.testing.assert_frame_equal(elsewhere[name], frame, check_exact=True)
