@@ -99,9 +99,14 @@ def prefect_server() -> Iterator[None]:
 @pytest.fixture
 def mini_map(tmp_path: Path) -> Path:
     """A two-partner map config with its extracts; returns the config path."""
-    (tmp_path / "extracts").mkdir()
+    return write_mini_map(tmp_path)
+
+
+def write_mini_map(folder: Path, extra_config: str = "") -> Path:
+    """The two-partner map's extracts and config (plus `extra_config`) written in `folder`; the config path."""
+    (folder / "extracts").mkdir()
     for name, text in MINI_EXTRACTS.items():
-        (tmp_path / "extracts" / name).write_text(text)
-    config = tmp_path / "ism.toml"
-    config.write_text(MINI_CONFIG)
+        (folder / "extracts" / name).write_text(text)
+    config = folder / "ism.toml"
+    config.write_text(MINI_CONFIG + extra_config)
     return config

@@ -14,7 +14,7 @@ from flows.analysis import graph_of, opened_version, started_analyses, version_a
 from flows.cli import app
 from flows.config import load_config
 from flows.refresh import refresh_map
-from tests.conftest import MINI_CONFIG, MINI_EXTRACTS
+from tests.conftest import MINI_CONFIG, write_mini_map
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 RUNNER = CliRunner()
@@ -34,12 +34,8 @@ V2_COUNCIL = "id,service,kind\nCAH,Care at Home Service,SC\nREA,Reablement,SC\n"
 @pytest.fixture(scope="module")
 def two_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small map (with one initiative) published twice; returns its config path."""
-    folder = tmp_path_factory.mktemp("mini")
-    (folder / "extracts").mkdir()
-    for name, text in MINI_EXTRACTS.items():
-        (folder / "extracts" / name).write_text(text)
-    config = folder / "ism.toml"
-    config.write_text(MINI_CONFIG + INITIATIVE)
+    config = write_mini_map(tmp_path_factory.mktemp("mini"), INITIATIVE)
+    folder = config.parent
     assert refresh_map(str(config)).version_id == "v0001"
     (folder / "extracts" / "flows.csv").write_text(V2_FLOWS)
     (folder / "extracts" / "council.csv").write_text(V2_COUNCIL)

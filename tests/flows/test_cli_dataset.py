@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.refresh import refresh_map
-from tests.conftest import MINI_CONFIG, MINI_EXTRACTS
+from tests.conftest import write_mini_map
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -21,12 +21,7 @@ pytestmark = pytest.mark.usefixtures("prefect_server")
 def published(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The mini map published twice (the second time with one more activity row): v0001 and v0002. The commands
     only read, so the tests share it."""
-    folder = tmp_path_factory.mktemp("mini")
-    (folder / "extracts").mkdir()
-    for name, text in MINI_EXTRACTS.items():
-        (folder / "extracts" / name).write_text(text)
-    mini_map = folder / "ism.toml"
-    mini_map.write_text(MINI_CONFIG)
+    mini_map = write_mini_map(tmp_path_factory.mktemp("mini"))
     refresh_map(str(mini_map))
     activity = mini_map.parent / "extracts" / "activity.csv"
     activity.write_text(activity.read_text() + "AMU,2025-05,40\n")

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from expectations.errors import ConfigError
 from flows.cli import app
 from flows.config import load_config
-from tests.conftest import MINI_CONFIG, MINI_EXTRACTS
+from tests.conftest import MINI_CONFIG, write_mini_map
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -22,13 +22,9 @@ def published(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) ->
     """The mini map published once for this module; returns its config path."""
     from flows.refresh import refresh_map
 
-    folder = tmp_path_factory.mktemp("mini")
-    (folder / "extracts").mkdir()
-    for name, text in MINI_EXTRACTS.items():
-        (folder / "extracts" / name).write_text(text)
-    config = folder / "ism.toml"
     # a generous layout budget: a busy test machine must not push the mini map onto a cheaper layout
-    config.write_text(MINI_CONFIG + '\n[poster]\npage = "A3"\nmin_flow_share = 0.01\nlayout_seconds = 60\n')
+    config = write_mini_map(tmp_path_factory.mktemp("mini"),
+                            '\n[poster]\npage = "A3"\nmin_flow_share = 0.01\nlayout_seconds = 60\n')
     assert refresh_map(str(config)).status == "published"
     return config
 
@@ -79,11 +75,7 @@ def test_render_errors_are_one_line(published: Path, tmp_path: Path, arguments: 
 
 
 def test_the_poster_table_has_defaults_and_checks_its_values(tmp_path: Path) -> None:
-    config = tmp_path / "ism.toml"
-    config.write_text(MINI_CONFIG)
-    (tmp_path / "extracts").mkdir()
-    for name, text in MINI_EXTRACTS.items():
-        (tmp_path / "extracts" / name).write_text(text)
+    config = write_mini_map(tmp_path)
     poster = load_config(config).poster
     assert (poster.min_flow_share, poster.label_flow_share, poster.page, poster.layout_seconds) == (
         0.005, 0.05, "A1", 4.0)

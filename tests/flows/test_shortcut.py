@@ -19,7 +19,7 @@ from flows.config import load_config
 from flows.outcomes import RunResult
 from flows.refresh import refresh_map
 from flows.shortcut import unchanged_before_running
-from tests.conftest import MINI_CONFIG, MINI_EXTRACTS
+from tests.conftest import write_mini_map
 from tests.flows.processes import ism_env
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -150,11 +150,7 @@ print(json.dumps({"exit": code, "loaded": [p for p in packages if p in sys.modul
 @pytest.fixture(scope="module")
 def fresh_unchanged_refresh(tmp_path_factory: pytest.TempPathFactory) -> FreshProcess:
     """A published mini map refreshed again, unchanged, by `ism refresh` in a fresh process."""
-    folder = tmp_path_factory.mktemp("fresh")
-    (folder / "extracts").mkdir()
-    for name, text in MINI_EXTRACTS.items():
-        (folder / "extracts" / name).write_text(text)
-    (folder / "ism.toml").write_text(MINI_CONFIG)
+    folder = write_mini_map(tmp_path_factory.mktemp("fresh")).parent
     assert refresh_map(str(folder / "ism.toml")).status == "published"
     done = subprocess.run([sys.executable, "-c", FRESH_REFRESH, str(folder / "ism.toml"), *HEAVY], cwd=folder,
                           env=ism_env(folder / "home", None), capture_output=True, text=True, timeout=120)
