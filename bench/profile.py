@@ -29,7 +29,7 @@ Key = tuple[str, int, str]  # (file, line, function) as pstats keys them
 # Each step: the functions whose cumulative CPU it is (summed over threads and calls).
 STEPS: list[tuple[str, str, str]] = [  # step, file suffix, function
     ("extract: read partner files (sources/)", "sources/base.py", "extract"),
-    ("stage: standardise + validate (transforms/staging_sql.py)", "transforms/staging_sql.py", "staged_from_parquet"),
+    ("stage: standardise + validate (pandas or DuckDB)", "flows/refresh.py", "staged_from_parquet"),
     ("  of which pandera validation", "transforms/standardise.py", "_validated"),
     ("stage task in all (incl. Parquet in/out)", "flows/refresh.py", "stage_source"),
     ("extract task in all (incl. Parquet out, hashing)", "flows/refresh.py", "extract_source"),

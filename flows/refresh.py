@@ -48,7 +48,7 @@ from outputs.cache import cache_outcome, cached_outcome, prune_cache
 from outputs.context import LaneStyle, PosterOptions, PublishedVersion
 from outputs.last_good import keep_last_good
 from outputs.versions import MANIFEST, MapStore
-from outputs.workarea import read_frame, write_frame
+from outputs.workarea import parquet_columns, read_frame, write_frame
 from sources import extract, kind_named
 from transforms.consolidate import InitiativeSpec, PartnerInfo, consolidate, load_staged
 from transforms.graph import service_graph
@@ -64,8 +64,8 @@ from transforms.quality import (
     volume_changes,
 )
 from transforms.rejects import concat_rejects, rejects_frame
-from transforms.staging_sql import staged_from_parquet
-from transforms.standardise import SourceMapping
+from transforms.staging_sql import is_record_level, staged_records_sql
+from transforms.standardise import SourceMapping, Staged, staged_table
 
 CONSOLIDATION_MEMORY = "1536MB"
 DEFAULT_LICENCE = {"name": "OGL-UK-3.0", "path": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
@@ -165,6 +165,16 @@ def extract_source(config_path: str, source_id: str, work: str, timeout_seconds:
     problems = write_frame(folder / "problems.parquet", rejects_frame(result.problems))
     provenance = {**asdict(result.provenance), "location": source_location(config, source)}
     return ExtractOutcome(source_id=source_id, raw=raw, problems=problems, provenance=provenance)
+
+
+def staged_from_parquet(raw_path: str, table: str, mapping: SourceMapping) -> Staged:
+    """A raw table (Parquet in the work area) staged: a record-level log in DuckDB, the rest (small aggregates and
+    reference tables) by `staged_table` in pandas."""
+    if not is_record_level(parquet_columns(raw_path), table, mapping):
+        return staged_table(read_frame(raw_path), table, mapping)
+    with duckdb.connect() as con:
+        con.read_parquet(raw_path).create_view("raw")
+        return staged_records_sql(con, "raw", table, mapping)
 
 
 def stage_source(config_path: str, extracted: ExtractOutcome, work: str) -> SourceOutcome:

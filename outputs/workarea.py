@@ -20,3 +20,8 @@ def write_frame(path: Path, frame: pd.DataFrame | pa.Table) -> str:
 
 def read_frame(path: str | Path) -> pd.DataFrame:
     return pd.read_parquet(path)
+
+
+def parquet_columns(path: str | Path) -> list[str]:
+    """A Parquet file's column names, from its footer (no rows read)."""
+    return pq.read_schema(path).names

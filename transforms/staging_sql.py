@@ -23,7 +23,6 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from duckdb import ColumnExpression
 
 from expectations.canonical import MEASURE_PATTERN, QUALIFIERS, STAGED_MODELS, columns
@@ -59,16 +58,6 @@ def is_record_level(raw_columns: Sequence[str], table: str, mapping: SourceMappi
     """Whether an extract is one row per event (activity or flows with no value column nor constant)."""
     return (table in ("activity", "flows") and "value" not in _mapped(raw_columns, table, mapping)
             and "value" not in mapping.constants)
-
-
-def staged_from_parquet(raw_path: str, table: str, mapping: SourceMapping) -> Staged:
-    """A raw table (Parquet) staged: record-level extracts in DuckDB, the rest (small aggregates and
-    reference tables) by `staged_table` in pandas."""
-    if not is_record_level(pq.read_schema(raw_path).names, table, mapping):
-        return staged_table(pd.read_parquet(raw_path), table, mapping)
-    with duckdb.connect() as con:
-        con.read_parquet(raw_path).create_view("raw")
-        return staged_records_sql(con, "raw", table, mapping)
 
 
 def staged_records_sql(con: duckdb.DuckDBPyConnection, raw: str, table: str, mapping: SourceMapping) -> Staged:

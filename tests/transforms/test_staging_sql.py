@@ -13,11 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from expectations.canonical import STAGED_MODELS
+from flows.refresh import staged_from_parquet
 from outputs.workarea import write_frame
 from sources import SourceRequest
 from sources.base import as_pandas
 from sources.tabular import CSV, csv_frame
-from transforms.staging_sql import staged_from_parquet, staged_records_sql
+from transforms.staging_sql import staged_records_sql
 from transforms.standardise import SourceMapping, Staged, staged_table
 
 REFERRALS = """Referral Date;Practice Code;Referred To;Note
