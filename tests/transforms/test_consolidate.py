@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pandas as pd
 import pytest
 
 from expectations.canonical import STAGED_MODELS, columns
-from transforms.consolidate import InitiativeSpec, PartnerInfo, consolidate, organisation_id, service_id
+from transforms.consolidate import InitiativeSpec, PartnerInfo, consolidate, load_staged, organisation_id, service_id
 
 PARTNERS = {"acute": PartnerInfo("NHS Acute", "nhs"), "phs": PartnerInfo("PHS", "national"),
             "council": PartnerInfo("Council", "local_authority")}
@@ -140,3 +142,27 @@ def test_initiatives_from_a_source_resolve_own_and_other_partners_services() -> 
         ["c.csv", 3.0, "lead_partner", "unknown_organisation", "nobody"],
         ["c.csv", 4.0, "initiative_key", "duplicate_key", "frailty"],
     ]
+
+
+def test_a_log_counted_by_month_consolidates_and_its_rejects_name_each_line(tmp_path: Path) -> None:
+    counted = staged("flows", [flow("f", "acute", "ED", "acute", "AMU", 3.0),
+                               flow("f", "acute", "ED", "acute", "ZZZ", 2.0)])
+    counted["row_numbers"] = [[2, 5, 9], [3, 4]]  # as transforms/staging_sql.py stages a log: one row per count
+    plain = staged("flows", [{**flow("a", "acute", "ED", "acute", "AMU", 10.0), "row_number": 7}])
+    counted.to_parquet(tmp_path / "counted.parquet", index=False)
+    plain.to_parquet(tmp_path / "plain.parquet", index=False)
+    con = duckdb.connect()
+    for table, rows in (("organisations", []), ("services", [service("a", "acute", "ED", "ED"),
+                                                             service("a", "acute", "AMU", "AMU")]),
+                        ("activity", []), ("initiatives", [])):
+        load_staged(con, table, [])
+        if rows:
+            con.register("f", staged(table, rows))
+            con.execute(f"CREATE OR REPLACE TABLE staged_{table} AS SELECT * FROM f")
+    load_staged(con, "flows", [str(tmp_path / "counted.parquet"), str(tmp_path / "plain.parquet")])
+    consolidate(con, PARTNERS, {"a": "a.csv", "f": "f.csv"})
+    flows = con.table("flows").df()
+    assert sorted(zip(flows["source_id"], flows["value"], strict=True)) == [("a", 10.0), ("f", 3.0)]
+    rejects = con.table("consolidation_rejects").df()
+    assert rejects[["source_id", "row_number", "column", "check"]].values.tolist() == [
+        ["f", 3.0, "to_key", "unknown_service"], ["f", 4.0, "to_key", "unknown_service"]]
