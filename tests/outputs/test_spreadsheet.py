@@ -4,6 +4,8 @@ and numbers, text that never turns into a formula, and tables longer than Excel'
 from __future__ import annotations
 
 import math
+import shutil
+import subprocess
 from datetime import date, datetime
 from pathlib import Path
 
@@ -123,3 +125,24 @@ def test_the_artefact_writes_exports_map_xlsx_and_is_registered(
     assert spreadsheet_artefact in ARTEFACT_WRITERS
     assert spreadsheet_artefact(version_of(tables, tmp_path)) == [tmp_path / "exports" / "map.xlsx"]
     assert load_workbook(tmp_path / "exports" / "map.xlsx", read_only=True).sheetnames[0] == "README"
+
+
+SOFFICE = shutil.which("soffice")
+ALL_SHEETS_AS_CSV = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed: .ci/run installs "
+                                            "libreoffice-calc-nogui as root")
+def test_libreoffice_opens_the_workbook_and_reads_every_sheet_as_published(
+    tables: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    path = write_spreadsheet(version_of(tables, tmp_path), tmp_path / "map.xlsx")
+    subprocess.run([str(SOFFICE), "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--convert-to", ALL_SHEETS_AS_CSV, "--outdir", str(tmp_path / "csv"), str(path)],
+                   check=True, capture_output=True, timeout=180)
+    for table in CANONICAL_TABLES:
+        read = pd.read_csv(tmp_path / "csv" / f"map-{table}.csv", dtype=str, keep_default_na=False)
+        frame = publishable(table, tables[table])
+        assert (list(read.columns), len(read)) == (list(frame.columns), len(frame)), table
+    services = pd.read_csv(tmp_path / "csv" / "map-services.csv", dtype=str)
+    assert '=HYPERLINK("http://x","click")' in services["name"].tolist()  # text in LibreOffice too, not a formula
