@@ -66,12 +66,16 @@ KIND_LABELS = {
 }
 
 
+def sample_positions(count: int, limit: int = SAMPLE_ROWS) -> np.ndarray:
+    """At most `limit` of `count` row positions, spread evenly from the first to the last (deterministic)."""
+    return np.unique(np.linspace(0, count - 1, num=min(limit, count)).round().astype("int64"))
+
+
 def sampled_rows(frame: pd.DataFrame, limit: int = SAMPLE_ROWS) -> pd.DataFrame:
     """At most `limit` rows, spread evenly from the first to the last (deterministic: same table, same rows)."""
     if len(frame) <= limit:
         return frame
-    positions = np.linspace(0, len(frame) - 1, num=limit).round().astype("int64")
-    return frame.iloc[np.unique(positions)]
+    return frame.iloc[sample_positions(len(frame), limit)]
 
 
 def normalised_column_name(name: str) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import json
 import logging
-import math
 import os
 import shutil
 import urllib.parse
@@ -18,15 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from expectations.checks import RejectRecord
 from expectations.errors import PublishError
-from expectations.identifiers import SAMPLE_ROWS, identifier_findings
+from expectations.identifiers import identifier_findings
 from flows.config import MapConfig, Source
+from outputs.workarea import parquet_sample
 from transforms.disclosure import suppressed_tables
 from transforms.rejects import rejects_frame
 
@@ -34,28 +32,9 @@ DISCLOSURE_TABLE = "disclosure_summary"
 SECRET_SUFFIX = "_env"
 MIN_SECRET_LENGTH = 4  # shorter values would match everywhere; such a credential is no credential
 REDACTED = "***"
-WHOLE_READ_ROWS = 2_000_000  # reading this many raw rows costs about a second; beyond, sample row groups
 
 
 # ---- personal identifiers ----------------------------------------------------------------------------------
-
-
-def parquet_sample(path: str | Path, rows: int = SAMPLE_ROWS) -> tuple[pd.DataFrame, int]:
-    """About `rows` rows spread through a Parquet file, and the file's row count. A file of up to
-    WHOLE_READ_ROWS rows is read whole and sampled evenly; a larger one gives the head of each row group, read
-    without loading the rest."""
-    parquet = pq.ParquetFile(path)
-    groups = parquet.metadata.num_row_groups
-    if groups == 0:
-        return parquet.schema_arrow.empty_table().to_pandas(), 0
-    if parquet.metadata.num_rows <= WHOLE_READ_ROWS:
-        table = parquet.read()  # sampled in Arrow: only the sample becomes pandas
-        positions = np.unique(np.linspace(0, table.num_rows - 1, num=min(rows, table.num_rows)).round())
-        return table.take(positions.astype("int64")).to_pandas(), table.num_rows
-    per_group = max(1, math.ceil(rows / groups))
-    batches = [next(parquet.iter_batches(batch_size=per_group, row_groups=[group]), None) for group in range(groups)]
-    table = pa.Table.from_batches([b for b in batches if b is not None], schema=parquet.schema_arrow)
-    return table.to_pandas(), parquet.metadata.num_rows
 
 
 def identifier_rejects(source: Source, raw: Mapping[str, str], location: str) -> pd.DataFrame:
