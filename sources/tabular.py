@@ -128,8 +128,9 @@ def csv_table(
     where: str = "",
 ) -> pa.Table | None:
     """What `csv_frame` reads, parsed by Arrow's CSV reader (no Python object per cell): for a CSV whose records
-    are one line each, which is every big extract (a log of referrals, say). None when a line is blank, a quoted
-    cell spans lines or a line is malformed: `csv_frame` then reads the file, and words any error."""
+    are one line each, which is every big extract (a log of referrals, say). None when a quoted cell spans lines
+    or a line is malformed (a line of spaces in a file of several columns, say): `csv_frame` then reads the file,
+    and words any error."""
     start = 0
     for _ in range(header_row):  # the header's line and the lines above it
         end = text.find("\n", start)
