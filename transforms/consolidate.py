@@ -11,7 +11,7 @@ import duckdb
 import networkx as nx
 import pandas as pd
 
-from expectations.canonical import LIST_SEPARATOR, STAGED_MODELS, columns
+from expectations.canonical import LIST_SEPARATOR
 from transforms.rejects import REJECT_COLUMNS, concat_rejects, normalised_rejects
 
 PARTNER_ORGANISATION_KEY = ""  # the organisation a partner is, keyed by the partner id alone
@@ -49,32 +49,6 @@ def organisation_id(partner: str, key: str = PARTNER_ORGANISATION_KEY) -> str:
 
 def service_id(partner: str, key: str) -> str:
     return stable_id("svc", partner, key)
-
-
-RECORD_TABLES = ("activity", "flows")  # the tables record-level logs feed
-# the lines a staged row counts: a log counted by month lists them (transforms/staging_sql.py), other rows are one
-NO_ROW_NUMBERS = ", NULL::BIGINT[] AS row_numbers"
-
-
-def load_staged(con: duckdb.DuckDBPyConnection, table: str, parquet_paths: Sequence[str]) -> None:
-    """Create `staged_<table>` from the staged Parquet files of every accepted source (or empty)."""
-    name = f"staged_{table}"
-    if parquet_paths and table in RECORD_TABLES:  # scanned where they lie, never copied
-        listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in parquet_paths)
-        scan = f"read_parquet([{listed}], union_by_name=true)"
-        counted = "row_numbers" in con.sql(f"SELECT * FROM {scan} LIMIT 0").columns
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT *{'' if counted else NO_ROW_NUMBERS} FROM {scan}")
-        return
-    if parquet_paths:
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet(?, union_by_name=true)",
-                    [list(parquet_paths)])
-    else:
-        empty = STAGED_MODELS[table].validate(pd.DataFrame({c: pd.Series(dtype="object")
-                                                            for c in columns(STAGED_MODELS[table])}))
-        con.register("_empty_staged", empty)
-        extra = NO_ROW_NUMBERS if table in RECORD_TABLES else ""
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT *{extra} FROM _empty_staged")
-        con.unregister("_empty_staged")
 
 
 def _split_ref(ref: str) -> tuple[str, str]:
