@@ -17,7 +17,8 @@ from sources.base import fingerprint
 
 PROJECT = Path(__file__).resolve().parents[1]
 # the code a staged outcome depends on: reading, standardising, validating, and the flow's staging step
-STAGING_CODE = ("sources", "transforms", "expectations", "flows/refresh.py", "flows/outcomes.py", "flows/config.py")
+STAGING_CODE = ("sources", "transforms", "expectations", "flows/refresh.py", "flows/stage.py", "flows/outcomes.py",
+                "flows/config.py")
 
 
 @lru_cache(maxsize=1)

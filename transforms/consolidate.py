@@ -76,16 +76,10 @@ def _reject_rows(rows: pd.DataFrame, column: str, check: str, message: str | pd.
     }, columns=REJECT_COLUMNS))
 
 
-def consolidated_services(
-    staged: pd.DataFrame, partners: Mapping[str, PartnerInfo], organisation_keys: set[tuple[str, str]],
-    locations: Mapping[str, str],
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """One row per real service, the (namespace, key) -> service_id resolution table, and rejects.
-
-    Services are the same when a crosswalk (`same_as`) says so or when they share an external id. The
-    representative of a group is a crosswalk target if there is one, else the least (partner, key): so the id
-    does not depend on source order."""
-    staged = staged.sort_values(["partner", "service_key", "source_id", "row_number"]).reset_index(drop=True)
+def _same_service_graph(staged: pd.DataFrame, partners: Mapping[str, PartnerInfo]
+                        ) -> tuple[nx.Graph, set[tuple[str, str, str]], list[int]]:
+    """Services linked by shared external ids and by `same_as`; the crosswalk targets; the rows whose `same_as`
+    names nothing any source lists."""
     graph = nx.Graph()
     targets: set[tuple[str, str, str]] = set()
     for row in staged.itertuples(index=False):
@@ -93,7 +87,6 @@ def consolidated_services(
         graph.add_node(member)
         for scheme, value in _external_ids(row.external_ids):
             graph.add_edge(member, ("ext", scheme, value))
-    rejected: list[pd.DataFrame] = []
     bad_refs = []
     for index, row in staged.iterrows():
         if row["same_as"] is None or pd.isna(row["same_as"]):
@@ -105,12 +98,12 @@ def consolidated_services(
             continue
         targets.add(target)
         graph.add_edge(("svc", row["partner"], row["service_key"]), target)
-    if bad_refs:
-        rows = staged.loc[bad_refs]
-        rejected.append(_reject_rows(rows, "same_as", "unknown_service",
-                                     "same_as names a service no source lists (use partner:key or scheme:value)",
-                                     rows["same_as"], locations))
+    return graph, targets, bad_refs
 
+
+def _representatives(graph: nx.Graph, targets: set[tuple[str, str, str]]
+                     ) -> tuple[dict[tuple[str, str], tuple[str, str]], pd.DataFrame]:
+    """Each service's representative (partner, key) in its group, and the (namespace, key) -> service_id table."""
     representative: dict[tuple[str, str], tuple[str, str]] = {}
     keys: list[tuple[str, str, str]] = []
     for component in nx.connected_components(graph):
@@ -123,7 +116,27 @@ def consolidated_services(
             keys.append((node[1], node[2], sid))
             if node[0] == "svc":
                 representative[(node[1], node[2])] = (rep[1], rep[2])
-    resolution = pd.DataFrame(keys, columns=["ns", "key", "service_id"]).drop_duplicates(["ns", "key"])
+    return representative, pd.DataFrame(keys, columns=["ns", "key", "service_id"]).drop_duplicates(["ns", "key"])
+
+
+def consolidated_services(
+    staged: pd.DataFrame, partners: Mapping[str, PartnerInfo], organisation_keys: set[tuple[str, str]],
+    locations: Mapping[str, str],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One row per real service, the (namespace, key) -> service_id resolution table, and rejects.
+
+    Services are the same when a crosswalk (`same_as`) says so or when they share an external id. The
+    representative of a group is a crosswalk target if there is one, else the least (partner, key): so the id
+    does not depend on source order."""
+    staged = staged.sort_values(["partner", "service_key", "source_id", "row_number"]).reset_index(drop=True)
+    graph, targets, bad_refs = _same_service_graph(staged, partners)
+    rejected: list[pd.DataFrame] = []
+    if bad_refs:
+        rows = staged.loc[bad_refs]
+        rejected.append(_reject_rows(rows, "same_as", "unknown_service",
+                                     "same_as names a service no source lists (use partner:key or scheme:value)",
+                                     rows["same_as"], locations))
+    representative, resolution = _representatives(graph, targets)
 
     staged["rep"] = [representative[(p, k)] for p, k in zip(staged["partner"], staged["service_key"], strict=True)]
     staged["service_id"] = [service_id(*rep) for rep in staged["rep"]]
