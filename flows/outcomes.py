@@ -20,9 +20,10 @@ class ExtractOutcome:
     error: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SourceOutcome:
-    """What one source contributed: staged tables, rejects and counts. Blocked sources contribute nothing."""
+    """What one source contributed: staged tables, rejects and counts. Blocked sources contribute nothing.
+    Built by keyword only: twelve fields, several of them counts, are too easy to swap by position."""
 
     source_id: str
     partner: str
