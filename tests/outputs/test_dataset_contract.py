@@ -276,7 +276,7 @@ def test_the_demo_map_is_a_valid_data_package(published_demo: Path) -> None:
 def test_the_demo_map_reads_back_through_the_reader_and_the_spreadsheet(published_demo: Path) -> None:
     from openpyxl import load_workbook
 
-    from outputs.reader import open_version
+    from outputs.store.reader import open_version
 
     opened = open_version(published_demo.parents[2], published_demo.parents[1].name, "latest")
     assert opened.path == published_demo

@@ -11,8 +11,8 @@ Working data that holds unsuppressed values lives apart, under the private root 
 `private_root`), so that sharing the publish root never shares it:
 
     <private>/<map_id>/work/<run_id>/        a run's working files; removed at the next start if left over
-    <private>/<map_id>/.cache/               the source cache (outputs/cache.py)
-    <private>/<map_id>/.last_good/           last good extracts (outputs/last_good.py)
+    <private>/<map_id>/.cache/               the source cache (outputs/store/cache.py)
+    <private>/<map_id>/.last_good/           last good extracts (outputs/store/last_good.py)
 
 A run killed at any moment leaves every complete version intact: a version becomes visible only by the rename of
 a fully written folder (its manifest written last), and `clean_leftovers` at the next start removes what the run
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from expectations.errors import PublishError
-from outputs.cache import remove_partial_entries
+from outputs.store.cache import remove_partial_entries
 
 MANIFEST = "version.json"
 VERSION_PATTERN = re.compile(r"^v(\d{4,})$")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from expectations.canonical import CANONICAL_MODELS, CANONICAL_TABLES, columns
 from expectations.errors import PublishError
-from outputs.versions import VERSION_PATTERN, MapStore
+from outputs.store.versions import VERSION_PATTERN, MapStore
 
 GraphBuilder = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame], nx.DiGraph]
 """Builds a graph from (services, organisations, activity, flows), e.g. `transforms.graph.service_graph`."""
