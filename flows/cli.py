@@ -16,6 +16,7 @@ import typer
 from expectations.errors import IsmError
 from flows import cli_analysis, cli_dataset, cli_ops, cli_quality, cli_render
 from flows.cli_common import DEMO_CONFIG, ConfigArg, JsonOpt, RootOpt, fail
+from flows.environment import prepare_prefect
 
 app = typer.Typer(
     name="ism",
@@ -97,6 +98,7 @@ class _UserErrorsWithoutTraceback(logging.Filter):
 
 def main() -> None:
     """Console entry point: user errors are one line; anything else is one line too, unless ISM_DEBUG=1."""
+    prepare_prefect()
     for name in ("prefect.flow_runs", "prefect.task_runs", "prefect.engine"):
         logging.getLogger(name).addFilter(_UserErrorsWithoutTraceback())
     try:
