@@ -20,7 +20,7 @@ from outputs import spreadsheet
 from outputs.context import LaneStyle, PublishedVersion
 from outputs.dataset import MAP_LICENCES, publishable
 from outputs.spreadsheet import spreadsheet_artefact, write_spreadsheet
-from tests.outputs import test_reader as reader_tests
+from tests.outputs.store import test_reader as reader_tests
 
 ATTRIBUTION = "Contains public sector information licensed under the Open Government Licence v3.0 (PHS)"
 
