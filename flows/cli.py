@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -59,6 +60,21 @@ def refresh(config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None, as_js
         return
     typer.echo(_summary(result, time.monotonic() - started))
     typer.echo(result.path)
+
+
+DemoFolderArg = Annotated[Path, typer.Argument(help="Where to write the demo map (config and partner extracts).")]
+
+
+@app.command()
+def demo(folder: DemoFolderArg = Path("ism-demo"), as_json: JsonOpt = False, wait: cli_ops.WaitOpt = False) -> None:
+    """Write the embedded demo map into FOLDER (replacing an earlier copy there) and refresh it: it publishes under
+    FOLDER/published. Works from an installed wheel, without a checkout."""
+    from examples import write_demo
+
+    config = write_demo(folder)
+    if not as_json:
+        typer.echo(f"Demo map written to {config}", err=True)
+    refresh(config, as_json=as_json, wait=wait)
 
 
 def _summary(result, seconds: float) -> str:  # type: ignore[no-untyped-def]
