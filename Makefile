@@ -39,7 +39,7 @@ server: $(BIN)/ism  ## A Prefect server on loopback for `ism serve`: PREFECT_API
 
 lint: $(BIN)/ism
 	$(BIN)/ruff check .
-	$(BIN)/mypy flows sources transforms outputs expectations
+	$(BIN)/mypy flows sources transforms outputs expectations examples
 
 lock:  ## Re-resolve requirements.lock from pyproject.toml.
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
