@@ -28,8 +28,8 @@ from flows.safety import suppress_consolidated
 from flows.stage import named_location, source_location
 from outputs import dataset
 from outputs.staged_tables import consolidated_tables, load_staged
-from outputs.versions import MapStore
-from outputs.workarea import read_frame, write_frame
+from outputs.store.versions import MapStore
+from outputs.store.workarea import read_frame, write_frame
 from transforms.consolidate import InitiativeSpec, PartnerInfo, consolidate
 from transforms.quality_summary import (
     MEASURED_TABLES,

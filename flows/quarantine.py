@@ -9,7 +9,7 @@ from pathlib import Path
 
 from expectations.status import SourceStatus
 from flows.outcomes import SourceOutcome
-from outputs.last_good import last_good
+from outputs.store.last_good import last_good
 
 
 def quarantined(outcome: SourceOutcome, map_folder: Path, work: Path) -> SourceOutcome:

@@ -34,11 +34,11 @@ from flows.shortcut import unchanged_result
 from flows.source_cache import config_digest, run_inputs, source_key_before_reading
 from flows.stage import SourceRun, cached_source, refresh_source, source_task  # noqa: F401  (re-exported)
 from outputs import dataset
-from outputs.cache import prune_cache
 from outputs.context import LaneStyle, PosterOptions, PublishedVersion
-from outputs.last_good import keep_last_good
 from outputs.manifest import source_entry, version_manifest
-from outputs.versions import MANIFEST, MapStore
+from outputs.store.cache import prune_cache
+from outputs.store.last_good import keep_last_good
+from outputs.store.versions import MANIFEST, MapStore
 from transforms.graph import service_graph
 
 DEFAULT_LICENCE = {"name": "OGL-UK-3.0", "path": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",

@@ -14,7 +14,7 @@ from expectations.status import RunStatus
 from flows.config import MapConfig
 from flows.outcomes import RunResult, SourceOutcome
 from flows.source_cache import inputs_complete, run_inputs, source_key_before_reading
-from outputs.versions import MapStore
+from outputs.store.versions import MapStore
 
 # what a version's manifest records of each source's outcome (outputs/manifest.py `source_entry`)
 RECORDED_COUNTS = ("status", "rows_read", "rows_accepted", "rows_rejected", "rows_clipped")

@@ -21,9 +21,9 @@ from flows.outcomes import ExtractOutcome, SourceOutcome
 from flows.runners import within_seconds
 from flows.safety import identifier_rejects, redacted, secret_values
 from flows.source_cache import source_key
-from outputs.cache import cache_outcome, cached_outcome
-from outputs.versions import MapStore
-from outputs.workarea import parquet_columns, read_frame, write_frame
+from outputs.store.cache import cache_outcome, cached_outcome
+from outputs.store.versions import MapStore
+from outputs.store.workarea import parquet_columns, read_frame, write_frame
 from sources import extract, kind_named
 from transforms.rejects import concat_rejects, rejects_frame
 from transforms.source_status import empty_source_message, error_rejects, staged_status

@@ -1,5 +1,5 @@
 """A version's manifest (version.json): what it was built from, its content hash, each source's outcome, its
-counts and table digests. Written last, so a version without it is incomplete (outputs/versions.py)."""
+counts and table digests. Written last, so a version without it is incomplete (outputs/store/versions.py)."""
 
 from __future__ import annotations
 

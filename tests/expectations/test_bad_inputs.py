@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from flows.gate import consolidate_sources
 from flows.outcomes import SourceOutcome
 from flows.stage import extract_source, stage_source
-from outputs.workarea import read_frame
+from outputs.store.workarea import read_frame
 
 MAP = """
 map_id = "bad-inputs"
