@@ -36,6 +36,8 @@ from flows.stage import SourceRun, cached_source, refresh_source, source_task  #
 from outputs import dataset
 from outputs.context import LaneStyle, PosterOptions, PublishedVersion
 from outputs.manifest import source_entry, version_manifest
+from outputs.quality_report import QUALITY_FOLDER
+from outputs.run_log import REPORT_FILE, update_run
 from outputs.store.cache import prune_cache
 from outputs.store.last_good import keep_last_good
 from outputs.store.versions import MANIFEST, MapStore
@@ -183,11 +185,13 @@ def refresh_map(config_path: str, publish_root: str | None = None, wait: bool = 
                 unchanged = unchanged_result(config, store, inputs, outcomes)
                 if unchanged is not None:
                     return replace(unchanged, timings={**timings, "flow": time.perf_counter() - started})
-                outcomes, database, quality = quality_gate(config, outcomes, store, str(work))
+                outcomes, database, quality = quality_gate(config, outcomes, store, str(work), run_id=run_id)
                 timings["gate_wall"], lap = time.perf_counter() - lap, time.perf_counter()
                 result = publish_version(str(config.path), outcomes, database, str(root), run_id, quality.path,
                                          inputs)
                 timings["publish_wall"] = time.perf_counter() - lap
+                update_run(store.private, run_id, outcome=result.status, version_id=result.version_id,
+                           report=str(Path(result.path) / QUALITY_FOLDER / REPORT_FILE))
             return replace(result, timings={**timings, "flow": time.perf_counter() - started})
         finally:
             shutil.rmtree(work, ignore_errors=True)

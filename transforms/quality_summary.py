@@ -224,6 +224,7 @@ def quality_summary(
     flags: Mapping[str, list[dict[str, str]]],
     thresholds: Mapping[str, float],
     header: Mapping[str, Any],
+    root_causes: Sequence[Mapping[str, Any]] = (),
 ) -> QualitySummary:
     """The run's quality summary (documented in outputs/quality_report.py). `sources` are the per-source entries
     of the run (source_id, partner, kind, location, on_error, status, rows_*, stale, error) in config order."""
@@ -249,6 +250,7 @@ def quality_summary(
                         for row in volumes.to_dict("records")],
         },
         services={sid: list(found) for sid, found in flags.items()},
+        root_causes=[dict(cause) for cause in root_causes],
     )
 
 
