@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from expectations.canonical import CANONICAL_MODELS, CANONICAL_TABLES, FOREIGN_KEYS, PRIMARY_KEYS, columns
-from flows.cli_common import DEMO_CONFIG
+from flows.cli.common import DEMO_CONFIG
 from flows.refresh import refresh_map
 from outputs import dataset
 
