@@ -99,8 +99,8 @@ class Scenario:
 def _service(ref: str, services: pd.DataFrame, where: str) -> str:
     try:
         return resolved_service(ref, services)
-    except UnknownReferenceError as error:
-        raise UnknownReferenceError(f"{where}: {error}") from None
+    except UnknownReferenceError as error:  # a mistake in the change-set file: a config error
+        raise ConfigError(f"{where}: {error}") from None
 
 
 def _lane(lane: str, lanes: Sequence[str], where: str) -> str:
