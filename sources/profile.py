@@ -26,6 +26,7 @@ DAY = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])-(\d{2})$|^(\d{2})/(\d{2})/(\d{4})$")
 INTEGER = re.compile(r"^-?\d+$")
 NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)$")
 KEY_WORDS = re.compile(r"(code|key|id|ref)\b|(code|key|id|ref)$", re.IGNORECASE)
+SUPPRESSED = re.compile(r"^(c|x|z|\*|-|\.\.|:|<\d+)$", re.IGNORECASE)
 AREA_CODE = re.compile(r"\bS37\d{6}\b")  # a Scottish Health and Social Care Partnership
 
 
@@ -84,7 +85,7 @@ def column_type(values: Sequence[str]) -> str:
             return name
     # counts with a few suppression marks ("c", "*", "<5") are still counts
     other = [v for v in filled if not NUMBER.match(v)]
-    return "number" if len(other) <= 0.1 * len(filled) and all(len(v) <= 3 for v in other) else "text"
+    return "number" if len(other) <= 0.1 * len(filled) and all(SUPPRESSED.match(v) for v in other) else "text"
 
 
 def column_profile(name: str, values: Sequence[str]) -> ColumnProfile:

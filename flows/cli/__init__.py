@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from expectations.errors import IsmError
-from flows.cli import analysis, changes, dataset, render, run, serve
+from flows.cli import analysis, changes, dataset, init, render, run, serve
 from flows.cli.common import EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_INTERRUPTED
 from flows.cli.quiet import fontconfig_initialised_quietly
 
@@ -37,6 +37,7 @@ app.command("stakeholders")(analysis.stakeholders)
 app.command("scenario")(changes.scenario)
 app.command("diff")(changes.diff)
 app.command("serve")(serve.serve)
+app.command("init")(init.init)
 
 
 def ism_version() -> str:
