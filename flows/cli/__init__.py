@@ -16,6 +16,7 @@ from expectations.errors import IsmError
 from flows.cli import analysis, changes, dataset, init, render, run, serve
 from flows.cli.common import EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_INTERRUPTED
 from flows.cli.quiet import fontconfig_initialised_quietly
+from flows.environment import prepare_prefect
 
 app = typer.Typer(
     name="ism",
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 
 app.command("refresh")(run.refresh)
+app.command("demo")(run.demo)
 app.command("validate")(run.validate)
 app.command("versions")(dataset.versions)
 app.command("show")(dataset.show)
@@ -70,6 +72,7 @@ class _UserErrorsWithoutTraceback(logging.Filter):
 
 def main() -> None:
     """Console entry point: user errors are one line; anything else is one line too, unless ISM_DEBUG=1."""
+    prepare_prefect()
     for name in ("prefect.flow_runs", "prefect.task_runs", "prefect.engine"):
         logging.getLogger(name).addFilter(_UserErrorsWithoutTraceback())
     fontconfig_initialised_quietly()

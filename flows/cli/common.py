@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+import examples
 from expectations.errors import ConfigError, IsmError, UnknownReferenceError
 
 if TYPE_CHECKING:
     from flows.config import MapConfig
-    from outputs.versions import MapStore
+    from outputs.store.versions import MapStore
 
-DEMO_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "demo" / "ism.toml"
+DEMO_CONFIG = examples.DEMO_CONFIG  # package data: found from a wheel as from a checkout
 CONFIG_ENV = "ISM_CONFIG"
 CONFIG_FILE = "ism.toml"
 

@@ -12,8 +12,8 @@ from expectations.errors import IsmError
 from flows.cli.common import VERSION_HELP, ConfigArg, JsonOpt, RootOpt, fail, map_store
 
 if TYPE_CHECKING:
-    from outputs.reader import MapVersion
-    from outputs.versions import MapStore
+    from outputs.store.reader import MapVersion
+    from outputs.store.versions import MapStore
 
 VersionArg = Annotated[str, typer.Argument(help=VERSION_HELP, show_default=False)]
 

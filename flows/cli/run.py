@@ -1,10 +1,11 @@
-"""`ism refresh` and `ism validate`: run a map's sources through extract and checks, publishing a new version
-(refresh) or nothing (validate), and print each source's status."""
+"""`ism refresh`, `ism demo` and `ism validate`: run a map's sources through extract and checks, publishing a new
+version (refresh, demo) or nothing (validate), and print each source's status."""
 
 from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -50,6 +51,20 @@ def refresh(config: ConfigArg = None, publish_root: RootOpt = None, as_json: Jso
         return
     typer.echo(run_summary(result, time.monotonic() - started))
     typer.echo(result.path)
+
+
+DemoFolderArg = Annotated[Path, typer.Argument(help="Where to write the demo map (config and partner extracts).")]
+
+
+def demo(folder: DemoFolderArg = Path("ism-demo"), as_json: JsonOpt = False, wait: WaitOpt = False) -> None:
+    """Write the embedded demo map into FOLDER (replacing an earlier copy there) and refresh it: it publishes under
+    FOLDER/published. Works from an installed wheel, without a checkout."""
+    from examples import write_demo
+
+    config = write_demo(folder)
+    if not as_json:
+        typer.echo(f"Demo map written to {config}", err=True)
+    refresh(config, as_json=as_json, wait=wait)
 
 
 def run_summary(result: RunResult, seconds: float) -> str:

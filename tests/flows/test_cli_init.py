@@ -6,10 +6,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from examples import DEMO_CONFIG
 from flows.cli import app
 from flows.config import load_config
 
-DEMO_EXTRACTS = Path(__file__).resolve().parents[2] / "examples" / "demo" / "extracts"
+DEMO_EXTRACTS = DEMO_CONFIG.parent / "extracts"
 RUNNER = CliRunner()
 
 
