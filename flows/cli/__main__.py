@@ -1,3 +1,6 @@
+"""`python -m flows.cli`: the same as the `ism` command."""
+
 from flows.cli import main
 
-main()
+if __name__ == "__main__":
+    main()
