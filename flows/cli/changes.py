@@ -15,8 +15,8 @@ from flows.cli.analysis import DEFAULT_OUT, OutOpt, opened_map
 from flows.cli.common import ConfigArg, JsonOpt, RootOpt, VersionOpt, fail, fail_writing, map_store
 from flows.cli.present import echo_json, lane_styles, number, poster_info, records, slug
 
-ChangeSetArg = Annotated[Path, typer.Argument(help="The change-set file (TOML) describing the to-be; its `map` key "
-                                                   "names the map config.")]
+ChangeSetArg = Annotated[Path, typer.Argument(
+    metavar="CHANGESET", help="The change-set file (TOML) describing the to-be; its `map` key names the map config.")]
 ThresholdOpt = Annotated[float, typer.Option("--threshold", min=0.0,
                                              help="List flows and activity that moved by more than this share.")]
 

@@ -33,12 +33,12 @@ SERVICE_HELP = ("A service: its service_id, partner:key, an external id scheme:v
                 "(case-insensitive).")
 VERSION_HELP = "The published version: latest, an id such as v0003, or a date YYYY-MM-DD (newest on or before it)."
 
-ConfigArg = Annotated[Path | None, typer.Argument(metavar="[CONFIG]", help=CONFIG_HELP, show_default=False)]
+ConfigArg = Annotated[Path | None, typer.Argument(metavar="CONFIG", help=CONFIG_HELP, show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable result on stdout.")]
 RootOpt = Annotated[Path | None, typer.Option("--publish-root", help="Publish here instead of the config's root.")]
 VersionOpt = Annotated[str, typer.Option("--version", help=VERSION_HELP)]
 LaneOpt = Annotated[str | None, typer.Option("--lane", help="A lane (its id or its label) instead of one service.")]
-ServiceArg = Annotated[str | None, typer.Argument(metavar="[SERVICE]", help=SERVICE_HELP, show_default=False)]
+ServiceArg = Annotated[str | None, typer.Argument(metavar="SERVICE", help=SERVICE_HELP, show_default=False)]
 HopsOpt = Annotated[int, typer.Option("--hops", min=1, max=10, help="How many steps along the flows to follow.")]
 
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from outputs.store.reader import MapVersion
     from outputs.store.versions import MapStore
 
-VersionArg = Annotated[str, typer.Argument(help=VERSION_HELP, show_default=False)]
+VersionArg = Annotated[str, typer.Argument(metavar="VERSION", help=VERSION_HELP, show_default=False)]
 
 
 def version_entries(store: MapStore) -> list[dict[str, Any]]:

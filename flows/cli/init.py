@@ -20,8 +20,9 @@ from flows.cli.present import slug
 if TYPE_CHECKING:
     from sources.profile import TableProfile
 
-FolderArg = Annotated[Path, typer.Argument(help="The folder of extracts, one subfolder per partner (or one partner's "
-                                                "files).", show_default=False)]
+FolderArg = Annotated[Path, typer.Argument(
+    metavar="FOLDER", help="The folder of extracts, one subfolder per partner (or one partner's files).",
+    show_default=False)]
 OutOpt = Annotated[Path, typer.Option("--out", help="Where to write the config (locations are relative to it).")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the config if it exists.")]
 

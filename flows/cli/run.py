@@ -53,7 +53,8 @@ def refresh(config: ConfigArg = None, publish_root: RootOpt = None, as_json: Jso
     typer.echo(result.path)
 
 
-DemoFolderArg = Annotated[Path, typer.Argument(help="Where to write the demo map (config and partner extracts).")]
+DemoFolderArg = Annotated[Path, typer.Argument(
+    metavar="FOLDER", help="Where to write the demo map (config and partner extracts).")]
 
 
 def demo(folder: DemoFolderArg = Path("ism-demo"), as_json: JsonOpt = False, wait: WaitOpt = False) -> None:

@@ -20,7 +20,7 @@ FLOW_NAME = "refresh-map"  # deployments are named refresh-map/<map_id>
 NO_SERVER = ("ism serve needs a Prefect server: start one with `make server` (or `prefect server start --host "
              "127.0.0.1 --port 4200`) and set PREFECT_API_URL=http://127.0.0.1:4200/api")
 
-ConfigsArg = Annotated[list[Path] | None, typer.Argument(metavar="[CONFIG]...",
+ConfigsArg = Annotated[list[Path] | None, typer.Argument(metavar="CONFIG",
     help="Map configs (TOML), each with a \\[schedule] table. " + CONFIG_HELP, show_default=False)]
 LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Most refreshes run at once (default: no limit).")]
 
