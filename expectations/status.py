@@ -62,6 +62,7 @@ class QualitySummary:
     rejects: dict[str, Any]
     change: dict[str, Any]
     services: dict[str, list[dict[str, str]]]
+    map_errors: list[str] = field(default_factory=list)  # what fails the whole map, e.g. no services at all
     root_causes: list[dict[str, Any]] = field(default_factory=list)  # blocked sources others' rejects follow from
     schema: str = "ism-quality/1"
     extra: Mapping[str, Any] = field(default_factory=dict)  # e.g. the raw GX validations, written after the rest
@@ -71,6 +72,7 @@ class QualitySummary:
             "schema": self.schema,
             **self.header,
             "status": self.status,
+            "map_errors": self.map_errors,
             "root_causes": self.root_causes,
             "thresholds": dict(self.thresholds),
             "previous_version": self.previous_version,

@@ -45,6 +45,7 @@ from transforms.quality_summary import (
 from transforms.rejects import concat_rejects, rejects_frame
 from transforms.source_status import (
     gate_refusal,
+    no_services_message,
     over_reject_share,
     recounted_status,
     rejected_rows,
@@ -146,6 +147,8 @@ def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str
         "volumes": volume_changes(tables, _previous_tables(store, latest)),
         "lanes": lane_counts(tables["services"], config.lane_ids),
     }
+    services_sources = {s.id: "external_ids" in s.columns for s in config.sources if "services" in s.tables}
+    map_errors = [] if len(tables["services"]) else [no_services_message(entries, services_sources)]
     limits = SuiteLimits(tuple(config.lane_ids), config.quality.max_reject_share, config.quality.max_volume_change)
     run = suite_results(frames, consolidated_suite(tables["services"]["service_id"],
                                                    tables["organisations"]["organisation_id"], limits))
@@ -156,9 +159,8 @@ def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str
         flags=service_flags(tables, config.quality.outlier_ratio,
                             [o.source_id for o in counted if o.status == SourceStatus.STALE]),
         thresholds=config.quality.model_dump(),
-        root_causes=root_causes(entries, {s.id: "external_ids" in s.columns for s in config.sources
-                                      if "services" in s.tables},
-                                tables["rejects"]),
+        root_causes=root_causes(entries, services_sources, tables["rejects"]),
+        map_errors=map_errors,
         header={"map_id": config.map_id, "title": config.title,
                 "period": {"start": config.period.start, "end": config.period.end},
                 "checked_at": datetime.now(UTC).replace(microsecond=0).isoformat()},
@@ -166,7 +168,7 @@ def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str
     document = replace(summary, extra={"gx": run.validations}).as_json()
     path = Path(work) / "quality.json"
     dataset.write_json(path, document)
-    errors = [f"{r.code} ({r.table}.{r.column}): {r.message}" for r in run.failed
+    errors = map_errors + [f"{r.code} ({r.table}.{r.column}): {r.message}" for r in run.failed
               if r.severity == str(Severity.ERROR) and r.code != "reject_share"]
     return QualityOutcome(str(path), summary.status, over_reject_share(entries, config.quality.max_reject_share),
                           errors)

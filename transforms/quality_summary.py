@@ -225,6 +225,7 @@ def quality_summary(
     thresholds: Mapping[str, float],
     header: Mapping[str, Any],
     root_causes: Sequence[Mapping[str, Any]] = (),
+    map_errors: Sequence[str] = (),
 ) -> QualitySummary:
     """The run's quality summary (documented in outputs/quality_report.py). `sources` are the per-source entries
     of the run (source_id, partner, kind, location, on_error, status, rows_*, stale, error) in config order."""
@@ -232,7 +233,7 @@ def quality_summary(
     errors = rejects[rejects["severity"] == str(Severity.ERROR)]
     return QualitySummary(
         header=dict(header),
-        status=overall_status([e["rag"] for e in entries], results),
+        status=Rag.RED if map_errors else overall_status([e["rag"] for e in entries], results),
         thresholds=dict(thresholds),
         previous_version=previous_version,
         sources=entries,
@@ -251,6 +252,7 @@ def quality_summary(
         },
         services={sid: list(found) for sid, found in flags.items()},
         root_causes=[dict(cause) for cause in root_causes],
+        map_errors=list(map_errors),
     )
 
 

@@ -4,7 +4,7 @@ statuses and messages out."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -93,6 +93,14 @@ def root_causes(sources: Sequence[Mapping[str, Any]], services_sources: Mapping[
     return sorted(causes, key=lambda c: (-c["rows"], c["source_ids"]))
 
 
+def no_services_message(sources: Sequence[Mapping[str, Any]], services_sources: Collection[str]) -> str:
+    """What a map left with no services says, with each services source's reason."""
+    reasons = [str(s.get("error") or f"{s['source_id']}: {s['status']}") for s in sources
+               if s["source_id"] in services_sources]
+    return ("the map has no services: no services source delivered any (" + "; ".join(reasons or ["none declared"])
+            + "); fix these sources first, every other source's rows name their services")
+
+
 def root_cause_line(cause: Mapping[str, Any]) -> str:
     """'acute_units blocked -> 491 unknown_service in 3 sources (a, b, c)'."""
     sources = cause["sources"]
@@ -128,11 +136,12 @@ def blocking_failures(summary: Mapping[str, Any]) -> list[str]:
     that follow from it), and failed error checks of the consolidated map. Rows rejected within max_reject_share
     are reported, not failures."""
     causes = summary.get("root_causes", [])
+    map_errors = list(summary.get("map_errors", []))
     first = {sid: n for n, cause in enumerate(causes) for sid in cause["source_ids"]}
     lines = {sid: root_cause_line(cause) for cause in causes for sid in cause["source_ids"]}
     blocked = sorted((s for s in summary.get("sources", []) if s["status"] in BLOCKING),
                      key=lambda s: first.get(s["source_id"], len(causes)))  # stable: config order otherwise
-    found = [(s.get("error") or f"{s['source_id']}: {s['status']}")  # a source's error starts with its id
+    found = map_errors + [(s.get("error") or f"{s['source_id']}: {s['status']}")  # a source's error: its id first
              + (f" (root cause: {lines[s['source_id']]})" if s["source_id"] in lines else "") for s in blocked]
     shares = {s["source_id"]: s["reject_share"] for s in summary.get("sources", [])}
     limit = summary.get("thresholds", {}).get("max_reject_share", 0.0)
