@@ -65,6 +65,7 @@ class QualityOutcome:
     over_reject_share: dict[str, str]  # fresh source -> why it is over [quality] max_reject_share
     errors: list[str]  # failed error-severity checks of the consolidated map
     report: str | None = None  # the run's report in the private working area, once written
+    map_errors: tuple[str, ...] = ()  # what fails the whole map (no services at all)
 
 
 @task(name="consolidate")
@@ -162,16 +163,17 @@ def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str
         root_causes=root_causes(entries, services_sources, tables["rejects"]),
         map_errors=map_errors,
         header={"map_id": config.map_id, "title": config.title,
+                "partners": {pid: p.name for pid, p in config.partners.items()},
                 "period": {"start": config.period.start, "end": config.period.end},
                 "checked_at": datetime.now(UTC).replace(microsecond=0).isoformat()},
     )
     document = replace(summary, extra={"gx": run.validations}).as_json()
     path = Path(work) / "quality.json"
     dataset.write_json(path, document)
-    errors = map_errors + [f"{r.code} ({r.table}.{r.column}): {r.message}" for r in run.failed
+    errors = [f"{r.code} ({r.table}.{r.column}): {r.message}" for r in run.failed
               if r.severity == str(Severity.ERROR) and r.code != "reject_share"]
     return QualityOutcome(str(path), summary.status, over_reject_share(entries, config.quality.max_reject_share),
-                          errors)
+                          errors, map_errors=tuple(map_errors))
 
 
 def _with_policy(config: MapConfig, outcome: SourceOutcome, store: MapStore, work: str) -> SourceOutcome:
@@ -214,7 +216,8 @@ def quality_gate(config: MapConfig, outcomes: list[SourceOutcome], store: MapSto
     blocked = {o.source_id: o.error or o.source_id for o in outcomes if o.status == SourceStatus.BLOCKED}
     too_many = {sid: why for sid, why in checked.over_reject_share.items() if config.source(sid).on_error == "fail"}
     causes = summary.get("root_causes", [])
-    refusal = gate_refusal(blocked=blocked, too_many=too_many, failed_checks=checked.errors, causes=causes)
+    refusal = gate_refusal(blocked=blocked, too_many=too_many, failed_checks=checked.errors, causes=causes,
+                           map_errors=checked.map_errors)
     report = None
     if run_id is not None:
         report = run_report(store.private, run_id, report_json(summary), {
@@ -226,7 +229,8 @@ def quality_gate(config: MapConfig, outcomes: list[SourceOutcome], store: MapSto
         checked = replace(checked, report=str(report))
     if enforce and refusal is not None:
         raise QualityGateError(gate_refusal(blocked=blocked, too_many=too_many, failed_checks=checked.errors,
-                                            causes=causes, report=str(report) if report else None) or refusal)
+                                            causes=causes, map_errors=checked.map_errors,
+                                            report=str(report) if report else None) or refusal)
     return outcomes, database, checked
 
 

@@ -5,14 +5,11 @@ big frames."""
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +29,7 @@ from flows.runners import source_task_runner
 from flows.safety import logs_redacted, refuse_leaked_secrets, safety_quality, secret_values
 from flows.shortcut import unchanged_result
 from flows.source_cache import config_digest, run_inputs, source_key_before_reading
-from flows.stage import SourceRun, cached_source, refresh_source, source_task  # noqa: F401  (re-exported)
+from flows.stage import SourceRun, cached_source, new_run_id, refresh_source, source_task  # noqa: F401  (re-exported)
 from outputs import dataset
 from outputs.context import LaneStyle, PosterOptions, PublishedVersion
 from outputs.manifest import source_entry, version_manifest
@@ -171,7 +168,7 @@ def refresh_map(config_path: str, publish_root: str | None = None, wait: bool = 
     waiting = f"waiting for another refresh of map {config.map_id!r} to finish ..."
     with store.locked(wait, on_wait=lambda: get_run_logger().warning(waiting)), logs_redacted(secret_values(config)):
         store.clean_leftovers()
-        run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-{os.getpid()}"
+        run_id = new_run_id()
         work = store.work / run_id
         work.mkdir(parents=True)  # even when every source comes from the cache, consolidation writes here
         timings: dict[str, float] = {}

@@ -3,8 +3,11 @@ and validate its tables, and hand back a small outcome record (paths and counts,
 
 from __future__ import annotations
 
+import os
+import secrets
 import time
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,11 @@ class SourceRun:
     outcome: SourceOutcome
     key: str | None
     seconds: dict[str, float]
+
+
+def new_run_id() -> str:
+    """A run's id: its UTC start time first (so ids sort by time), then random, then the process id."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-{os.getpid()}"
 
 
 def relative_location(config: MapConfig, location: str | Path) -> str:

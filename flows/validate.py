@@ -11,7 +11,7 @@ from prefect import flow
 
 from flows.config import load_config
 from flows.gate import quality_gate
-from flows.stage import source_task
+from flows.stage import new_run_id, source_task
 from outputs.quality_report import report_json
 
 
@@ -19,7 +19,8 @@ from outputs.quality_report import report_json
 def validate_map(config_path: str, publish_root: str | None = None) -> dict[str, Any]:
     """Check one map without publishing: every source's policy is applied as in a refresh (a quarantined source
     shows whether its last good extract would be used), the previous version is the one compared against, and
-    the summary goes to the Prefect artifacts ism-validate-<map_id>. Nothing under the publish root changes."""
+    the summary goes to the Prefect artifacts ism-validate-<map_id>, and the run's report (its path under "report")
+to the private working area. Nothing under the publish root changes."""
     config = load_config(config_path)
     store = config.store(publish_root)
     path = str(config.path)
@@ -27,6 +28,7 @@ def validate_map(config_path: str, publish_root: str | None = None) -> dict[str,
         running = [source_task(source).submit(path, source.id, work, source.timeout_seconds)
                    for source in config.sources]
         outcomes = [future.result().outcome for future in running]  # no publish root: no cache read or written
-        _, _, checked = quality_gate(config, outcomes, store, work, enforce=False, artifact="validate")
+        _, _, checked = quality_gate(config, outcomes, store, work, enforce=False, artifact="validate",
+                                     run_id=new_run_id())
         with open(checked.path, encoding="utf-8") as handle:
-            return report_json(json.load(handle))
+            return {**report_json(json.load(handle)), "report": checked.report}

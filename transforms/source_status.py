@@ -109,13 +109,15 @@ def root_cause_line(cause: Mapping[str, Any]) -> str:
 
 
 def gate_refusal(blocked: Mapping[str, str], too_many: Mapping[str, str], failed_checks: Sequence[str],
-                 causes: Sequence[Mapping[str, Any]] = (), report: str | None = None) -> str | None:
-    """Why a run under `on_error = "fail"` publishes nothing (None when it may publish), naming every blocked
-    source (source id -> why), root causes first with the sources over max_reject_share that follow from them,
-    then the others; the failed error checks of the consolidated map; where the run's report is."""
-    if not blocked and not too_many and not failed_checks:
+                 causes: Sequence[Mapping[str, Any]] = (), report: str | None = None,
+                 map_errors: Sequence[str] = ()) -> str | None:
+    """Why a run under `on_error = "fail"` publishes nothing (None when it may publish): the map-level errors
+    (no services at all), then every blocked source (source id -> why), root causes first with the sources over
+    max_reject_share that follow from them, then the others; the failed error checks of the consolidated map;
+    where the run's report is."""
+    if not blocked and not too_many and not failed_checks and not map_errors:
         return None
-    parts: list[str] = []
+    parts: list[str] = list(map_errors)
     named: set[str] = set()
     for cause in causes:
         followers = [sid for sid in cause["sources"] if sid in too_many]

@@ -110,5 +110,7 @@ def validate(config: ConfigArg = None, publish_root: RootOpt = None, as_json: Js
         typer.echo(source_table_text(summary))
         for failure in failures:
             typer.echo(f"ism: failed: {failure}", err=True)
+        if summary.get("report"):
+            typer.echo(f"quality report: {summary['report']}", err=True)
     if failures:
         raise typer.Exit(EXIT_FAILED)
