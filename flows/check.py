@@ -8,6 +8,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from expectations.errors import SourceError
@@ -50,7 +51,11 @@ class SourceCheck:
 
 def _plain(value: Any) -> Any:
     """A cell as JSON takes it: missing values are null, timestamps ISO dates, numpy scalars Python ones."""
-    if value is None or (not isinstance(value, list | tuple | dict) and pd.isna(value)):
+    if isinstance(value, np.ndarray):  # an array cell (a list column)
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or (not isinstance(value, dict) and pd.isna(value)):
         return None
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat()

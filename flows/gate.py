@@ -214,22 +214,24 @@ def quality_gate(config: MapConfig, outcomes: list[SourceOutcome], store: MapSto
         summary = json.load(handle)
     quality_artifacts(summary, artifact)
     blocked = {o.source_id: o.error or o.source_id for o in outcomes if o.status == SourceStatus.BLOCKED}
+    held = {o.source_id: f"{o.error or o.source_id} ({o.status})" for o in outcomes
+            if o.status in (SourceStatus.STALE, SourceStatus.MISSING)}
     too_many = {sid: why for sid, why in checked.over_reject_share.items() if config.source(sid).on_error == "fail"}
     causes = summary.get("root_causes", [])
     refusal = gate_refusal(blocked=blocked, too_many=too_many, failed_checks=checked.errors, causes=causes,
-                           map_errors=checked.map_errors)
+                           map_errors=checked.map_errors, quarantined=held)
     report = None
     if run_id is not None:
         report = run_report(store.private, run_id, report_json(summary), {
             "command": "validate" if artifact == "validate" else "refresh", "map_id": config.map_id,
             "finished_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
             "outcome": "failed" if enforce and refusal else "checked", "status": summary.get("status"),
-            "blocked": _blocked_in_order(causes, blocked, too_many),
+            "blocked": _blocked_in_order(causes, blocked, too_many) + sorted(held),
             "root_causes": [root_cause_line(c) for c in causes], "message": refusal if enforce else None})
         checked = replace(checked, report=str(report))
     if enforce and refusal is not None:
         raise QualityGateError(gate_refusal(blocked=blocked, too_many=too_many, failed_checks=checked.errors,
-                                            causes=causes, map_errors=checked.map_errors,
+                                            causes=causes, map_errors=checked.map_errors, quarantined=held,
                                             report=str(report) if report else None) or refusal)
     return outcomes, database, checked
 

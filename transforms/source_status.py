@@ -110,11 +110,11 @@ def root_cause_line(cause: Mapping[str, Any]) -> str:
 
 def gate_refusal(blocked: Mapping[str, str], too_many: Mapping[str, str], failed_checks: Sequence[str],
                  causes: Sequence[Mapping[str, Any]] = (), report: str | None = None,
-                 map_errors: Sequence[str] = ()) -> str | None:
+                 map_errors: Sequence[str] = (), quarantined: Mapping[str, str] = {}) -> str | None:
     """Why a run under `on_error = "fail"` publishes nothing (None when it may publish): the map-level errors
     (no services at all), then every blocked source (source id -> why), root causes first with the sources over
-    max_reject_share that follow from them, then the others; the failed error checks of the consolidated map;
-    where the run's report is."""
+    max_reject_share that follow from them, then the others, then the sources quarantined (source id -> why: they
+    do not stop the run, but are named); the failed error checks of the consolidated map; where the report is."""
     if not blocked and not too_many and not failed_checks and not map_errors:
         return None
     parts: list[str] = list(map_errors)
@@ -128,6 +128,9 @@ def gate_refusal(blocked: Mapping[str, str], too_many: Mapping[str, str], failed
     if others:
         parts.append(("other " if causes else "") + "blocked source(s) under on_error = \"fail\": "
                      + "; ".join(others))
+    held = [why for sid, why in quarantined.items() if sid not in named]
+    if held:
+        parts.append("also blocked, under on_error = \"quarantine\": " + "; ".join(held))
     if failed_checks:
         parts.append("failed checks of the consolidated map: " + "; ".join(failed_checks))
     return "nothing published; " + "; ".join(parts) + (f"; quality report: {report}" if report else "")
