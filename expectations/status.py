@@ -43,9 +43,19 @@ RAG_OF_STATUS = {SourceStatus.OK: Rag.GREEN, SourceStatus.WARN: Rag.AMBER, Sourc
                  SourceStatus.MISSING: Rag.RED, SourceStatus.BLOCKED: Rag.RED}
 
 
-def version_status(statuses: Sequence[str]) -> SourceStatus:
-    """A version's status in its manifest: ok when every source is, warn otherwise."""
-    return SourceStatus.WARN if any(status != SourceStatus.OK for status in statuses) else SourceStatus.OK
+RAG_ORDER = (Rag.RED, Rag.AMBER, Rag.GREEN)  # worst first
+
+
+def worst_rag(rags: Sequence[str]) -> Rag:
+    """The worst of some reds, ambers and greens (green when there are none)."""
+    return next((rag for rag in RAG_ORDER if rag in rags), Rag.GREEN)
+
+
+def version_status(statuses: Sequence[str]) -> Rag:
+    """A version's status from its sources' statuses alone, for a manifest written without a quality summary.
+    With one, a version's status is its run's (transforms/quality_summary.overall_status: the sources' and the
+    consolidated checks'), the same word the report, the catalog, `ism versions` and the Prefect artifact show."""
+    return worst_rag([RAG_OF_STATUS[SourceStatus(status)] for status in statuses])
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
         version_id=version_id, map_id=config.map_id, title=config.title, area=config.area.model_dump(),
         population=config.population, period=(config.period.start, config.period.end), content_hash=content_hash,
         schema_version=dataset.SCHEMA_VERSION, sources=sources, counts=counts, digests=digests,
-        disclosure=version.quality.get("disclosure"), inputs=inputs)
+        disclosure=version.quality.get("disclosure"), inputs=inputs, status=version.quality.get("status"))
     checkpoint("mid_publish")
     refuse_leaked_secrets(staging, config)
     dataset.write_json(staging / MANIFEST, manifest)  # written last: a version without it is incomplete

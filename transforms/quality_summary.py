@@ -175,7 +175,8 @@ def service_flags(tables: Mapping[str, pd.DataFrame], ratio: float,
 
 
 def overall_status(rags: Sequence[str], results: Sequence[CheckResult]) -> Rag:
-    """red if any source is red or an error-severity check failed, amber if anything else is not clean."""
+    """A run's (and so its version's) status, the one definition: red if any source is red or an
+    error-severity check failed, amber if anything else is not clean, else green."""
     failed = [r for r in results if not r.success]
     if Rag.RED in rags or any(r.severity == Severity.ERROR for r in failed):
         return Rag.RED
