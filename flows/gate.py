@@ -22,6 +22,7 @@ from expectations.suite import SuiteLimits, consolidated_suite, suite_results
 from flows.config import MapConfig, load_config
 from flows.faults import checkpoint
 from flows.outcomes import SourceOutcome
+from flows.progress import announce
 from flows.quality_artifacts import quality_artifacts
 from flows.quarantine import quarantined
 from flows.safety import suppress_consolidated
@@ -202,7 +203,9 @@ def quality_gate(config: MapConfig, outcomes: list[SourceOutcome], store: MapSto
     causes first, and the report's path, after the quality artifacts are written."""
     outcomes = [_with_policy(config, o, store, work) for o in outcomes]
     while True:
+        announce("consolidate")
         database = consolidate_sources(str(config.path), outcomes, work)
+        announce("check")
         checked = check_quality(str(config.path), outcomes, database, str(store.root), work)
         over = set(checked.over_reject_share)
         if not over or any(o.status == SourceStatus.BLOCKED for o in outcomes) or any(

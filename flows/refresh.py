@@ -24,12 +24,13 @@ from flows.config import MapConfig, load_config
 from flows.faults import checkpoint
 from flows.gate import check_quality, consolidate_sources, quality_gate, run_tables, with_all_rejects
 from flows.outcomes import ExtractOutcome, RunResult, SourceOutcome, result_json  # noqa: F401  (re-exported)
+from flows.progress import announce
 from flows.publish import ARTEFACT_WRITERS, NEEDS_ANALYSES
 from flows.runners import source_task_runner
 from flows.safety import logs_redacted, refuse_leaked_secrets, safety_quality, secret_values
 from flows.shortcut import unchanged_result
 from flows.source_cache import config_digest, run_inputs, source_key_before_reading
-from flows.stage import SourceRun, cached_source, new_run_id, refresh_source, source_task  # noqa: F401  (re-exported)
+from flows.stage import SourceRun, cached_source, new_run_id, refresh_source, source_detail, source_task  # noqa: F401  (re-exported)
 from outputs import dataset
 from outputs.context import LaneStyle, PosterOptions, PublishedVersion
 from outputs.manifest import source_entry, version_manifest
@@ -140,7 +141,9 @@ def _source_outcomes(config: MapConfig, store: MapStore, work: Path, timings: di
             cached = cached_source(store, source.id, key)
             if key and cached:
                 outcomes[source.id], keys[source.id] = cached, key
+                announce("sources", source.id, "cached", source_detail(cached))
                 continue
+            announce("sources", source.id, "reading")
             if not running:
                 import_in_background()  # there is work: the checks will need GX
             running[source.id] = runner.submit(source_task(source), {
@@ -149,6 +152,7 @@ def _source_outcomes(config: MapConfig, store: MapStore, work: Path, timings: di
         for source_id, future in running.items():
             run: SourceRun = future.result()
             outcomes[source_id] = run.outcome
+            announce("sources", source_id, run.outcome.status, source_detail(run.outcome))
             if run.key is not None:
                 keys[source_id] = run.key
             for step, seconds in run.seconds.items():  # summed over sources, as task times are
@@ -175,6 +179,7 @@ def refresh_map(config_path: str, publish_root: str | None = None, wait: bool = 
         lap = time.perf_counter()
         try:
             with _task_seconds(timings, refresh_source, consolidate_sources, check_quality, publish_version):
+                announce("sources")
                 outcomes, keys = _source_outcomes(config, store, work, timings)
                 timings["sources_wall"], lap = time.perf_counter() - lap, time.perf_counter()
                 checkpoint("after_extract")
@@ -184,6 +189,7 @@ def refresh_map(config_path: str, publish_root: str | None = None, wait: bool = 
                     return replace(unchanged, timings={**timings, "flow": time.perf_counter() - started})
                 outcomes, database, quality = quality_gate(config, outcomes, store, str(work), run_id=run_id)
                 timings["gate_wall"], lap = time.perf_counter() - lap, time.perf_counter()
+                announce("publish")
                 result = publish_version(str(config.path), outcomes, database, str(root), run_id, quality.path,
                                          inputs)
                 timings["publish_wall"] = time.perf_counter() - lap

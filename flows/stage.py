@@ -80,6 +80,13 @@ def refresh_source(config_path: str, source_id: str, work: str, timeout_seconds:
     return SourceRun(outcome, key, {"extract": read - started, "stage": time.perf_counter() - read})
 
 
+def source_detail(outcome: SourceOutcome) -> str:
+    """A source's counts (or why it was blocked), for the progress display."""
+    if outcome.error:
+        return outcome.error
+    return f"{outcome.rows_read:,} read, {outcome.rows_accepted:,} accepted, {outcome.rows_rejected:,} rejected"
+
+
 def source_task(source: Source) -> Any:
     """The source task with the source's own retries and exponential backoff (delay, 2 x delay, 4 x delay...)."""
     return refresh_source.with_options(retries=source.retries,

@@ -11,7 +11,8 @@ from prefect import flow
 
 from flows.config import load_config
 from flows.gate import quality_gate
-from flows.stage import new_run_id, source_task
+from flows.progress import announce
+from flows.stage import new_run_id, source_detail, source_task
 from outputs.quality_report import report_json
 
 
@@ -25,9 +26,14 @@ to the private working area. Nothing under the publish root changes."""
     store = config.store(publish_root)
     path = str(config.path)
     with tempfile.TemporaryDirectory(prefix=f"ism-validate-{config.map_id}-") as work:
-        running = [source_task(source).submit(path, source.id, work, source.timeout_seconds)
-                   for source in config.sources]
+        announce("sources")
+        running = []
+        for source in config.sources:
+            announce("sources", source.id, "reading")
+            running.append(source_task(source).submit(path, source.id, work, source.timeout_seconds))
         outcomes = [future.result().outcome for future in running]  # no publish root: no cache read or written
+        for outcome in outcomes:
+            announce("sources", outcome.source_id, outcome.status, source_detail(outcome))
         _, _, checked = quality_gate(config, outcomes, store, work, enforce=False, artifact="validate",
                                      run_id=new_run_id())
         with open(checked.path, encoding="utf-8") as handle:

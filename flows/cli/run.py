@@ -12,6 +12,7 @@ import typer
 
 from expectations.errors import IsmError
 from flows.cli.common import EXIT_FAILED, ConfigArg, JsonOpt, RootOpt, config_path, fail
+from flows.cli.progress import shown
 
 if TYPE_CHECKING:
     from flows.outcomes import RunResult
@@ -43,7 +44,8 @@ def refresh(config: ConfigArg = None, publish_root: RootOpt = None, as_json: Jso
         if result is None:
             from flows.refresh import refresh_map  # imports Prefect: only when the flow has to run
 
-            result = refresh_map(str(path), root, wait)
+            with shown([s.id for s in map_config.sources], as_json):
+                result = refresh_map(str(path), root, wait)
     except IsmError as error:
         fail(error)
     if as_json:
@@ -100,7 +102,8 @@ def validate(config: ConfigArg = None, publish_root: RootOpt = None, as_json: Js
         if not as_json:
             typer.echo(f"Validating {map_config.map_id}: {len(map_config.sources)} sources "
                        f"({map_config.period.start} to {map_config.period.end}) ...", err=True)
-        summary = validate_map(str(path), str(publish_root) if publish_root else None)
+        with shown([s.id for s in map_config.sources], as_json):
+            summary = validate_map(str(path), str(publish_root) if publish_root else None)
     except IsmError as error:
         fail(error)
     failures = blocking_failures(summary)

@@ -55,6 +55,10 @@ def test_a_map_without_usable_services_says_so_and_names_the_source(case: str, t
     assert "internal error" not in refreshed.stderr and "KeyError" not in refreshed.stderr
     assert "ism: error: nothing published; the map has no services" in refreshed.stderr
     assert "(nhs_services: " in refreshed.stderr and "extracts/services.csv" in refreshed.stderr
+    progress = refreshed.stderr.splitlines()  # not a terminal: plain lines, from the flow's own events
+    assert "ism: reading and checking sources ..." in progress and "ism: consolidating the map ..." in progress
+    assert "ism:   nhs_services: reading" in progress
+    assert any(line.startswith("ism:   nhs_services: blocked (nhs_services: ") for line in progress)
     assert not (tmp_path / "published" / "mini" / "versions").exists()
     report = Path(refreshed.stderr.rsplit("quality report: ", 1)[1].strip())
     assert report.is_file() and "the map has no services" in report.read_text()
