@@ -16,6 +16,7 @@ class ExtractOutcome:
     problems: str | None = None  # rejects parquet path of problems met while reading
     provenance: dict[str, Any] | None = None
     error: str | None = None
+    rows_filtered: int = 0  # rows the kind's own options left out by design (such as phs_ae health_boards)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class SourceOutcome:
     provenance: dict[str, Any] | None
     error: str | None = None
     stale: dict[str, Any] | None = None  # the last good extract a stale source publishes (flows/quality.py)
+    rows_filtered: int = 0  # rows left out by design (the source's `where`, idle services), never rejects
 
 
 @dataclass(frozen=True)
