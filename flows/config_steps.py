@@ -161,6 +161,12 @@ def lookup_paths(config: MapConfig, source: Source) -> dict[str, Path]:
     return {f"lookups[{n}].file": config.folder / spec.file for n, spec in enumerate(source.lookups) if spec.file}
 
 
+def lookup_files(config: MapConfig, source: Source) -> list[Path]:
+    """Every file a source's lookups read (their content belongs in the source's cache key)."""
+    return [config.folder / (spec.file if spec.file else config.source(str(spec.source)).location)
+            for spec in source.lookups]
+
+
 def _lookup(config: MapConfig, source: Source, number: int, spec: LookupSpec) -> Lookup:
     where = f"{source.id}: lookups[{number}]"
     if spec.file is not None:

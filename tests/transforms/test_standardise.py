@@ -50,13 +50,13 @@ def test_activity_rows_become_staged_or_rejects() -> None:
     ])
     staged = staged_table(frame, "activity", activity_mapping())
     assert staged.frame[["service_key", "value", "qualifier"]].astype(object).where(
-        staged.frame[["service_key", "value", "qualifier"]].notna(), None).values.tolist() == [
-        ["ED", 1200.0, None], ["ED", None, "c"]]
+        staged.frame[["service_key", "value", "qualifier"]].notna(), None).values.tolist() == [["ED", None, "c"]]
     assert staged.frame["service_ns"].unique().tolist() == ["acute"]
     got = {(int(r.row_number), r.column, r.check) for r in staged.rejects.itertuples()}
     assert got == {
         (4, "Month", "bad_period"), (5, "Unit", "missing_value"), (6, "Month", "outside_map_period"),
-        (7, "Count", "negative_value"), (8, "Count", "not_a_number"), (9, "Month", "duplicate_period"),
+        (7, "Count", "negative_value"), (8, "Count", "not_a_number"),
+        (2, "Month", "duplicate_period"), (9, "Month", "duplicate_period"),  # both: neither wins by row order
     }
     assert len(staged.frame) + len(staged.rejects) == len(frame)  # nothing silently dropped
     assert (staged.rejects["location"] == "acute/activity.csv").all()
