@@ -374,7 +374,8 @@ def _without_duplicates(frame: pd.DataFrame, mapping: SourceMapping, rejects: _C
     first = frame[repeated].sort_values(ROW_COLUMN).drop_duplicates(keys)
     others = [c for c in first.columns if c not in summed.columns]
     summed = summed.merge(first[[*keys, *others]], on=keys, how="left")
-    return pd.concat([frame[~repeated], summed[frame.columns]]).sort_values(ROW_COLUMN, kind="stable")
+    return pd.concat([frame[~repeated], summed[frame.columns]], ignore_index=True).sort_values(
+        ROW_COLUMN, kind="stable").reset_index(drop=True)
 
 
 def _qualifier_of_total(qualifiers: pd.Series) -> str | None:
