@@ -34,10 +34,11 @@ def reference_errors(config: MapConfig) -> list[str]:
             if lane not in lanes:
                 errors.append(f"{key}.codes.lane.{code}: lane {lane!r} is not a lane of the map; allowed: "
                               f"{_listed(lanes)}")
-        for where, lane in (("constants.lane", source.constants.get("lane")),
-                            ("codes_default.lane", source.codes_default.get("lane"))):
-            if lane is not None and lane not in lanes:
-                errors.append(f"{key}.{where}: lane {lane!r} is not a lane of the map; allowed: {_listed(lanes)}")
+        declared: list[tuple[str, object]] = [("constants.lane", source.constants.get("lane")),
+                                              ("codes_default.lane", source.codes_default.get("lane"))]
+        for where, value in declared:
+            if value is not None and value not in lanes:
+                errors.append(f"{key}.{where}: lane {value!r} is not a lane of the map; allowed: {_listed(lanes)}")
         for column in [*source.codes_keep_unlisted, *source.codes_default]:
             if column not in source.codes:
                 errors.append(f"{key}: codes_keep_unlisted / codes_default name {column!r}, which has no `codes` "

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ByteSize, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer, \
-    model_validator
+from pydantic import (
+    ByteSize,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from expectations.canonical import STAGED_TABLES
 from flows.config_settings import IDENTIFIER
 from flows.config_steps import STEP_KEYS, SourceStepsSpec
 from sources import KINDS
+
 
 class Source(SourceStepsSpec):
     """One `[[sources]]` entry: what to read, how its columns map, and its shaping steps (flows/config_steps.py)."""

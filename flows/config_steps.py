@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
-
-from expectations.errors import ConfigError, SourceError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from expectations.errors import ConfigError, SourceError
 from transforms.source_steps import OPERATORS, Condition, Lookup, SourceSteps, Unpivot, selected_rows
 
 if TYPE_CHECKING:

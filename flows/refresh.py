@@ -66,7 +66,7 @@ from transforms.quality import (
 )
 from transforms.rejects import concat_rejects, rejects_frame
 from transforms.source_steps import SourceSteps
-from transforms.staging import NO_STEPS, stages_in_sql, staged, staged_with_active_services
+from transforms.staging import NO_STEPS, staged, staged_with_active_services, stages_in_sql
 from transforms.standardise import SourceMapping, Staged
 
 CONSOLIDATION_MEMORY = "1536MB"
