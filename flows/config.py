@@ -35,7 +35,7 @@ from flows.config_settings import (  # noqa: F401  (re-exported: the config's pa
 )
 from flows.config_sources import Source
 from flows.config_steps import lookup_paths
-from outputs.versions import MapStore
+from outputs.store.versions import MapStore
 from sources import SourceRequest, kind_named
 from sources.limits import SourceLimits
 
