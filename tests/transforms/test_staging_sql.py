@@ -162,3 +162,13 @@ def test_one_interface_stages_a_log_in_duckdb_and_a_log_with_steps_in_pandas(tmp
     assert set(selected.frame["from_key"]) == {"P1"}
     kept = [row for row in _rows(plain) if row[3] == "P1"]  # the same P1 rows, whichever engine
     assert _rows(selected) == kept
+
+
+@pytest.mark.parametrize("partial", [{"keep_unlisted": ("to_key",)}, {"code_defaults": {"to_key": "community:DN"}}])
+def test_partial_codes_stage_alike_in_duckdb_and_pandas(tmp_path: Path, partial: dict[str, object]) -> None:
+    from dataclasses import replace
+
+    mapping = replace(MAPPING, **partial)  # type: ignore[arg-type]
+    pandas_path, sql_path = _both(tmp_path, REFERRALS, "flows", mapping)
+    assert _rows(sql_path) == _rows(pandas_path) and _rejects(sql_path) == _rejects(pandas_path)
+    assert "unmapped_code" not in {r[4] for r in _rejects(sql_path)}
