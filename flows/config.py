@@ -13,7 +13,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from expectations.canonical import SECTORS
 from expectations.errors import ConfigError, IsmError
@@ -49,6 +58,9 @@ class _Model(BaseModel):
 OPERATIONAL_KEYS = {"path", "publish_root", "private_root", "schedule", "runner", "publish", "allowed_roots", "limits"}
 """Map config keys that say where, when and how a map is run, never what it contains (left out of content hashes)."""
 OPERATIONAL_SOURCE_KEYS = {"retries", "retry_delay_seconds", "timeout_seconds", "max_bytes", "max_rows"}
+ADDED_KEYS: set[str] = set()
+"""Map config keys added after maps were published (such as a measure catalogue): left out of the dump while at
+their defaults, so a config that does not use them keeps its digest and content hash. Add a new key's name here."""
 
 
 class MapConfig(_Model):
@@ -92,6 +104,14 @@ class MapConfig(_Model):
         if errors:
             raise ValueError("\n".join(errors))
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_unused_added_keys(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        dumped: dict[str, Any] = handler(self)
+        for key in ADDED_KEYS & set(dumped):
+            if getattr(self, key) == type(self).model_fields[key].get_default(call_default_factory=True):
+                del dumped[key]
+        return dumped
 
     @property
     def folder(self) -> Path:

@@ -90,3 +90,27 @@ def test_the_config_modules_stay_small() -> None:
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.FunctionDef):
                 assert node.end_lineno is not None and node.end_lineno - node.lineno < 80, f"{path.name}:{node.name}"
+
+
+def test_a_lookup_reads_another_source_and_refuses_a_key_with_two_values(tmp_path: Path) -> None:
+    from expectations.errors import SourceError
+    from flows.config_steps import source_steps
+
+    (tmp_path / "s.csv").write_text("code,site\nA,S1\nB,S2\n")
+    (tmp_path / "sites.csv").write_text("Site,Name,Retired\nS1,One,\nS2,Two,\nS2,Two (old),yes\n")
+    text = GOOD + """lookups = [{ source = "sites", on = "site", key = "Site", take = { Name = "name" } }]
+[[sources]]
+id = "sites"
+partner = "nhs"
+kind = "csv"
+location = "sites.csv"
+table = "services"
+"""
+    config = load_config(write(tmp_path, text))
+    with pytest.raises(SourceError, match=r"s1: lookups\[0\]: source sites \(sites.csv\) gives key 'S2'"):
+        source_steps(config, config.sources[0], "services", ["code", "site"])
+    narrowed = text.replace('take = { Name = "name" } }', 'take = { Name = "name" }, '
+                            'where = [{ column = "Retired", empty = true }] }')
+    config = load_config(write(tmp_path, narrowed))
+    lookup = source_steps(config, config.sources[0], "services", ["code", "site"]).lookups[0]
+    assert lookup.table.values.tolist() == [["S1", "One"], ["S2", "Two"]]
