@@ -36,6 +36,7 @@ class SourceCheck:
     raw_columns: dict[str, list[str]]  # canonical table -> the columns found in the extract
     head: dict[str, list[dict[str, Any]]]  # canonical table -> its first mapped rows
     rows_read: int
+    rows_filtered: int  # left out by design (the source's `where`), never rejects
     rows_accepted: int
     rows_rejected: int
     rows_clipped: int
@@ -80,6 +81,7 @@ def checked_source(config: MapConfig, source_id: str, head_rows: int = HEAD_ROWS
     return SourceCheck(
         source_id=source_id, partner=source.partner, location=source.location, status=str(outcome.status),
         error=outcome.error, raw_columns=raw_columns, head=head, rows_read=outcome.rows_read,
+        rows_filtered=outcome.rows_filtered,
         rows_accepted=outcome.rows_accepted, rows_rejected=outcome.rows_rejected, rows_clipped=outcome.rows_clipped,
         reasons=[{**r, "samples": [{k: _plain(v) for k, v in s.items()} for s in r["samples"]]}
                  for r in (top_rejects(rejects) if rejects is not None else [])],

@@ -28,6 +28,7 @@ from flows.staging import (  # noqa: F401  (re-exported: the source task's helpe
     source_mapping,
     stage_source,
     staged_from_parquet,
+    staged_tables,
 )
 from outputs.store.cache import cache_outcome, cached_outcome
 from outputs.store.versions import MapStore

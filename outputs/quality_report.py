@@ -156,7 +156,9 @@ def _sources_section(quality: Mapping[str, Any]) -> str:
                 f'<b>{_e(s["source_id"])}</b><div class="why">{_e(s.get("location"))}</div>',
                 f"{_e(explain)}{error}",
                 f'{_n(s.get("rows_read"))} / {_n(s.get("rows_accepted"))} / {_n(s.get("rows_rejected"))} '
-                f'<span class="why">({(s.get("reject_share") or 0):.1%})</span>',
+                f'<span class="why">({(s.get("reject_share") or 0):.1%})</span>'
+                + (f'<div class="why">{_n(s.get("rows_filtered"))} filtered by design</div>'
+                   if s.get("rows_filtered") else ""),
                 _checks_cell(s.get("checks_failed", [])),
                 f'{html.escape(staleness(s), quote=False)}<div class="why">on error: {_e(s.get("on_error"))}</div>',
             ])

@@ -54,7 +54,8 @@ def check_text(found: SourceCheck) -> str:
         lines.append(f"  blocked: {found.error}")
     for table, columns in found.raw_columns.items():
         lines.append(f"  raw columns for {table}: {', '.join(columns)}")
-    lines.append(f"  rows: {found.rows_read:,} read, {found.rows_accepted:,} accepted, {found.rows_rejected:,} "
+    lines.append(f"  rows: {found.rows_read:,} read, {found.rows_filtered:,} filtered, {found.rows_accepted:,} "
+                 f"accepted, {found.rows_rejected:,} "
                  f"rejected, {found.rows_clipped:,} outside the map period")
     for table, rows in found.head.items():
         lines.append(f"  {table} (first {len(rows)} mapped rows):")

@@ -60,7 +60,7 @@ def test_a_starter_config_with_two_mappings_filled_passes_check(tmp_path: Path) 
         assert not [r for r in found["reasons"] if r["severity"] == "error"]
         assert found["head"]["services"][0]["lane"] in {"urgent_care", "acute", "primary_care"}
     text = RUNNER.invoke(app, ["check", "units", str(config)]).stdout
-    assert text.startswith("units (nhs_glenmuir_acute, ") and "16 read, 16 accepted, 0 rejected" in text
+    assert text.startswith("units (nhs_glenmuir_acute, ") and "16 read, 0 filtered, 16 accepted, 0 rejected" in text
 
 
 def test_a_blocked_source_exits_1_with_its_reason_and_the_demo_checks_all(tmp_path: Path) -> None:
