@@ -10,13 +10,13 @@ which is networkx's answer in exact arithmetic (tests/transforms/test_centrality
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
+from typing import Any
 
 import igraph as ig
 import networkx as nx
 
 
-def _igraph(graph: nx.DiGraph) -> tuple[list[Hashable], ig.Graph]:
+def _igraph(graph: nx.DiGraph) -> tuple[list[Any], ig.Graph]:
     """The graph's nodes in networkx order and the same graph in igraph, vertex i standing for nodes[i]."""
     nodes = list(graph.nodes)
     index = {node: i for i, node in enumerate(nodes)}
@@ -36,7 +36,7 @@ def _lengths(graph: nx.DiGraph, weight: str) -> list[float]:
     return lengths
 
 
-def betweenness(graph: nx.DiGraph, weight: str | None = None) -> dict[Hashable, float]:
+def betweenness(graph: nx.DiGraph, weight: str | None = None) -> dict[Any, float]:
     """Normalised betweenness of every node, as `networkx.betweenness_centrality(graph, weight=weight,
     normalized=True)` defines it: shortest directed paths by the edge attribute `weight` (a length) or, without
     one, by steps; endpoints not counted; divided by (n - 1)(n - 2), the ordered pairs a node can lie between."""
@@ -48,7 +48,7 @@ def betweenness(graph: nx.DiGraph, weight: str | None = None) -> dict[Hashable, 
     return {node: value * scale for node, value in zip(nodes, raw, strict=True)}
 
 
-def bounded_cycles(graph: nx.DiGraph, max_length: int) -> list[list[Hashable]]:
+def bounded_cycles(graph: nx.DiGraph, max_length: int) -> list[list[Any]]:
     """Every simple directed cycle of at most `max_length` nodes, self-loops included, each once (as a node list
     in the cycle's order, starting anywhere on it): the cycles `networkx.simple_cycles(graph,
     length_bound=max_length)` yields, in no particular order."""
