@@ -12,6 +12,7 @@ import pandas as pd
 
 from expectations.canonical import LIST_SEPARATOR
 from expectations.errors import ConfigError
+from transforms.centrality import betweenness, bounded_cycles
 from transforms.consolidate import service_id as partner_service_id
 
 # Activity measures counted as bed days of delayed discharge, in the order looked for (the first one a service
@@ -288,7 +289,7 @@ def demand_loops(graph: nx.DiGraph, max_length: int = DEFAULT_LOOP_LENGTH) -> pd
     and the total flow on its links; largest bottleneck first."""
     flowing = _flow_graph(graph)
     rows = []
-    for cycle in nx.simple_cycles(flowing, length_bound=max_length):
+    for cycle in bounded_cycles(flowing, max_length):
         start = cycle.index(min(cycle))
         cycle = cycle[start:] + cycle[:start]
         links = list(zip(cycle, cycle[1:] + cycle[:1], strict=True))
@@ -314,8 +315,8 @@ def key_services(graph: nx.DiGraph, loops: pd.DataFrame | None = None) -> pd.Dat
     it is on (of `loops`, default: demand_loops of the graph), delayed-discharge bed days where the data has
     them (measures DELAYED_MEASURES) and initiatives. Highest weighted betweenness first."""
     flowing = _flow_graph(graph)
-    weighted = nx.betweenness_centrality(flowing, weight="distance", normalized=True)
-    unweighted = nx.betweenness_centrality(flowing, normalized=True)
+    weighted = betweenness(flowing, weight="distance")
+    unweighted = betweenness(flowing)
     on_loops: dict[str, int] = {}
     for ids in (demand_loops(graph) if loops is None else loops)["service_ids"]:
         for sid in ids.split(LIST_SEPARATOR):
