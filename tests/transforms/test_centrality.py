@@ -141,7 +141,7 @@ def demo_graph(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -
     """The demo map's flows carrying demand (volume > 0, distance 1/volume, as transforms/analyses takes them),
     from a version refreshed from its config."""
     from flows.analysis import graph_of, published_tables
-    from flows.cli_common import DEMO_CONFIG
+    from flows.cli.common import DEMO_CONFIG
     from flows.refresh import refresh_map
 
     require(DEMO_CONFIG.is_file(), "the demo map (examples/demo/ism.toml) is not there")
