@@ -11,6 +11,13 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
+# Source statuses as the refresh records them (flows/outcomes.py SourceOutcome.status): the ones a reader of the
+# map must be told about. To be replaced by expectations' SourceStatus enum when it lands.
+SOURCE_STALE = "stale"  # the new extract failed: the last good extract is published
+SOURCE_ABSENT = ("missing", "blocked")  # nothing of the source is in the version
+FLAG_OUTLIER = "outlier_value"  # quality summary `services` flag codes
+FLAG_STALE = "source_stale"
+
 
 @dataclass(frozen=True)
 class LaneStyle:
@@ -23,8 +30,9 @@ class LaneStyle:
 class PosterOptions:
     """The map config's `[poster]` table, as the poster and interactive map writers read it."""
 
-    min_flow_share: float = 0.005  # flows under this share of all flow volume are not drawn (a note counts them)
-    label_flow_share: float = 0.05  # flows from this share up have their volume written on them
+    min_flow_share: float = 0.005  # flows from this share of their measure's volume up are drawn
+    label_flow_share: float = 0.05  # flows from this share of their measure's volume up have it written on them
+    service_flows: int = 1  # each service's largest in- and outflows drawn whatever their share (0: none)
     page: str = "A1"  # A0..A4
     orientation: str = "landscape"
     layout_seconds: float = 4.0  # budget of the full layout before a cheaper one is used

@@ -27,6 +27,7 @@ from outputs.poster import (
     Suppressions,
     activity_lines,
     clean_text,
+    flow_scale,
     flow_width,
     name_lines,
     poster_info,
@@ -147,7 +148,7 @@ def map_data(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, la
             "months": int(data.get("months") or 0), "qualifiers": [str(q) for q in data.get("qualifiers") or []],
             "sources": sorted(flow_sources.get(pair, set())), "onPoster": pair in drawn,
             "path": paths.get(pair) or layout.curve_path(*pair),
-            "width": round(flow_width(float(data.get("volume") or 0.0), layout.selection.max_volume), 2),
+            "width": round(flow_width(*flow_scale(data, layout.selection)), 2),
         })
     for u, v in layout.suppressed_flows:
         flow_items.append({"from": u, "to": v, "volume": None, "measures": {}, "months": 0, "qualifiers": ["c"],
@@ -171,7 +172,7 @@ def map_data(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, la
         "clientGroups": sorted({g for item in items for g in item["clientGroups"]}),
         "qualifiers": dict(QUALIFIERS),
         "minShare": options.min_flow_share,
-        "totalVolume": layout.selection.total_volume,
+        "measureTotals": layout.selection.measure_totals,
         "services": items,
         "flows": flow_items,
     }

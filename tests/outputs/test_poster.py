@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from outputs import poster
 from outputs.context import PosterOptions
 from outputs.exports import exports_artefact
 from outputs.interactive import interactive_artefact
@@ -26,6 +25,7 @@ from outputs.poster import (
     suppressions,
     version_layout,
 )
+from outputs.poster import render as poster
 from tests.outputs.small_map import (
     AMU,
     CAH,
@@ -69,18 +69,31 @@ def test_withheld_values_are_found_per_service_and_per_flow() -> None:
     assert list(found.flows) == [(WARD, XSS)]
 
 
-def test_flows_under_the_minimum_share_are_hidden_and_big_ones_labelled() -> None:
+def test_flows_under_the_minimum_share_are_bundled_and_big_ones_labelled() -> None:
     graph = small_graph()
-    selection = flow_selection(graph, PosterOptions(min_flow_share=0.005, label_flow_share=0.5))
+    selection = flow_selection(graph, PosterOptions(min_flow_share=0.005, label_flow_share=0.5, service_flows=0))
     assert selection.shown == sorted([(ED, AMU), (AMU, CAH)]) and selection.hidden == [(AMU, WARD)]
-    assert selection.labelled == {(ED, AMU)} and selection.total_volume == 321
+    assert selection.labelled == {(ED, AMU)} and selection.measure_totals == {"referrals": 321}
+    [bundle] = selection.bundles
+    assert (bundle.from_lane, bundle.to_lane, bundle.pairs, bundle.totals) == (
+        "acute", "acute", ((AMU, WARD),), {"referrals": 1.0})
     assert len(flow_selection(graph, PosterOptions(min_flow_share=0)).shown) == 3
+
+
+def test_each_service_keeps_its_largest_in_and_outflow_whatever_its_share() -> None:
+    selection = flow_selection(small_graph(), PosterOptions(min_flow_share=0.5, service_flows=1))
+    assert selection.shown == sorted([(ED, AMU), (AMU, CAH), (AMU, WARD)]) and selection.hidden == []
+    assert selection.guaranteed == {(AMU, CAH), (AMU, WARD)}  # CAH's and WARD's only inflows
+    only_share = flow_selection(small_graph(), PosterOptions(min_flow_share=0.5, service_flows=0))
+    # social care's lane had no flow of half its measure: its largest is drawn, so no lane with flows has none
+    assert only_share.shown == sorted([(ED, AMU), (AMU, CAH)]) and only_share.guaranteed == {(AMU, CAH)}
+    assert [(b.from_lane, b.to_lane) for b in only_share.bundles] == [("acute", "acute")]
 
 
 def test_the_poster_draws_lanes_in_order_services_legend_and_footer(tmp_path: Path) -> None:
     tables = small_tables()
     result = render_poster(small_graph(tables), LANES, INFO, tmp_path, ("svg",),
-                           PosterOptions(label_flow_share=0.5, layout_seconds=60),
+                           PosterOptions(label_flow_share=0.5, layout_seconds=60, service_flows=0),
                            suppressions(tables["activity"], tables["flows"]))
     svg_path = tmp_path / "poster.svg"
     assert result.paths == [svg_path] and result.method == "dot"
@@ -94,10 +107,11 @@ def test_the_poster_draws_lanes_in_order_services_legend_and_footer(tmp_path: Pa
     assert "50 attendances + c (suppressed)" in text  # partly withheld: the known part and a mark, never 0
     assert "bed days: c (suppressed)" in text and "0 bed days" not in text
     assert "<script>alert(1)</" in text and "&lt;script&gt;" in raw and "<script" not in raw and "<img" not in raw
-    assert ">300<" in raw and ">20<" not in raw  # only flows of 50% of the volume or more are labelled
+    assert ">300 referrals<" in raw and ">20 referrals<" not in raw  # flows of 50% of their measure or more
     assert 'stroke-dasharray="5,2"' not in raw  # a flow whose every value is suppressed is small: not drawn
     for words in ("NHS Small, Small Council", "Open Government Licence v3.0; Demo figures (fictional)",
-                  "2 of 3 flows drawn; 1 flows under 0.5% of all flow volume (321) are not drawn (together 1).",
+                  "2 of 3 flows drawn: those of 0.5% of their measure's volume or more",
+                  "Acute hospital: 1 flows (1 referrals) to Acute hospital 1.",
                   "Layout: Graphviz dot.",
                   "1 flows with every value suppressed (c) are not drawn (set min_flow_share = 0 to draw them).",
                   "Small HSCP (S37000001)", "Population: adults", "Period: 2025-04 to 2025-05", "Version v0007"):
