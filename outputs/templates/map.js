@@ -728,7 +728,7 @@
   });
 
   // ---- the view in the address: a link reopens it ----------------------------------------------------------
-  let reading = false;
+  let reading = true;  // until the address has been read: the first drawing must not overwrite it
   function address() {
     const params = new URLSearchParams();
     if (state.lanes.size !== laneIds.length) params.set("lanes", laneIds.filter(function (id) {
@@ -742,7 +742,7 @@
     if (state.minShare !== data.minShare) params.set("min", String(state.minShare));
     if (state.selected !== null) params.set("service", state.selected);
     if (state.ego) { params.set("ego", state.egoCentre); params.set("hops", String(state.egoHops)); }
-    params.set("view", [view.x, view.y, view.w, view.h].map(function (v) { return v.toFixed(0); }).join(","));
+    params.set("view", [view.x, view.y, view.w, view.h].map(function (v) { return v.toFixed(1); }).join(","));
     return "#" + params.toString();
   }
   function writeAddress() {
