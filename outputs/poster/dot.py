@@ -164,8 +164,8 @@ def _legend_rows(graph: nx.DiGraph, lanes: Sequence[LaneStyle], options: PosterO
         f'<TABLE BORDER="0" CELLPADDING="2"><TR>{colours or "<TD> </TD>"}</TR></TABLE></TD></TR>',
         _footer_row("Flow widths", "Width by volume against the largest flow of the same measure (measures are "
                     f"never added together); volumes written on flows of {options.label_flow_share:.1%} of their "
-                    "measure's volume or more; dashed arrows between lanes bundle the flows left off, with their "
-                    "count and totals per measure" + ("; thin dashed: every value suppressed (c)"
+                    "measure's volume or more, where there is room clear of the boxes (map.html shows every volume); "
+                    "dashed arrows under the lanes bundle the flows left off, lane to lane, with their count" + ("; thin dashed: every value suppressed (c)"
                                                       if suppressed_drawn else "") + "."),
         _footer_row("Marks", f"{INITIATIVE_MARK} and a bold border: improvement work (an initiative) touches the "
                     f"service. Counts under the disclosure threshold are shown as {SUPPRESSED_TEXT}, never as 0."),
@@ -193,8 +193,9 @@ def left_off_by_lane(graph: nx.DiGraph, lanes: Sequence[LaneStyle], selection: F
             for measure, value in bundle.totals.items():
                 totals[measure] = totals.get(measure, 0.0) + value
         count = sum(len(bundle.pairs) for bundle in bundles)
-        to = ", ".join(f"{labels.get(b.to_lane, b.to_lane)} {len(b.pairs)}" for b in bundles)
-        notes.append(f"{lane.label}: {count:,} flows ({totals_text(totals)}) to {to}.")
+        to = "; ".join(f"{labels.get(b.to_lane, b.to_lane)} {len(b.pairs):,} ({totals_text(b.totals)})"
+                       for b in bundles)
+        notes.append(f"{lane.label}: {count:,} flows ({totals_text(totals)}), to {to}.")
     return notes
 
 
@@ -310,10 +311,8 @@ def _flow_lines(graph: nx.DiGraph, lane_colours: Mapping[str, str], selection: F
 
 
 def bundle_label(bundle: Bundle) -> str:
-    """`12 flows: 5,627 referrals` (the two largest measures, then how many more)."""
-    ordered = sorted(bundle.totals.items(), key=lambda item: (-item[1], item[0]))
-    more = f" +{len(ordered) - 2} measures" if len(ordered) > 2 else ""
-    return f"{len(bundle.pairs):,} flows: {totals_text(dict(ordered[:2]))}{more}"
+    """`12 flows left off` on the bundle's arrow (its totals per measure are in the footer, by sending lane)."""
+    return f"{len(bundle.pairs):,} flow{'s' if len(bundle.pairs) != 1 else ''} left off"
 
 
 def poster_source(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo,

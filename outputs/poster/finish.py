@@ -26,8 +26,9 @@ from outputs.poster.values import (
 
 Box = tuple[float, float, float, float]  # centre x, centre y (upwards), width, height
 MIN_PRINTED_POINTS = 6.0  # volumes at least this size when the poster is printed at A3
-LABEL_PLACES = (0.5, 0.38, 0.62, 0.26, 0.74, 0.14, 0.86)  # where along its curve a label may sit, in order
-LABEL_LIFTS = (0.0, 0.6, -0.6, 1.2, -1.2, 2.0, -2.0, 3.0, -3.0)  # label heights above (+) or below its curve
+# Where along its curve a label may sit, in order of preference: the middle first, then outwards.
+LABEL_PLACES = tuple(sorted((step / 20 for step in range(2, 19)), key=lambda t: (abs(t - 0.5), t)))
+LABEL_LIFTS = (0.0, 0.6, -0.6, 1.2, -1.2, 2.0, -2.0, 3.0, -3.0, 4.0, -4.0, 5.0, -5.0)  # heights above (+) or below
 
 def _footer_under(agraph: pgv.AGraph, lanes_bottom: float) -> None:
     """Move the footer (the legend and notes) up to just under the lanes and drop the space it leaves."""
@@ -145,7 +146,8 @@ def _label_place(pos: str, size: tuple[float, float], taken: list[Box]) -> tuple
 def _place_labels(agraph: pgv.AGraph, graph: nx.DiGraph, selection: FlowSelection, points: float) -> int:
     """Volume labels as plain-text nodes on their curves, never on a box; returns how many found no place."""
     taken: list[Box] = list(service_boxes(agraph).values())
-    for cluster in lane_clusters(agraph):  # lane titles too
+    body = agraph.get_subgraph("cluster_body")
+    for cluster in [*lane_clusters(agraph), *([body] if body is not None else [])]:  # lane titles and the footer
         if cluster.graph_attr.get("lp") and cluster.graph_attr.get("lwidth"):
             x, y = (float(v) for v in cluster.graph_attr["lp"].split(","))
             taken.append((x, y, float(cluster.graph_attr["lwidth"]) * POINTS_PER_INCH,

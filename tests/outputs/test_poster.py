@@ -111,7 +111,7 @@ def test_the_poster_draws_lanes_in_order_services_legend_and_footer(tmp_path: Pa
     assert 'stroke-dasharray="5,2"' not in raw  # a flow whose every value is suppressed is small: not drawn
     for words in ("NHS Small, Small Council", "Open Government Licence v3.0; Demo figures (fictional)",
                   "2 of 3 flows drawn: those of 0.5% of their measure's volume or more",
-                  "Acute hospital: 1 flows (1 referrals) to Acute hospital 1.",
+                  "Acute hospital: 1 flows (1 referrals), to Acute hospital 1 (1 referrals).",
                   "Layout: Graphviz dot.",
                   "1 flows with every value suppressed (c) are not drawn (set min_flow_share = 0 to draw them).",
                   "Small HSCP (S37000001)", "Population: adults", "Period: 2025-04 to 2025-05", "Version v0007"):
