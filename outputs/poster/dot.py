@@ -165,8 +165,8 @@ def _legend_rows(graph: nx.DiGraph, lanes: Sequence[LaneStyle], options: PosterO
         _footer_row("Flow widths", "Width by volume against the largest flow of the same measure (measures are "
                     f"never added together); volumes written on flows of {options.label_flow_share:.1%} of their "
                     "measure's volume or more, where there is room clear of the boxes (map.html shows every volume); "
-                    "dashed arrows under the lanes bundle the flows left off, lane to lane, with their count" + ("; thin dashed: every value suppressed (c)"
-                                                      if suppressed_drawn else "") + "."),
+                    "dashed arrows under the lanes bundle the flows left off, lane to lane, with their count"
+                    + ("; thin dashed: every value suppressed (c)" if suppressed_drawn else "") + "."),
         _footer_row("Marks", f"{INITIATIVE_MARK} and a bold border: improvement work (an initiative) touches the "
                     f"service. Counts under the disclosure threshold are shown as {SUPPRESSED_TEXT}, never as 0."),
     ]
