@@ -9,6 +9,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from outputs.context import PosterOptions
@@ -18,6 +19,7 @@ from outputs.layout import Candidate, budgeted_layout
 from outputs.poster import (
     PAGES_INCHES,
     PosterInfo,
+    data_gaps,
     flow_selection,
     poster_artefact,
     poster_graph,
@@ -204,3 +206,29 @@ def test_a_version_is_laid_out_once_for_its_poster_map_and_exports(tmp_path: Pat
     del version
     gc.collect()
     assert remembered not in poster._VERSION_MEMOS  # forgotten with the version
+
+
+def test_data_gaps_mark_the_services_of_missing_stale_and_flagged_sources(tmp_path: Path) -> None:
+    tables = small_tables()
+    previous = {"activity": pd.DataFrame({"source_id": ["gone", "activity_source"], "service_id": [WARD, ED]}),
+                "flows": pd.DataFrame({"source_id": ["gone"], "from_service_id": [CAH]})}
+    sources = [{"source_id": "gone", "partner": "council", "status": "missing"},
+               {"source_id": "council_services", "partner": "council", "status": "stale", "stale": {"age_days": 3.2}},
+               {"source_id": "nhs_services", "partner": "nhs", "status": "ok"}]
+    quality = {"services": {AMU: [{"code": "outlier_value", "message": "May far above April"}],
+                            "svc_not_on_the_map": [{"code": "outlier_value", "message": "?"}]}}
+    gaps = data_gaps(sources, quality, {"council": "Small Council", "nhs": "NHS Small"}, tables, previous,
+                     small_graph(tables).nodes)
+    assert gaps.missing == ("Small Council (gone)",)
+    assert gaps.stale == ("Small Council (council_services, last good extract 3 days old)",)
+    assert {sid: [gap.kind for gap in found] for sid, found in gaps.services.items()} == {
+        WARD: ["missing"], CAH: ["missing", "stale"], AMU: ["outlier"]}
+    assert gaps.marks(CAH) == "⊘ ◷" and gaps.marks(ED) == ""
+    info = PosterInfo(title="Small map", area="Small HSCP", population="adults", period="2025-04 to 2025-05",
+                      version="v0008", gaps=gaps)
+    render_poster(small_graph(tables), LANES, info, tmp_path, ("svg",), PosterOptions(layout_seconds=60))
+    text = _svg_text(tmp_path / "poster.svg")
+    assert "Missing from this version" in text and "Small Council (gone)." in text
+    assert "Shown from the last good extract" in text and "last good extract 3 days old" in text
+    assert "⊘ ◷" in text and "⚠" in text and "Data gaps" in text
+    assert 'stroke-dasharray="5,2"' in (tmp_path / "poster.svg").read_text(encoding="utf-8")  # a dashed border
