@@ -11,11 +11,13 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-# Source statuses as the refresh records them (flows/outcomes.py SourceOutcome.status): the ones a reader of the
-# map must be told about. To be replaced by expectations' SourceStatus enum when it lands.
-SOURCE_STALE = "stale"  # the new extract failed: the last good extract is published
-SOURCE_ABSENT = ("missing", "blocked")  # nothing of the source is in the version
-FLAG_OUTLIER = "outlier_value"  # quality summary `services` flag codes
+from expectations.status import SourceStatus
+
+# The source statuses a reader of the map must be told about (expectations/status.py), and the quality summary's
+# `services` flag codes (expectations/checks.py) the map marks.
+SOURCE_STALE = SourceStatus.STALE  # the new extract failed: the last good extract is published
+SOURCE_ABSENT = (SourceStatus.MISSING, SourceStatus.BLOCKED)  # nothing of the source is in the version
+FLAG_OUTLIER = "outlier_value"
 FLAG_STALE = "source_stale"
 
 
