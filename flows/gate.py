@@ -224,9 +224,9 @@ def quality_gate(config: MapConfig, outcomes: list[SourceOutcome], store: MapSto
     blocked = {o.source_id: o.error or o.source_id for o in outcomes if o.status == SourceStatus.BLOCKED}
     held = {o.source_id: f"{o.error or o.source_id} ({o.status})" for o in outcomes
             if o.status in (SourceStatus.STALE, SourceStatus.MISSING)}
+    too_many = {sid: why for sid, why in checked.over_reject_share.items() if config.source(sid).on_error == "fail"}
     held.update({sid: why for sid, why in checked.over_reject_share.items()  # would be quarantined next round
                  if sid not in too_many and sid not in held})
-    too_many = {sid: why for sid, why in checked.over_reject_share.items() if config.source(sid).on_error == "fail"}
     causes = summary.get("root_causes", [])
     refusal = gate_refusal(blocked=blocked, too_many=too_many, failed_checks=checked.errors, causes=causes,
                            map_errors=checked.map_errors, quarantined=held)
