@@ -17,6 +17,7 @@ from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationError, fi
 
 from expectations.canonical import SECTORS, STAGED_TABLES
 from expectations.errors import ConfigError, IsmError
+from flows.config_measures import MeasuresSettings
 from outputs.versions import MapStore
 from sources import KINDS, SourceRequest, kind_named
 from sources.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, SourceLimits
@@ -249,6 +250,7 @@ class MapConfig(_Model):
     runner: Runner = Field(default_factory=Runner)
     publish: PublishPolicy = Field(default_factory=PublishPolicy)
     poster: PosterSettings = Field(default_factory=PosterSettings)
+    measures: MeasuresSettings = Field(default_factory=MeasuresSettings)  # flows/config_measures.py
     path: Path = Field(default=Path("."), exclude=True)  # the config file, set on load
 
     @field_validator("sectors")
