@@ -259,11 +259,11 @@ def catalogue_problems(catalogue: MeasureCatalogue) -> list[str]:
     if not catalogue.demand:
         problems.append("measures.demand: name at least one count measure")
     for name in catalogue.demand:
-        entry = entries.get(name)
-        if entry is None:
+        chosen = entries.get(name)
+        if chosen is None:
             problems.append(f"measures.demand: {name!r} is not in the catalogue; declare it under [measures]")
-        elif entry.kind != MeasureKind.COUNT:
-            problems.append(f"measures.demand: {name!r} is a {entry.kind}; demand adds counts only")
+        elif chosen.kind != MeasureKind.COUNT:
+            problems.append(f"measures.demand: {name!r} is a {chosen.kind}; demand adds counts only")
     units = sorted({entries[n].unit for n in catalogue.demand if n in entries})
     if len(units) > 1:
         problems.append(f"measures.demand: the measures must share one unit, found {', '.join(units)}")
