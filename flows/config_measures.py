@@ -21,8 +21,10 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from expectations.checks import RejectRecord
 from expectations.errors import ConfigError
 from expectations.measures import (
     BUILTIN_MEASURES,
@@ -32,6 +34,7 @@ from expectations.measures import (
     PeriodFigure,
     extended_catalogue,
 )
+from transforms.rejects import rejects_frame
 
 MEASURE_NAME = r"^[a-z][a-z0-9_]*$"
 
@@ -101,3 +104,20 @@ def measure_catalogue(settings: MeasuresSettings) -> MeasureCatalogue:
             raise ConfigError(f"measures.catalogue.{name}: a measure name is lower_snake_case, e.g. bed_days")
     declared = [declared_measure(name, entry) for name, entry in sorted(settings.catalogue.items())]
     return extended_catalogue(declared, settings.demand)
+
+
+def published_measures(settings: MeasuresSettings, activity: pd.DataFrame, flows: pd.DataFrame,
+                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The version's `measures` table (every measure its activity and flows use, and what those refer to) and a
+    warning (reject, severity warn) per source and measure no catalogue declares."""
+    catalogue = measure_catalogue(settings)
+    used = pd.concat([activity[["source_id", "measure"]], flows[["source_id", "measure"]]]).drop_duplicates()
+    undeclared = set(catalogue.undeclared(used["measure"]))
+    warnings = [
+        RejectRecord(source_id, "measure_undeclared",
+                     f"measure {measure!r} is in no measure catalogue: its totals are a count of its own unit, "
+                     f"added to nothing else; declare it under [measures.catalogue.{measure}] (label, unit, kind)",
+                     column="measure", value=measure)
+        for source_id, measure in sorted(used.itertuples(index=False, name=None)) if measure in undeclared
+    ]
+    return catalogue.frame(used["measure"]), rejects_frame(warnings)
