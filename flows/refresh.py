@@ -27,6 +27,7 @@ from expectations.errors import QualityGateError, SourceError
 from expectations.suite import SuiteLimits, consolidated_suite, import_in_background, suite_results
 from flows.analysis import started_analyses
 from flows.config import MapConfig, Source, load_config
+from flows.config_measures import published_measures
 from flows.faults import checkpoint
 from flows.outcomes import ExtractOutcome, RunResult, SourceOutcome, result_json  # noqa: F401  (re-exported)
 from flows.publish import ARTEFACT_WRITERS, NEEDS_ANALYSES
@@ -243,7 +244,7 @@ def consolidate_sources(config_path: str, outcomes: list[SourceOutcome], work: s
 
 def _tables(database: str, outcomes: list[SourceOutcome]) -> dict[str, pd.DataFrame]:
     with duckdb.connect(database, read_only=True) as con:
-        tables = {t: con.table(t).df() for t in CANONICAL_TABLES if t != "rejects"}
+        tables = {t: con.table(t).df() for t in CANONICAL_TABLES if t not in ("rejects", "measures")}
         consolidation_rejects = con.table("consolidation_rejects").df()
     tables["rejects"] = concat_rejects([*(read_frame(o.rejects) for o in outcomes), consolidation_rejects])
     return tables
@@ -257,6 +258,8 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
     config = load_config(config_path)
     store = config.store(root)
     tables = _tables(database, outcomes)
+    tables["measures"], undeclared = published_measures(config.measures, tables["activity"], tables["flows"])
+    tables["rejects"] = concat_rejects([tables["rejects"], undeclared])
     outcomes = _with_all_rejects(outcomes, tables["rejects"])
     staging = store.new_staging(run_id)
     digests = dataset.write_tables(staging, tables)
