@@ -14,6 +14,8 @@ The API, for every writer that shows a total (analysis tables, poster, interacti
   (the totals a ratio was recomputed from, else NaN); `display` (what a person reads, e.g. "1,234",
   "≥ 117 (10 of 12 months suppressed)", "75.6%", "per month only").
 - `total_display(...)`: the display string of any one figure.
+- `measured_map(activity, flows, catalogue)`: the catalogue with both tables of totals (`MeasuredMap`);
+  `comparable_graph(graph, measured)`: the map graph with edge volumes in the demand unit only.
 - `service_demand(service_totals, flow_totals, catalogue)`: per service, the activity in the catalogue's demand
   measures, the flow in and out in the demand unit, and demand (activity + inflow), all in one unit.
 
@@ -24,7 +26,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
+import networkx as nx
 import pandas as pd
 
 from expectations.measures import MeasureCatalogue, MeasureKind, PeriodFigure
@@ -223,3 +227,39 @@ def service_demand(service_totals: pd.DataFrame, flow_totals: pd.DataFrame, cata
     ])
     frame["suppressed_cells"] = frame["service_id"].map(incomplete.value_counts()).fillna(0).astype("int64")
     return frame[DEMAND_COLUMNS]
+
+
+@dataclass(frozen=True)
+class MeasuredMap:
+    """A map's totals by measure: the catalogue, per service x measure and per flow x measure."""
+
+    catalogue: MeasureCatalogue
+    services: pd.DataFrame  # service_totals
+    flows: pd.DataFrame  # flow_totals
+
+    def demand(self, service_ids: list[str] | None = None) -> pd.DataFrame:
+        return service_demand(self.services, self.flows, self.catalogue, service_ids)
+
+
+def measured_map(activity: pd.DataFrame, flows: pd.DataFrame, catalogue: MeasureCatalogue) -> MeasuredMap:
+    return MeasuredMap(catalogue, service_totals(activity, catalogue), flow_totals(flows, catalogue))
+
+
+def comparable_graph(graph: nx.DiGraph, measured: MeasuredMap) -> nx.DiGraph:
+    """A copy of a `transforms.graph.service_graph` graph in one unit, the demand unit: each edge's `volume` is its
+    flow in the measures counted as inflow (edges with none are left out), each node's `in_volume` and `out_volume`
+    follow, and `demand_activity` is its activity in the demand measures. Loops, betweenness, lane demand and
+    coverage read this graph, so no figure of theirs adds unlike units."""
+    comparable = nx.DiGraph()
+    demand = measured.demand(list(graph.nodes)).set_index("service_id")
+    for node, data in graph.nodes(data=True):
+        comparable.add_node(node, **{**data, "in_volume": 0.0, "out_volume": 0.0,
+                                     "demand_activity": float(demand.loc[node, "demand_activity"])})
+    for source, target, data in graph.edges(data=True):
+        volume = sum(v for m, v in data.get("measures", {}).items() if measured.catalogue.counts_as_inflow(m))
+        if volume <= 0:
+            continue
+        comparable.add_edge(source, target, **{**data, "volume": float(volume)})
+        comparable.nodes[source]["out_volume"] += float(volume)
+        comparable.nodes[target]["in_volume"] += float(volume)
+    return comparable

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from expectations.measures import builtin_catalogue
 from outputs.analysis import analysis_artefact
 from outputs.changelog import changelog_artefact
 from outputs.context import LaneStyle, PublishedVersion
@@ -18,6 +19,7 @@ from transforms.analyses import analysis_tables
 from transforms.diff import diff_graph, map_changes
 from transforms.graph import service_graph
 from transforms.scenario import ChangeSet, Merge, NewService, Reroute, applied_scenario
+from transforms.totals import measured_map
 
 LANE_STYLES = [LaneStyle(lane, lane.replace("_", " ").title(), "#6fa8dc") for lane in LANES]
 FORBIDDEN = re.compile(r"\b(should|recommend\w*|predict\w*)\b", re.IGNORECASE)
@@ -26,7 +28,8 @@ FORBIDDEN = re.compile(r"\b(should|recommend\w*|predict\w*)\b", re.IGNORECASE)
 def _version(folder: Path, tables: dict[str, pd.DataFrame], previous: Path | None = None,
              changes: pd.DataFrame | None = None) -> PublishedVersion:
     graph = service_graph(*(tables[t] for t in ("services", "organisations", "activity", "flows", "initiatives")))
-    analyses = analysis_tables(graph, LANES, tables["initiatives"], tables["organisations"])
+    measured = measured_map(tables["activity"], tables["flows"], builtin_catalogue())
+    analyses = analysis_tables(graph, LANES, tables["initiatives"], tables["organisations"], measured)
     if changes is not None:
         analyses["changes"] = changes
     return PublishedVersion(
@@ -58,7 +61,8 @@ def test_analysis_folder_has_each_table_and_an_escaped_offline_page(tmp_path: Pa
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing fetched from the network
     assert not FORBIDDEN.search(page)
     assert "This is the first version." in page
-    assert page.count("<table>") == 5  # key services, loops, lanes, coverage, initiatives
+    assert page.count("<table>") == 6  # key services, loops, lanes, coverage, initiatives, totals by lane
+    assert "Totals by lane and measure" in page and "(referrals, attendances, admissions)" in page
 
 
 def test_changelog_first_version_then_changes_against_the_previous(tmp_path: Path) -> None:
@@ -79,7 +83,7 @@ def test_changelog_first_version_then_changes_against_the_previous(tmp_path: Pat
     assert not FORBIDDEN.search(text)
     analysis_artefact(second)
     page = (tmp_path / "v0002" / "analysis" / "index.html").read_text()
-    assert "Against v0001" in page and page.count("<table>") == 6
+    assert "Against v0001" in page and page.count("<table>") == 7
     assert len(pd.read_csv(tmp_path / "v0002" / "analysis" / "changes.csv")) == len(changes)
 
 
