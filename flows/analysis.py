@@ -14,12 +14,14 @@ import networkx as nx
 import pandas as pd
 
 from expectations.errors import ConfigError, PublishError
+from expectations.measures import DEFAULT_DEMAND, catalogue_of
 from outputs.changelog import CHANGELOG_THRESHOLD
 from outputs.reader import MapVersion, VersionSelectorError, open_version
 from outputs.versions import MANIFEST, MapStore
 from transforms.analyses import DEFAULT_LOOP_LENGTH, DELAYED_MEASURES, analysis_tables
 from transforms.diff import map_changes
 from transforms.graph import service_graph
+from transforms.totals import MeasuredMap, measured_map
 
 GRAPH_TABLES = ("services", "organisations", "activity", "flows", "initiatives")
 
@@ -36,8 +38,17 @@ def opened_version(store: MapStore, version: str = "latest") -> MapVersion:
 
 
 def version_tables(version: MapVersion) -> dict[str, pd.DataFrame]:
-    """The tables the map graph and the analyses read, from a published version."""
-    return {table: version.table(table) for table in GRAPH_TABLES}
+    """The tables the map graph and the analyses read, from a published version (`measures` when the version has
+    one: versions before schema 1.1.0 are read with the built-in catalogue)."""
+    tables = {table: version.table(table) for table in GRAPH_TABLES}
+    if (version.path / "measures.parquet").is_file():
+        tables["measures"] = version.table("measures")
+    return tables
+
+
+def measured_of(tables: Mapping[str, pd.DataFrame]) -> MeasuredMap:
+    """The totals by measure of a version's tables, following its own measure catalogue."""
+    return measured_map(tables["activity"], tables["flows"], catalogue_of(tables.get("measures")))
 
 
 def published_tables(folder: Path) -> dict[str, pd.DataFrame]:
@@ -55,7 +66,9 @@ def graph_of(tables: Mapping[str, pd.DataFrame]) -> nx.DiGraph:
 def version_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lanes: Sequence[str],
                      previous: Path | None) -> dict[str, pd.DataFrame]:
     """Every analysis table of a version; with a previous version, also `changes` against it."""
-    found = analysis_tables(graph, lanes, tables["initiatives"], tables["organisations"], DEFAULT_LOOP_LENGTH)
+    measured = measured_of(tables)
+    found = analysis_tables(graph, lanes, tables["initiatives"], tables["organisations"], measured,
+                            DEFAULT_LOOP_LENGTH)
     if previous is not None:
         found["changes"] = map_changes(graph_of(published_tables(previous)), graph, CHANGELOG_THRESHOLD)
     found["parameters"] = pd.DataFrame([
@@ -64,7 +77,11 @@ def version_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lane
          "flows and activity totals are listed as changed when they moved by more than this share"),
         ("betweenness", "volume and steps", "betweenness: distance 1/volume; betweenness_unweighted: hops"),
         ("delayed_measures", ";".join(DELAYED_MEASURES), "activity measures read as delayed-discharge bed days"),
-        ("demand", "activity + inflow", "a service's demand: activity of every measure plus the flow into it"),
+        ("demand_measures", ";".join(measured.catalogue.demand),
+         "lane demand and coverage add only these activity measures (map config [measures] demand; default "
+         + ", ".join(DEFAULT_DEMAND) + ")"),
+        ("demand_unit", measured.catalogue.demand_unit,
+         "a service's demand: its activity in the demand measures plus the flow into it in measures of this unit"),
     ], columns=["parameter", "value", "meaning"])
     return found
 
@@ -80,7 +97,8 @@ def started_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lane
                      ) -> Callable[[], dict[str, pd.DataFrame]]:
     """`version_analyses`, started: call the result for the tables. A big map's run in a second process (spawned:
     the refresh has threads of its own), a small one's here and now."""
-    needed = {table: tables[table] for table in ("initiatives", "organisations")}
+    needed = {table: tables[table] for table in ("initiatives", "organisations", "activity", "flows", "measures")
+              if table in tables}
     if graph.number_of_edges() < process_from_edges:
         found = version_analyses(graph, needed, lanes, previous)
         return lambda: found
