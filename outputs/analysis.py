@@ -16,7 +16,7 @@ from outputs.safe_text import neutralised_frame
 
 FOLDER = "analysis"
 TABLE_ORDER = ("key_services", "loops", "lane_summary", "coverage", "initiatives", "service_totals", "lane_totals",
-               "changes", "parameters")
+               "comparison", "changes", "parameters")
 LOOPS_SHOWN = 50
 
 # (column, header, format): text, int, number, share (0.25 -> 25.0%), gap (signed share), ratio (3 decimals)
@@ -138,6 +138,19 @@ def _parameter(tables: Mapping[str, pd.DataFrame], name: str, default: str) -> s
     return str(frame.loc[frame["parameter"] == name, "value"].iloc[0])
 
 
+def _comparison_note(comparison: pd.DataFrame | None, before: str, after: str) -> str:
+    """Both versions' periods, config digests and sources, and what differs (escaped), as sentences."""
+    if comparison is None:
+        return ""
+    rows = comparison.set_index("aspect")
+    sentences = [f"{before} covers {rows.loc['period', 'before']}; {after} covers {rows.loc['period', 'after']} "
+                 f"({rows.loc['period', 'note']})."]
+    for aspect, label in (("config_digest", "Config"), ("sources", "Sources")):
+        sentences.append(f"{label}: {str(rows.loc[aspect, 'before'])[:12]} → {str(rows.loc[aspect, 'after'])[:12]} "
+                         f"({rows.loc[aspect, 'note']}).")
+    return html.escape(" ".join(sentences)) + " "
+
+
 def analysis_page(version: PublishedVersion) -> str:
     """The self-contained page `analysis/index.html` (inline CSS, no scripts, works offline)."""
     tables = version.analyses
@@ -189,8 +202,10 @@ def analysis_page(version: PublishedVersion) -> str:
          html_table(tables.get("lane_totals", empty), LANE_TOTAL_VIEW, lanes)),
         ("changes", "Changes since the previous version", (
             "This is the first version." if version.previous is None or changes is None else
-            f"Against {html.escape(version.previous.name)}: services added, removed, renamed or moved lane; "
-            f"flows and activity that changed by more than {float(threshold):.0%}. See also CHANGELOG.md."),
+            _comparison_note(tables.get("comparison"), version.previous.name, version.version_id)
+            + f"Against {html.escape(version.previous.name)}: services added, removed, renamed, moved lane or gone "
+            f"with their source; flows and activity per measure that changed by more than {float(threshold):.0%}, "
+            "or whose suppressed months changed (not growth). See also CHANGELOG.md."),
          "" if changes is None else html_table(changes, CHANGE_VIEW, lanes)),
     ]
     nav = "".join(f'<a href="#{anchor}">{html.escape(heading)}</a>' for anchor, heading, _, _ in sections)
