@@ -52,6 +52,7 @@ from outputs.versions import MANIFEST, MapStore
 from outputs.workarea import parquet_columns, read_frame, write_frame
 from sources import extract, kind_named
 from transforms.consolidate import InitiativeSpec, PartnerInfo, consolidate, load_staged
+from transforms.diff import VersionFacts
 from transforms.graph import service_graph
 from transforms.quality import (
     FRESH,
@@ -275,7 +276,10 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
     version_id = store.next_version_id()
     sources = [_source_entry(config, o) for o in outcomes]
     graph = service_graph(*(tables[t] for t in ("services", "organisations", "activity", "flows", "initiatives")))
-    analyses = started_analyses(graph, tables, config.lane_ids, store.version_path(latest) if latest else None)
+    facts = VersionFacts(version_id, (config.period.start, config.period.end), config_digest(config),
+                         {str(s["source_id"]): str(s["status"]) for s in sources})
+    analyses = started_analyses(graph, tables, config.lane_ids, store.version_path(latest) if latest else None,
+                                facts=facts)
     version = PublishedVersion(
         folder=staging, version_id=version_id, map_id=config.map_id, title=config.title,
         area_code=config.area.code, area_name=config.area.name, population=config.population,
