@@ -28,13 +28,15 @@ DEFAULT_OUT = Path("ism-analysis")
 
 
 def _opened(config: Path, publish_root: Path | None, version: str):  # type: ignore[no-untyped-def]
-    """The map config, the version folder and its tables and graph."""
-    from flows.analysis import graph_of, opened_version, version_tables
+    """The map config, the version folder and its tables and graph (flow volumes in the demand unit only, so an
+    impact never adds unlike units)."""
+    from flows.analysis import graph_of, measured_of, opened_version, version_tables
+    from transforms.totals import comparable_graph
 
     map_config, store = map_store(config, publish_root)
     opened = opened_version(store, version)
     tables = version_tables(opened)
-    return map_config, opened.path, tables, graph_of(tables)
+    return map_config, opened.path, tables, comparable_graph(graph_of(tables), measured_of(tables))
 
 
 def _focus(service: str | None, lane: str | None, map_config, tables: dict[str, pd.DataFrame],  # type: ignore[no-untyped-def]
