@@ -19,6 +19,13 @@ The API, for every writer that shows a total (analysis tables, poster, interacti
 - `service_demand(service_totals, flow_totals, catalogue)`: per service, the activity in the catalogue's demand
   measures, the flow in and out in the demand unit, and demand (activity + inflow), all in one unit.
 
+- `totals_records(totals, key)`: the same rows as plain records per service (key "service_id") or flow (key
+  ("from_service_id", "to_service_id")), ready for a JSON panel, a node attribute or a spreadsheet row.
+
+Writers in outputs/ may not import transforms/ (DESIGN.md layers): flows/ builds the totals once, e.g.
+`measured_map(tables["activity"], tables["flows"], catalogue_of(tables["measures"]))` (catalogue_of in
+expectations/measures.py), and hands the frames or records to the writers (a field of PublishedVersion).
+
 Totals stay sums (or means) of published cells: nothing suppressed can be worked out from them.
 """
 
@@ -227,6 +234,20 @@ def service_demand(service_totals: pd.DataFrame, flow_totals: pd.DataFrame, cata
     ])
     frame["suppressed_cells"] = frame["service_id"].map(incomplete.value_counts()).fillna(0).astype("int64")
     return frame[DEMAND_COLUMNS]
+
+
+def totals_records(totals: pd.DataFrame, key: str | tuple[str, ...] = "service_id",
+                   ) -> dict[object, list[dict[str, object]]]:
+    """Per service (or flow: a (from, to) tuple) its totals as records of TOTAL_COLUMNS, by measure label; NaN
+    figures are None (JSON-safe)."""
+    columns = list(key) if isinstance(key, tuple) else [key]
+    found: dict[object, list[dict[str, object]]] = {}
+    ordered = totals.sort_values([*columns, "label", "measure"], kind="mergesort")
+    for row in ordered.to_dict("records"):
+        ident = tuple(row[c] for c in columns) if isinstance(key, tuple) else row[key]
+        found.setdefault(ident, []).append({c: (None if isinstance(row[c], float) and math.isnan(row[c]) else row[c])
+                                            for c in TOTAL_COLUMNS})
+    return found
 
 
 @dataclass(frozen=True)

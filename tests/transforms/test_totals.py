@@ -10,7 +10,14 @@ import pytest
 
 from expectations.errors import ConfigError
 from expectations.measures import Measure, MeasureKind, builtin_catalogue, extended_catalogue
-from transforms.totals import flow_totals, group_totals, service_demand, service_totals, total_display
+from transforms.totals import (
+    flow_totals,
+    group_totals,
+    service_demand,
+    service_totals,
+    total_display,
+    totals_records,
+)
 
 BEDS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "phs" / \
     "beds_by_nhs_board_of_treatment_and_specialty_Q3_2022.csv"
@@ -228,3 +235,14 @@ def test_real_beds_add_up_average_and_recompute_occupancy_as_the_file_does(beds:
     for board, part in boards.groupby("Location"):
         assert _one(totals, "percentage_occupancy", board)["value"] == pytest.approx(
             100 * part["TotalOccupiedBeddays"].sum() / part["AllStaffedBeddays"].sum())
+
+
+def test_totals_as_records_per_service_for_the_writers() -> None:
+    activity = _activity([("a", "2025-01", "referrals", 10, None), ("a", "2025-02", "referrals", None, "c"),
+                          ("a", "2025-01", "caseload", 7, None), ("b", "2025-01", "seen_within_4h", 90, None)])
+    records = totals_records(service_totals(activity, builtin_catalogue()))
+    assert [r["measure"] for r in records["a"]] == ["caseload", "referrals"]  # by label: Caseload, Referrals
+    assert records["a"][1] == {"measure": "referrals", "label": "Referrals", "unit": "people", "kind": "count",
+                               "value": 10.0, "months": 2, "suppressed_months": 1, "numerator": None,
+                               "denominator": None, "display": "≥ 10 (1 of 2 months suppressed)"}
+    assert records["b"][0]["unit"] == "seen_within_4h"  # undeclared: a count of its own unit
