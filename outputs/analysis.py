@@ -183,7 +183,8 @@ def analysis_page(version: PublishedVersion) -> str:
          html_table(loops, LOOP_VIEW, lanes, LOOPS_SHOWN)),
         ("lanes", "Lanes", (
             f"Demand is the lane's arrivals (activity in {demand_measures}) plus the flow into its services, all "
-            f"in {demand_unit}: the measures this page adds. {demand_note}"),
+            f"in {demand_unit}: the only measures this page adds. Every measure's own total is under Totals by "
+            "lane and measure, and in service_totals.csv."),
          html_table(tables.get("lane_summary", empty), LANE_VIEW, lanes)),
         ("coverage", "Initiative coverage", (
             "Each lane's share of demand beside its share of initiative links (one link per initiative and "
