@@ -19,8 +19,9 @@ def validate(config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None, as_j
     Compares with the latest published version under the publish root and shows whether a quarantined source
     would use its last good extract. Exit 1 if any error-severity check failed."""
     from flows.config import load_config
-    from flows.quality import blocking_failures, source_table_text
     from flows.validate import validate_map
+    from outputs.quality_text import source_table_text
+    from transforms.source_status import blocking_failures
 
     try:
         map_config = load_config(config)

@@ -12,6 +12,7 @@ import networkx as nx
 import pandas as pd
 
 from expectations.canonical import LIST_SEPARATOR
+from expectations.status import SourceStatus
 from transforms.graph import service_graph
 from transforms.totals import MeasuredMap
 
@@ -24,7 +25,8 @@ NUMBER_COLUMNS = ("value_before", "value_after", "relative_change")
 SERVICE_ATTRIBUTES = {"name": "renamed", "lane": "moved lane", "organisation_id": "organisation changed"}
 ELEMENT_ORDER = {"service": 0, "flow": 1, "activity": 2}
 CHANGE_ORDER = {ADDED: 0, REMOVED: 1, SOURCE_MISSING: 2, CHANGED: 3}
-ABSENT_STATUSES = ("blocked", "missing")  # a source with one of these contributed no data to its version
+# a source with one of these contributed no data to its version (stale: its last good extract is used)
+ABSENT_STATUSES = (str(SourceStatus.BLOCKED), str(SourceStatus.MISSING))
 COMPARISON_COLUMNS = ["aspect", "before", "after", "differs", "note"]
 
 

@@ -17,7 +17,7 @@ import pyarrow
 import pyarrow.compute
 
 from expectations.canonical import QUALIFIERS, SECTORS, STAGED_MODELS, columns
-from transforms.quality import monthly_outliers
+from transforms.quality_summary import monthly_outliers
 from transforms.rejects import REJECT_COLUMNS, concat_rejects, normalised_rejects, row_rejects
 
 ROW_COLUMN = "__row__"
