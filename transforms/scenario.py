@@ -10,11 +10,11 @@ import networkx as nx
 import pandas as pd
 
 from expectations.canonical import LIST_SEPARATOR
-from expectations.errors import ConfigError
+from expectations.errors import ConfigError, UnknownReferenceError
 from expectations.measures import MeasureCatalogue, MeasureKind, builtin_catalogue, catalogue_of
-from transforms.analyses import UnknownReferenceError, resolved_service
 from transforms.consolidate import organisation_id, service_id
 from transforms.diff import CHANGED, map_changes, map_state, ordered_changes
+from transforms.lookup import resolved_service
 from transforms.totals import measured_map
 
 SCENARIO_SOURCE = "scenario"  # source_id of every row a change-set creates; also the namespace of added keys
@@ -101,8 +101,8 @@ class Scenario:
 def _service(ref: str, services: pd.DataFrame, where: str) -> str:
     try:
         return resolved_service(ref, services)
-    except UnknownReferenceError as error:
-        raise UnknownReferenceError(f"{where}: {error}") from None
+    except UnknownReferenceError as error:  # a mistake in the change-set file: a config error
+        raise ConfigError(f"{where}: {error}") from None
 
 
 def _lane(lane: str, lanes: Sequence[str], where: str) -> str:
