@@ -26,6 +26,7 @@ from pydantic import (
 
 from expectations.canonical import SECTORS
 from expectations.errors import ConfigError, IsmError
+from flows.config_measures import MeasuresSettings
 from flows.config_references import reference_errors
 from flows.config_settings import (  # noqa: F401  (re-exported: the config's parts are imported from here)
     IDENTIFIER,
@@ -86,6 +87,7 @@ class MapConfig(_Model):
     runner: Runner = Field(default_factory=Runner)
     publish: PublishPolicy = Field(default_factory=PublishPolicy)
     poster: PosterSettings = Field(default_factory=PosterSettings)
+    measures: MeasuresSettings = Field(default_factory=MeasuresSettings)  # flows/config_measures.py
     path: Path = Field(default=Path("."), exclude=True)  # the config file, set on load
 
     @field_validator("sectors")
