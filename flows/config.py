@@ -20,6 +20,7 @@ from expectations.errors import ConfigError, IsmError
 from outputs.versions import MapStore
 from sources import KINDS, SourceRequest, kind_named
 from sources.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, SourceLimits
+from transforms.numbers import DecimalMark, NumberRule, ThousandsMark
 
 IDENTIFIER = r"^[a-z][a-z0-9_\-]*$"
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -105,6 +106,8 @@ class Source(_Model):
     pseudonymised_columns: list[str] = Field(default_factory=list)  # pseudonymised ids: never mapped, never published
     max_bytes: ByteSize | None = None  # default: [limits] max_bytes; "500 MiB" or a number of bytes
     max_rows: int | None = Field(default=None, ge=1)  # default: [limits] max_rows
+    decimal: DecimalMark = "."  # how the extract writes numbers (transforms/numbers.py): "12,5" with decimal = ","
+    thousands: ThousandsMark = ","  # groups of three digits ("1,234"); "" when the extract never groups them
     # reading the source: IO errors and timeouts are retried with exponential backoff; bad data never is
     retries: int = Field(default=2, ge=0, le=10)
     retry_delay_seconds: float = Field(default=5.0, ge=0)  # before the first retry; doubles for each next one
@@ -132,6 +135,11 @@ class Source(_Model):
             raise ValueError(f"kind {self.kind!r} reads a file: set `location` (relative to this config file)")
         if kind.describe is not None and self.location:
             raise ValueError(f"kind {self.kind!r} reads a database named in `options`: remove `location`")
+        return self
+
+    @model_validator(mode="after")
+    def _numbers_readable(self) -> Source:
+        NumberRule(self.decimal, self.thousands)  # ValueError when the two separators are the same
         return self
 
     @property

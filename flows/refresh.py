@@ -52,6 +52,7 @@ from outputs.workarea import parquet_columns, read_frame, write_frame
 from sources import extract, kind_named
 from transforms.consolidate import InitiativeSpec, PartnerInfo, consolidate, load_staged
 from transforms.graph import service_graph
+from transforms.numbers import NumberRule
 from transforms.quality import (
     FRESH,
     MEASURED_TABLES,
@@ -105,6 +106,7 @@ def source_mapping(config: MapConfig, source: Source, table: str) -> SourceMappi
         map_period=(config.period.first_day, config.period.last_day),
         clip_to_map_period=source.clip_to_map_period,
         outlier_ratio=config.quality.outlier_ratio,
+        numbers=NumberRule(source.decimal, source.thousands),
     )
 
 
