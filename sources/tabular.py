@@ -18,8 +18,12 @@ import pyarrow.csv as pa_csv
 from pydantic import Field
 
 from expectations.errors import SourceError
-from sources.base import ROW_COLUMN, KindOptions, RawTables, SourceKind, SourceRequest, register
+from sources.base import ROW_COLUMN, KindOptions, RawTables, SourceKind, SourceRequest, register, source_where
 from sources.limits import SourceLimits, capped_gzip_bytes, checked_rows, checked_zip
+
+# the csv module's own cap (128 KiB) would call a long field malformed CSV; fields are measured against the source's
+# max_field_length instead, which names the row and column (sources/base.py checked_field_lengths)
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
 
 
 class CsvOptions(KindOptions):
@@ -176,7 +180,7 @@ def _any(conditions: list[pa.ChunkedArray]) -> pa.ChunkedArray:
 
 def _read_csv(request: SourceRequest) -> RawTables:
     options: CsvOptions = request.options  # type: ignore[assignment]
-    where = f"{request.source_id}: {request.location}"
+    where = source_where(request)
     text = decoded_text(request.location, options.encoding, where, options.compression, request.limits)
     read = (options.delimiter, options.quotechar, options.header_row, request.limits.max_rows)
     frame = csv_table(text, *read, where=where)
@@ -185,7 +189,7 @@ def _read_csv(request: SourceRequest) -> RawTables:
 
 def _read_excel(request: SourceRequest) -> RawTables:
     options: ExcelOptions = request.options  # type: ignore[assignment]
-    where = f"{request.source_id}: {request.location}"
+    where = source_where(request)
     checked_zip(request.location, request.limits, where)
     try:
         # header=None: the header is read as a row so repeated or blank names are caught, not renamed;
@@ -244,7 +248,7 @@ def _flat(record: dict[str, Any], prefix: str = "") -> dict[str, str | None]:
 
 def _read_json(request: SourceRequest) -> RawTables:
     options: JsonOptions = request.options  # type: ignore[assignment]
-    where = f"{request.source_id}: {request.location}"
+    where = source_where(request)
     try:
         document = json.loads(decoded_text(Path(request.location), options.encoding, where))
     except json.JSONDecodeError as error:
