@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from expectations.errors import SourceError
-from sources.base import ROW_COLUMN, KindOptions, RawTables, SourceKind, SourceRequest, register
+from sources.base import ROW_COLUMN, KindOptions, RawTables, SourceKind, SourceRequest, register, source_where
 
 
 class PhsAeOptions(KindOptions):
@@ -111,7 +111,7 @@ def _site_names(path: Path | None, source_id: str) -> dict[str, str]:
     """Site code -> name from a PHS hospital site list (its values carry trailing spaces: stripped)."""
     if path is None:
         return {}
-    where = f"{source_id}: site list {path}"
+    where = f"{source_id}: site list {path.name}"
     if not path.is_file():
         raise SourceError(f"{where}: file not found (check options.site_list; it is relative to the map config)")
     sites = _text_csv(path.read_bytes(), where, SITE_LIST_COLUMNS)
@@ -247,7 +247,7 @@ def _flows(rows: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
 
 def _read(request: SourceRequest) -> RawTables:
     options: PhsAeOptions = request.options  # type: ignore[assignment]
-    where = f"{request.source_id}: {request.location}"
+    where = source_where(request)
     data = request.location.read_bytes()
     frame = _text_csv(data, where, REQUIRED_COLUMNS)
     frame.insert(0, ROW_COLUMN, _line_numbers(data, len(frame), where).to_numpy())
