@@ -5,12 +5,11 @@ error check), 2 a config or usage error."""
 
 from __future__ import annotations
 
-import json
-
 import typer
 
 from expectations.errors import IsmError
 from flows.cli_common import DEMO_CONFIG, ConfigArg, JsonOpt, RootOpt, fail
+from outputs.json_text import json_text
 
 
 def validate(config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None, as_json: JsonOpt = False) -> None:
@@ -32,7 +31,7 @@ def validate(config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None, as_j
         fail(error)
     failures = blocking_failures(summary)
     if as_json:
-        typer.echo(json.dumps({**summary, "failures": failures}, indent=2, default=str))
+        typer.echo(json_text({**summary, "failures": failures}, indent=2, default=str))
     else:
         typer.echo(source_table_text(summary))
         for failure in failures:
