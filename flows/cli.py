@@ -48,8 +48,10 @@ def refresh(config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None, as_js
         root = str(publish_root) if publish_root else None
         result = None if no_shortcut else unchanged_before_running(map_config, root)
         if result is None:
+            from flows.ephemeral import tied_temporary_server
             from flows.refresh import refresh_map  # imports Prefect: only when the flow has to run
 
+            tied_temporary_server()  # a killed run leaves no Prefect server behind
             result = refresh_map(str(config), root, wait)
     except IsmError as error:
         fail(error)

@@ -18,6 +18,7 @@ def validate(config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None, as_j
     Compares with the latest published version under the publish root and shows whether a quarantined source
     would use its last good extract. Exit 1 if any error-severity check failed."""
     from flows.config import load_config
+    from flows.ephemeral import tied_temporary_server
     from flows.quality import blocking_failures, source_table_text
     from flows.validate import validate_map
 
@@ -26,6 +27,7 @@ def validate(config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None, as_j
         if not as_json:
             typer.echo(f"Validating {map_config.map_id}: {len(map_config.sources)} sources "
                        f"({map_config.period.start} to {map_config.period.end}) ...", err=True)
+        tied_temporary_server()  # a killed run leaves no Prefect server behind
         summary = validate_map(str(config), str(publish_root) if publish_root else None)
     except IsmError as error:
         fail(error)
