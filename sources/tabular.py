@@ -142,6 +142,8 @@ def csv_table(
             return None
         start = end + 1
     body = text[start:].rstrip("\r\n")
+    if body.count("\r") != body.count("\r\n"):  # a lone CR ends a line for csv_frame's count, not for this one
+        return None
     try:
         header = next(csv.reader([text[text.rfind("\n", 0, start - 1) + 1:start]], delimiter=delimiter,
                                  quotechar=quotechar, strict=True), [])
