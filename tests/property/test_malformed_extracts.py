@@ -70,9 +70,12 @@ def test_a_malformed_extract_is_refused_naming_where_or_staged_exactly(
             assert re.search(r": row \d+ column '(code|month|n)' holds \d+ characters, over the limit "
                              rf"max_field_length = {FIELD_LIMIT}", outcome), outcome
         if breakage == "ragged_row":
-            assert re.search(r": line \d+ has \d fields where the header \(line 1\) has 3", outcome), outcome
+            assert re.search(r": line \d+ has \d fields where the header \(line 1\) has 3|: the quote .* opened "
+                             r"in the record starting on line \d+ is never closed", outcome), outcome
+        if breakage == "unclosed_quote":
+            assert re.search(r": (the quote .* line|line) \d+ ", outcome), outcome
         return
-    assert breakage not in ("huge_field", "ragged_row", "encoding", "utf16", "empty"), breakage
+    assert breakage not in ("huge_field", "ragged_row", "encoding", "utf16", "empty", "unclosed_quote"), breakage
     frame, rejects = outcome
     assert (rejects["source_id"] == "nhs_activity").all() and (rejects["location"] == LOCATION).all()
     row_level = rejects[rejects["row_number"] > 0]
