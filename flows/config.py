@@ -19,7 +19,7 @@ from expectations.canonical import SECTORS, STAGED_TABLES
 from expectations.errors import ConfigError, IsmError
 from outputs.versions import MapStore
 from sources import KINDS, SourceRequest, kind_named
-from sources.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, SourceLimits
+from sources.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_FIELD_LENGTH, DEFAULT_MAX_ROWS, SourceLimits
 from transforms.numbers import DecimalMark, NumberRule, ThousandsMark
 
 IDENTIFIER = r"^[a-z][a-z0-9_\-]*$"
@@ -106,6 +106,7 @@ class Source(_Model):
     pseudonymised_columns: list[str] = Field(default_factory=list)  # pseudonymised ids: never mapped, never published
     max_bytes: ByteSize | None = None  # default: [limits] max_bytes; "500 MiB" or a number of bytes
     max_rows: int | None = Field(default=None, ge=1)  # default: [limits] max_rows
+    max_field_length: int | None = Field(default=None, ge=1)  # default: [limits] max_field_length (characters)
     decimal: DecimalMark = "."  # how the extract writes numbers (transforms/numbers.py): "12,5" with decimal = ","
     thousands: ThousandsMark = ","  # groups of three digits ("1,234"); "" when the extract never groups them
     # reading the source: IO errors and timeouts are retried with exponential backoff; bad data never is
@@ -167,6 +168,7 @@ class Limits(_Model):
 
     max_bytes: ByteSize = ByteSize(DEFAULT_MAX_BYTES)
     max_rows: int = Field(default=DEFAULT_MAX_ROWS, ge=1)
+    max_field_length: int = Field(default=DEFAULT_MAX_FIELD_LENGTH, ge=1)  # characters in any one field
 
 
 class Quality(_Model):
@@ -327,7 +329,8 @@ class MapConfig(_Model):
             options=options,
             folder=self.folder,
             limits=SourceLimits(int(source.max_bytes or self.limits.max_bytes),
-                                source.max_rows or self.limits.max_rows),
+                                source.max_rows or self.limits.max_rows,
+                                source.max_field_length or self.limits.max_field_length),
         )
 
     def allowed_folders(self) -> list[Path]:
