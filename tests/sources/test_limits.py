@@ -207,7 +207,8 @@ def test_a_field_over_max_field_length_is_refused_naming_row_and_column_on_every
         with pytest.raises(SourceError, match=rf"^x: {re.escape(name)}: services: row {row} column 'name' holds 51 "
                                               r"characters, over the limit max_field_length = 50"):
             extract(kind, request(kind, tmp_path / name, limits))
-    assert len(extract(CSV, request(CSV, tmp_path / "s.csv", SourceLimits(max_field_length=51))).tables["services"]) == 2
+    wider = SourceLimits(max_field_length=51)
+    assert len(extract(CSV, request(CSV, tmp_path / "s.csv", wider)).tables["services"]) == 2
 
 
 def test_max_field_length_is_configured_per_map_and_per_source(tmp_path: Path) -> None:
