@@ -6,16 +6,16 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.numbers import LARGEST_EXACT, NumberRule, parsed_numbers
+from transforms.numbers import DEFAULT_RULE, LARGEST_EXACT, NumberRule, parsed_numbers
 from transforms.standardise import SourceMapping, staged_table
 
 COMMA_DECIMAL = NumberRule(decimal=",", thousands=".")
 
 
-def _read(values: list[str | None], rule: NumberRule = NumberRule()) -> tuple[list[float], list[str | None]]:
+def _read(values: list[str | None], rule: NumberRule = DEFAULT_RULE) -> tuple[list[float], list[str | None]]:
     value, reason = parsed_numbers(pd.Series(values, dtype="object"), rule)
     return value.tolist(), [None if pd.isna(r) else r for r in reason]
 
@@ -67,12 +67,14 @@ def _written(number: Decimal, rule: NumberRule, grouped: bool) -> str:
     return sign + whole + (rule.decimal + fraction if fraction else "")
 
 
+@settings(deadline=None)
 @given(st.decimals(min_value=-(10**12), max_value=10**12, places=3, allow_nan=False), RULES, st.booleans())
 def test_any_number_written_by_the_rule_reads_back_exactly(number: Decimal, rule: NumberRule, grouped: bool) -> None:
     value, reason = _read([_written(number, rule, grouped)], rule)
     assert reason[0] is None and value[0] == float(number)
 
 
+@settings(deadline=None)
 @given(st.text(alphabet="0123456789,. '-+eE\u00a0x", max_size=12), RULES)
 def test_any_text_is_either_read_or_refused_with_a_reason(text: str, rule: NumberRule) -> None:
     value, reason = _read([text], rule)
@@ -90,7 +92,7 @@ def _mapping(rule: NumberRule) -> SourceMapping:
 def test_staging_refuses_12_5_under_default_rules_and_reads_it_with_a_decimal_comma() -> None:
     raw = pd.DataFrame({"__row__": [2, 3], "site": ["A", "B"], "month": ["2025-04", "2025-04"],
                         "measure": ["attendances", "attendances"], "n": ["12,5", "1,234"]})
-    refused = staged_table(raw, "activity", _mapping(NumberRule()))
+    refused = staged_table(raw, "activity", _mapping(DEFAULT_RULE))
     assert refused.frame["value"].tolist() == [1234.0]
     row = refused.rejects[refused.rejects["check"] == "not_a_number"].iloc[0]
     assert (row["row_number"], row["column"], row["value"]) == (2, "n", "12,5")
