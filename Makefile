@@ -8,7 +8,7 @@ export PREFECT_HOME ?= $(CURDIR)/.ism/prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test lint lock bench server clean
+.PHONY: demo test test-property lint lock bench server clean
 
 # Bytecode compiled at install: every CLI process imports Prefect and GX, and where .pyc files are not written
 # (PYTHONDONTWRITEBYTECODE, a read-only venv) each would compile them again, seconds per process.
@@ -24,6 +24,10 @@ demo: $(BIN)/ism  ## Publish the embedded demo map.
 
 test: $(BIN)/ism  ## Run the test suite.
 	$(BIN)/python -m pytest
+
+test-property: $(BIN)/ism  ## The property tests with many more generated cases (Hypothesis profile `large`).
+	HYPOTHESIS_PROFILE=large $(BIN)/python -m pytest tests/property tests/transforms/test_numbers.py -p no:cacheprovider \
+		--hypothesis-show-statistics -q
 
 SIZE ?= S
 bench: $(BIN)/ism  ## Benchmark a synthetic map of SIZE=S|M|L against a bare DuckDB pass (bench/results/).
