@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from typer.testing import CliRunner
@@ -58,7 +58,7 @@ def _machine_paths(folder: Path) -> list[str]:
     return sorted({str(p) for path in (folder, store.root, store.private) for p in (path, path.resolve())})
 
 
-@settings(max_examples=WHOLE_RUNS)
+@settings(max_examples=WHOLE_RUNS, phases=(Phase.explicit, Phase.reuse, Phase.generate))  # no shrinking: runs are slow
 @given(case=extracts(max_field_length=64 * 1024 + 1))
 def test_a_refresh_with_a_broken_extract_never_breaks_the_published_map(
         published: Path, tmp_path_factory: pytest.TempPathFactory, case: Extract) -> None:
