@@ -8,7 +8,7 @@ export PREFECT_HOME ?= $(CURDIR)/.ism/prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test test-property lint lock bench server clean
+.PHONY: demo test test-fast test-property lint lock bench server clean
 
 # Bytecode compiled at install: every CLI process imports Prefect and GX, and where .pyc files are not written
 # (PYTHONDONTWRITEBYTECODE, a read-only venv) each would compile them again, seconds per process.
@@ -25,6 +25,10 @@ demo: $(BIN)/ism  ## Publish the embedded demo map.
 test: $(BIN)/ism  ## Run the test suite.
 	$(BIN)/python -m pytest
 
+FAST_TESTS := not (browser or database or office or wheel)
+test-fast: $(BIN)/ism  ## The inner loop: every test but the browser, database, office and wheel ones.
+	$(BIN)/python -m pytest -m "$(FAST_TESTS)"
+
 test-property: $(BIN)/ism  ## The property tests with many more generated cases (Hypothesis profile `large`).
 	HYPOTHESIS_PROFILE=large $(BIN)/python -m pytest tests/property tests/transforms/test_numbers.py -p no:cacheprovider \
 		--hypothesis-show-statistics -q
@@ -39,7 +43,7 @@ server: $(BIN)/ism  ## A Prefect server on loopback for `ism serve`: PREFECT_API
 
 lint: $(BIN)/ism
 	$(BIN)/ruff check .
-	$(BIN)/mypy flows sources transforms outputs expectations
+	$(BIN)/mypy flows sources transforms outputs expectations examples
 
 lock:  ## Re-resolve requirements.lock from pyproject.toml.
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

@@ -12,7 +12,9 @@ import json
 import time
 
 started = time.perf_counter()
-import flows  # noqa: E402,F401,I001  (first, as in ism: its Prefect settings, home, analytics off, log levels)
+from flows.environment import prepare_prefect  # noqa: E402,I001  (first, as in ism: its Prefect settings)
+
+prepare_prefect()  # home, analytics off, log levels, before Prefect is imported
 from prefect import flow, task  # noqa: E402
 
 imported = time.perf_counter()

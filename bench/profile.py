@@ -167,6 +167,9 @@ def main() -> None:
     root = BUILD / "runs" / args.size / "profile"
     shutil.rmtree(root, ignore_errors=True)
     os.environ["PREFECT_TASK_RUNNER_THREAD_POOL_MAX_WORKERS"] = "1"
+    from flows.environment import prepare_prefect
+
+    prepare_prefect()  # as the `ism` entry point does, before Prefect is imported
     from flows.refresh import refresh_map  # imported before timing: start-up is measured by the runner
 
     cpu_before, started = time.process_time(), time.perf_counter()

@@ -15,8 +15,8 @@ import pandas as pd
 
 from expectations.errors import ConfigError, PublishError
 from outputs.changelog import CHANGELOG_THRESHOLD
-from outputs.reader import MapVersion, VersionSelectorError, open_version
-from outputs.versions import MANIFEST, MapStore
+from outputs.store.reader import MapVersion, VersionSelectorError, open_version
+from outputs.store.versions import MANIFEST, MapStore
 from transforms.analyses import DEFAULT_LOOP_LENGTH, DELAYED_MEASURES, analysis_tables
 from transforms.diff import map_changes
 from transforms.graph import service_graph

@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,6 +17,7 @@ import typer
 from expectations.errors import IsmError
 from flows import cli_analysis, cli_dataset, cli_ops, cli_quality, cli_render
 from flows.cli_common import DEMO_CONFIG, ConfigArg, JsonOpt, RootOpt, fail
+from flows.environment import prepare_prefect
 
 app = typer.Typer(
     name="ism",
@@ -62,6 +64,21 @@ def refresh(config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None, as_js
     typer.echo(result.path)
 
 
+DemoFolderArg = Annotated[Path, typer.Argument(help="Where to write the demo map (config and partner extracts).")]
+
+
+@app.command()
+def demo(folder: DemoFolderArg = Path("ism-demo"), as_json: JsonOpt = False, wait: cli_ops.WaitOpt = False) -> None:
+    """Write the embedded demo map into FOLDER (replacing an earlier copy there) and refresh it: it publishes under
+    FOLDER/published. Works from an installed wheel, without a checkout."""
+    from examples import write_demo
+
+    config = write_demo(folder)
+    if not as_json:
+        typer.echo(f"Demo map written to {config}", err=True)
+    refresh(config, as_json=as_json, wait=wait)
+
+
 def _summary(result, seconds: float) -> str:  # type: ignore[no-untyped-def]
     width = max(len(o.source_id) for o in result.sources)
     lines = [f"{'source':<{width}}  {'status':<8}{'read':>9}{'accepted':>10}{'rejected':>10}"]
@@ -99,6 +116,7 @@ class _UserErrorsWithoutTraceback(logging.Filter):
 
 def main() -> None:
     """Console entry point: user errors are one line; anything else is one line too, unless ISM_DEBUG=1."""
+    prepare_prefect()
     for name in ("prefect.flow_runs", "prefect.task_runs", "prefect.engine"):
         logging.getLogger(name).addFilter(_UserErrorsWithoutTraceback())
     try:

@@ -7,9 +7,10 @@ from typing import Annotated, NoReturn
 
 import typer
 
+import examples
 from expectations.errors import ConfigError
 
-DEMO_CONFIG = Path(__file__).resolve().parents[1] / "examples" / "demo" / "ism.toml"
+DEMO_CONFIG = examples.DEMO_CONFIG  # package data: found from a wheel as from a checkout
 
 ConfigArg = Annotated[Path, typer.Argument(help="The map config (TOML). Default: the embedded demo map.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable result on stdout.")]

@@ -12,8 +12,8 @@ from expectations.errors import IsmError
 from flows.cli_common import DEMO_CONFIG, ConfigArg, JsonOpt, RootOpt, fail, map_store
 
 if TYPE_CHECKING:
-    from outputs.reader import MapVersion
-    from outputs.versions import MapStore
+    from outputs.store.reader import MapVersion
+    from outputs.store.versions import MapStore
 
 VersionArg = Annotated[str, typer.Argument(
     help="latest, a version id such as v0003, or a date YYYY-MM-DD (the newest version created on or before it).",
@@ -120,7 +120,7 @@ def show(version: VersionArg, config: ConfigArg = DEMO_CONFIG, publish_root: Roo
          as_json: JsonOpt = False) -> None:
     """Summarise one published version: tables and row counts, sources with hashes and statuses, lanes with
     service counts, content hash, created_at."""
-    from outputs.reader import VersionSelectorError, open_version
+    from outputs.store.reader import VersionSelectorError, open_version
 
     try:
         map_config, store = map_store(config, publish_root)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationError, fi
 
 from expectations.canonical import SECTORS, STAGED_TABLES
 from expectations.errors import ConfigError, IsmError
-from outputs.versions import MapStore
+from outputs.store.versions import MapStore
 from sources import KINDS, SourceRequest, kind_named
 from sources.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_FIELD_LENGTH, DEFAULT_MAX_ROWS, SourceLimits
 from transforms.numbers import DecimalMark, NumberRule, ThousandsMark

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from outputs.last_good import last_good
+from outputs.store.last_good import last_good
 
 Outcome = TypeVar("Outcome")  # flows.refresh.SourceOutcome (not imported: refresh imports this module)
 

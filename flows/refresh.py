@@ -44,11 +44,11 @@ from flows.safety import (
 from flows.shortcut import unchanged_result
 from flows.source_cache import config_digest, run_inputs, source_key, source_key_before_reading
 from outputs import dataset
-from outputs.cache import cache_outcome, cached_outcome, prune_cache
 from outputs.context import LaneStyle, PosterOptions, PublishedVersion
-from outputs.last_good import keep_last_good
-from outputs.versions import MANIFEST, MapStore
-from outputs.workarea import parquet_columns, read_frame, write_frame
+from outputs.store.cache import cache_outcome, cached_outcome, prune_cache
+from outputs.store.last_good import keep_last_good
+from outputs.store.versions import MANIFEST, MapStore
+from outputs.store.workarea import parquet_columns, read_frame, write_frame
 from sources import extract, kind_named
 from transforms.consolidate import InitiativeSpec, PartnerInfo, consolidate, load_staged
 from transforms.graph import service_graph

@@ -24,7 +24,7 @@ from expectations.checks import RejectRecord
 from expectations.errors import PublishError
 from expectations.identifiers import identifier_findings
 from flows.config import MapConfig, Source
-from outputs.workarea import parquet_sample
+from outputs.store.workarea import parquet_sample
 from transforms.disclosure import suppressed_tables
 from transforms.rejects import rejects_frame
 

@@ -13,7 +13,7 @@ from expectations.errors import PublishError
 from flows.config import MapConfig
 from flows.outcomes import RunResult, SourceOutcome
 from flows.source_cache import inputs_complete, run_inputs, source_key_before_reading
-from outputs.versions import MapStore
+from outputs.store.versions import MapStore
 
 # what a version's manifest records of each source's outcome (flows/refresh.py `_source_entry`)
 RECORDED_COUNTS = ("status", "rows_read", "rows_accepted", "rows_rejected", "rows_clipped")

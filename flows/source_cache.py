@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +16,27 @@ from flows.config import OPERATIONAL_KEYS, OPERATIONAL_SOURCE_KEYS, MapConfig, S
 from sources import kind_named
 from sources.base import fingerprint
 
-PROJECT = Path(__file__).resolve().parents[1]
 # the code a staged outcome depends on: reading, standardising, validating, and the flow's staging step
 STAGING_CODE = ("sources", "transforms", "expectations", "flows/refresh.py", "flows/outcomes.py", "flows/config.py")
 
 
+def _package_root(name: str) -> Path:
+    """The folder holding the top-level package of `name`: the checkout, or site-packages for an installed wheel."""
+    package = name.split("/")[0]
+    return Path(str(files(package))).parent
+
+
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """Hash of the code that turns a source into its staged outcome, so a new release never reuses a stale cache."""
+    """Hash of the code that turns a source into its staged outcome, so a new release never reuses a stale cache.
+    Files are named relative to their package's root, so a checkout and a wheel of the same code agree."""
     digest = hashlib.sha256()
     for name in STAGING_CODE:
-        path = PROJECT / name
-        files = sorted(p for p in path.rglob("*") if p.suffix in (".py", ".sql")) if path.is_dir() else [path]
-        for file in files:
-            digest.update(file.relative_to(PROJECT).as_posix().encode() + b"\0" + file.read_bytes())
+        root = _package_root(name)
+        path = root / name
+        found = sorted(p for p in path.rglob("*") if p.suffix in (".py", ".sql")) if path.is_dir() else [path]
+        for file in found:
+            digest.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()
 
 

@@ -1,18 +1,57 @@
-"""Shared fixtures: the real reference data, one Prefect test server per session, a small map."""
+"""Shared fixtures: the real reference data, one Prefect test server per session, a small map; the rule for tests
+that need something outside the repo (skip locally, fail under CI=true)."""
 
-from collections.abc import Iterator
+import glob
+import os
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from flows.environment import prepare_prefect
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+# marker -> (is it here?, what is missing and how to get it); .ci/run installs all three as root
+SYSTEM_PROGRAMS: dict[str, tuple[Callable[[], bool], str]] = {
+    "browser": (lambda: Path("/usr/bin/chromium").exists(),
+                "/usr/bin/chromium is absent: apt-get install chromium to run the browser tests"),
+    "database": (lambda: bool(glob.glob("/usr/lib/postgresql/*/bin/initdb")),
+                 "PostgreSQL server binaries are absent (/usr/lib/postgresql/*/bin): apt-get install postgresql"),
+    "office": (lambda: shutil.which("soffice") is not None,
+               "LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui"),
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The test session is a process start: Prefect's home and quiet settings are set here, before any import of
+    Prefect (the Makefile's exports win when present)."""
+    prepare_prefect()
+
+
+def require(present: object, what: str) -> None:
+    """Skip the test when `what` is missing; under CI=true fail it instead, since there a missing ../shared/data or
+    system program means a broken run, not an optional test."""
+    if present:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{what} (CI=true: a missing dependency fails the run instead of skipping)", pytrace=False)
+    pytest.skip(what)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked browser, database or office need that system program."""
+    for marker, (is_present, what) in SYSTEM_PROGRAMS.items():
+        if item.get_closest_marker(marker):
+            require(is_present(), what)
+
 
 @pytest.fixture
 def shared_data() -> Path:
-    """The real open data in ../shared/data beside the repo; tests that need it skip when it is absent."""
-    path = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    if not path.is_dir():
-        pytest.skip("../shared/data is absent: real-data tests need the shared folder beside the repo")
-    return path
+    """The real open data in ../shared/data beside the repo (skipped without it, failed under CI=true)."""
+    require(SHARED_DATA.is_dir(), "../shared/data is absent: real-data tests need the shared folder beside the repo")
+    return SHARED_DATA
 
 MINI_CONFIG = """
 map_id = "mini"

@@ -13,7 +13,7 @@ import pandas as pd
 from openpyxl import Workbook
 
 from flows.refresh import SourceOutcome, consolidate_sources, extract_source, stage_source
-from outputs.workarea import read_frame
+from outputs.store.workarea import read_frame
 
 MAP = """
 map_id = "bad-inputs"

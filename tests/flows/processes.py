@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from outputs.versions import MapStore
+from outputs.store.versions import MapStore
 
 ISM = Path(sys.executable).parent / "ism"
 

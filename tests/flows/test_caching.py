@@ -16,7 +16,7 @@ from flows.cli import app
 from flows.config import load_config
 from flows.refresh import refresh_map
 from flows.source_cache import config_digest, source_key
-from outputs.cache import cache_outcome, cached_outcome, prune_cache, remove_partial_entries
+from outputs.store.cache import cache_outcome, cached_outcome, prune_cache, remove_partial_entries
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

@@ -14,7 +14,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from typer.testing import CliRunner
 
 from flows.cli import app
-from outputs.versions import MapStore
+from outputs.store.versions import MapStore
 from tests.flows.processes import ISM, ism_env, output, started, wait_until
 
 SCHEDULE = '\n[schedule]\ncron = "0 3 1 1 *"\ntimezone = "Europe/London"\n'  # 03:00 on 1 January: never in a test

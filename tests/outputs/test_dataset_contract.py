@@ -20,6 +20,7 @@ from expectations.canonical import CANONICAL_MODELS, CANONICAL_TABLES, FOREIGN_K
 from flows.cli_common import DEMO_CONFIG
 from flows.refresh import refresh_map
 from outputs import dataset
+from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "dataset.md"
@@ -257,8 +258,7 @@ def test_a_published_version_is_a_valid_data_package_with_licences_attributions_
 
 @pytest.fixture(scope="module")
 def published_demo(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not DEMO_CONFIG.is_file():
-        pytest.skip("the demo map (examples/demo/ism.toml) is not there")
+    require(DEMO_CONFIG.is_file(), "the demo map (examples/demo/ism.toml) is not there")
     return Path(refresh_map(str(DEMO_CONFIG), str(tmp_path_factory.mktemp("demo"))).path)
 
 
@@ -276,7 +276,7 @@ def test_the_demo_map_is_a_valid_data_package(published_demo: Path) -> None:
 def test_the_demo_map_reads_back_through_the_reader_and_the_spreadsheet(published_demo: Path) -> None:
     from openpyxl import load_workbook
 
-    from outputs.reader import open_version
+    from outputs.store.reader import open_version
 
     opened = open_version(published_demo.parents[2], published_demo.parents[1].name, "latest")
     assert opened.path == published_demo

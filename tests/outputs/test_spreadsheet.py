@@ -20,7 +20,7 @@ from outputs import spreadsheet
 from outputs.context import LaneStyle, PublishedVersion
 from outputs.dataset import MAP_LICENCES, publishable
 from outputs.spreadsheet import spreadsheet_artefact, write_spreadsheet
-from tests.outputs import test_reader as reader_tests
+from tests.outputs.store import test_reader as reader_tests
 
 ATTRIBUTION = "Contains public sector information licensed under the Open Government Licence v3.0 (PHS)"
 
@@ -131,8 +131,7 @@ SOFFICE = shutil.which("soffice")
 ALL_SHEETS_AS_CSV = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
 
 
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed: .ci/run installs "
-                                            "libreoffice-calc-nogui as root")
+@pytest.mark.office
 def test_libreoffice_opens_the_workbook_and_reads_every_sheet_as_published(
     tables: dict[str, pd.DataFrame], tmp_path: Path
 ) -> None:

@@ -21,6 +21,7 @@ from expectations.errors import ConfigError, SourceError
 from flows.config import load_config
 from sources import extract, kind_named
 from sources.base import ROW_COLUMN
+from tests.conftest import require
 
 PG_BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
 SQL = kind_named("sql")
@@ -163,8 +164,8 @@ def _free_port() -> int:
 def postgres() -> Iterator[Postgres]:
     """A PostgreSQL server in a temporary folder on a free loopback port, with a database `partner` owned by a
     password-protected role `ism`; always stopped afterwards."""
-    if not PG_BINARIES:
-        pytest.skip("PostgreSQL server binaries are absent (/usr/lib/postgresql/*/bin): apt-get install postgresql")
+    require(PG_BINARIES, "PostgreSQL server binaries are absent (/usr/lib/postgresql/*/bin): "
+                         "apt-get install postgresql")
     binaries = PG_BINARIES[-1].parent
     as_postgres: list[str] = []
     folder = Path(tempfile.mkdtemp(prefix="ism-pg-"))
@@ -173,7 +174,7 @@ def postgres() -> Iterator[Postgres]:
             account = pwd.getpwnam("postgres")
         except KeyError:
             shutil.rmtree(folder)
-            pytest.skip("running as root and there is no `postgres` user to run the PostgreSQL server as")
+            require(False, "running as root and there is no `postgres` user to run the PostgreSQL server as")
         os.chown(folder, account.pw_uid, account.pw_gid)
         as_postgres = ["runuser", "-u", "postgres", "--"]
     data, port, password = folder / "data", _free_port(), "pw-" + os.urandom(8).hex()
@@ -209,6 +210,7 @@ def postgres() -> Iterator[Postgres]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.database
 def test_postgresql_table_and_query_with_the_password_only_in_the_environment(
         postgres: Postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PARTNER_DB", postgres.url())
@@ -237,6 +239,7 @@ def test_postgresql_table_and_query_with_the_password_only_in_the_environment(
                                             "connect_timeout_seconds": 2}))
 
 
+@pytest.mark.database
 @pytest.mark.usefixtures("prefect_server")
 def test_a_map_refreshed_from_postgresql_never_shows_the_password(
         postgres: Postgres, mini_map: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:

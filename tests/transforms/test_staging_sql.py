@@ -14,7 +14,7 @@ import pytest
 
 from expectations.canonical import STAGED_MODELS
 from flows.refresh import staged_from_parquet
-from outputs.workarea import write_frame
+from outputs.store.workarea import write_frame
 from sources import SourceRequest
 from sources.base import as_pandas
 from sources.tabular import CSV, csv_frame

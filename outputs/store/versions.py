@@ -11,8 +11,8 @@ Working data that holds unsuppressed values lives apart, under the private root 
 `private_root`), so that sharing the publish root never shares it:
 
     <private>/<map_id>/work/<run_id>/        a run's working files; removed at the next start if left over
-    <private>/<map_id>/.cache/               the source cache (outputs/cache.py)
-    <private>/<map_id>/.last_good/           last good extracts (outputs/last_good.py)
+    <private>/<map_id>/.cache/               the source cache (outputs/store/cache.py)
+    <private>/<map_id>/.last_good/           last good extracts (outputs/store/last_good.py)
 
 A run killed at any moment leaves every complete version intact: a version becomes visible only by the rename of
 a fully written folder (its manifest written last), and `clean_leftovers` at the next start removes what the run
@@ -34,9 +34,14 @@ from pathlib import Path
 from typing import Any
 
 from expectations.errors import PublishError
-from outputs.cache import remove_partial_entries
+from outputs.store.cache import remove_partial_entries
 
 MANIFEST = "version.json"
+"""The manifest in each version folder; a folder without it is not a (complete) version."""
+CATALOG = "catalog.json"
+LATEST = "latest"
+"""The file naming the newest version, and the selector word for it."""
+DATAPACKAGE = "datapackage.json"
 VERSION_PATTERN = re.compile(r"^v(\d{4,})$")
 
 
@@ -75,7 +80,11 @@ class MapStore:
 
     @property
     def catalog_path(self) -> Path:
-        return self.folder / "catalog.json"
+        return self.folder / CATALOG
+
+    @property
+    def latest_pointer(self) -> Path:
+        return self.folder / LATEST
 
     def version_path(self, version_id: str) -> Path:
         return self.versions / version_id
@@ -88,7 +97,7 @@ class MapStore:
         return sorted(found, key=lambda name: int(VERSION_PATTERN.match(name).group(1)))  # type: ignore[union-attr]
 
     def latest(self) -> str | None:
-        pointer = self.folder / "latest"
+        pointer = self.latest_pointer
         if pointer.is_file():
             name = pointer.read_text(encoding="utf-8").strip()
             if name in self.complete_versions():
@@ -155,7 +164,7 @@ class MapStore:
         if not versions:
             return
         self.write_catalog()
-        pointer = self.folder / "latest"
+        pointer = self.latest_pointer
         if not pointer.is_file() or pointer.read_text(encoding="utf-8").strip() != versions[-1]:
             _atomic_write(pointer, versions[-1] + "\n")
 
@@ -179,7 +188,7 @@ class MapStore:
         if on_renamed is not None:
             on_renamed()
         self.write_catalog()
-        _atomic_write(self.folder / "latest", version_id + "\n")
+        _atomic_write(self.latest_pointer, version_id + "\n")
         return target
 
     def prune(self, keep_versions: int | None) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from outputs.versions import MANIFEST, MapStore
+from outputs.store.versions import MANIFEST, MapStore
 
 
 def publish(store: MapStore, count: int) -> None:

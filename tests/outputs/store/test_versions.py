@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from expectations.errors import PublishError
-from outputs.versions import MANIFEST, MapStore
+from outputs.store.versions import MANIFEST, MapStore
 
 
 def staged_version(store: MapStore, run_id: str, content: str) -> Path:

@@ -15,8 +15,8 @@ import pytest
 from expectations.canonical import CANONICAL_MODELS, CANONICAL_TABLES, empty_frame
 from expectations.errors import PublishError
 from outputs import dataset
-from outputs.reader import VersionSelectorError, open_version
-from outputs.versions import MANIFEST, MapStore
+from outputs.store.reader import VersionSelectorError, open_version
+from outputs.store.versions import MANIFEST, MapStore
 from transforms.graph import service_graph
 
 ORG, SVC = "org_000000000001", ["svc_00000000000a", "svc_00000000000b", "svc_00000000000c"]

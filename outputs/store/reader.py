@@ -17,7 +17,7 @@ import pandas as pd
 
 from expectations.canonical import CANONICAL_MODELS, CANONICAL_TABLES, columns
 from expectations.errors import PublishError
-from outputs.versions import VERSION_PATTERN, MapStore
+from outputs.store.versions import DATAPACKAGE, LATEST, VERSION_PATTERN, MapStore
 
 GraphBuilder = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame], nx.DiGraph]
 """Builds a graph from (services, organisations, activity, flows), e.g. `transforms.graph.service_graph`."""
@@ -50,14 +50,14 @@ def version_as_of(store: MapStore, moment: date | datetime) -> str:
     return chosen[-1]
 
 
-def resolve_version(store: MapStore, version: VersionSelector = "latest") -> str:
+def resolve_version(store: MapStore, version: VersionSelector = LATEST) -> str:
     """The version id a selector names: "latest", an id such as "v0003", or a date ("2026-01-31", a `date` or a
     `datetime`) meaning the newest version created on or before it. Raises VersionSelectorError for a malformed selector
     and PublishError when no such version exists."""
     if isinstance(version, date):
         return version_as_of(store, version)
     text = version.strip()
-    if text == "latest":
+    if text == LATEST:
         latest = store.latest()
         if latest is None:
             raise PublishError(f"{store.folder}: map {store.map_id!r} has no published version yet")
@@ -93,7 +93,7 @@ class MapVersion:
 
     @property
     def datapackage(self) -> dict[str, Any]:
-        return json.loads((self.path / "datapackage.json").read_text(encoding="utf-8"))
+        return json.loads((self.path / DATAPACKAGE).read_text(encoding="utf-8"))
 
     def table(self, name: str) -> pd.DataFrame:
         """One canonical table as a DataFrame (a copy: change it freely)."""
@@ -161,7 +161,7 @@ def _plain(value: Any) -> Any:
     return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
 
 
-def open_version(root: str | Path, map_id: str, version: VersionSelector = "latest") -> MapVersion:
+def open_version(root: str | Path, map_id: str, version: VersionSelector = LATEST) -> MapVersion:
     """Open one published version of a map under a publish root: "latest", an id such as "v0003", or a date
     (the newest version created on or before it)."""
     store = MapStore(Path(root), map_id)
