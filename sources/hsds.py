@@ -416,8 +416,9 @@ def _hashed_files(request: SourceRequest) -> list[Path]:
     location, options = request.location, request.options
     if not isinstance(options, HsdsOptions) or _format(location, options) != "tabular":
         return []
-    package_path = _package_path(location, str(location))
-    return [path for path in _resource_paths(package_path, str(location)) if path.is_file()]
+    where = source_where(request)
+    package_path = _package_path(location, where)
+    return [path for path in _resource_paths(package_path, where) if path.is_file()]
 
 
 HSDS = register(
