@@ -29,13 +29,13 @@ Key = tuple[str, int, str]  # (file, line, function) as pstats keys them
 # Each step: the functions whose cumulative CPU it is (summed over threads and calls).
 STEPS: list[tuple[str, str, str]] = [  # step, file suffix, function
     ("extract: read partner files (sources/)", "sources/base.py", "extract"),
-    ("stage: standardise + validate (pandas or DuckDB)", "flows/refresh.py", "staged_from_parquet"),
+    ("stage: standardise + validate (pandas or DuckDB)", "flows/stage.py", "staged_from_parquet"),
     ("  of which pandera validation", "transforms/standardise.py", "_validated"),
-    ("stage task in all (incl. Parquet in/out)", "flows/refresh.py", "stage_source"),
-    ("extract task in all (incl. Parquet out, hashing)", "flows/refresh.py", "extract_source"),
-    ("consolidate (DuckDB)", "flows/refresh.py", "consolidate_sources"),
+    ("stage task in all (incl. Parquet in/out)", "flows/stage.py", "stage_source"),
+    ("extract task in all (incl. Parquet out, hashing)", "flows/stage.py", "extract_source"),
+    ("consolidate (DuckDB)", "flows/gate.py", "consolidate_sources"),
     ("  of which disclosure control", "transforms/disclosure.py", "suppressed_tables"),
-    ("check (consolidated checks, quality report data)", "flows/refresh.py", "check_quality"),
+    ("check (consolidated checks, quality report data)", "flows/gate.py", "check_quality"),
     ("publish task in all", "flows/refresh.py", "publish_version"),
     ("  graph (networkx)", "transforms/graph.py", "service_graph"),
     ("  dataset tables (Parquet + CSV)", "outputs/dataset.py", "write_tables"),
@@ -44,7 +44,7 @@ STEPS: list[tuple[str, str, str]] = [  # step, file suffix, function
     ("  artefact: spreadsheet", "outputs/spreadsheet.py", "spreadsheet_artefact"),
     ("  artefact: analyses", "outputs/analysis.py", "analysis_artefact"),
     ("  artefact: changelog", "outputs/changelog.py", "changelog_artefact"),
-    ("  artefact: quality report", "outputs/quality.py", "quality_artefact"),
+    ("  artefact: quality report", "outputs/quality_report.py", "quality_artefact"),
     ("  artefact: interactive HTML", "outputs/interactive.py", "interactive_artefact"),
 ]
 PACKAGES = ("prefect", "pandas", "pandera", "great_expectations", "pyarrow", "numpy", "networkx", "pygraphviz",

@@ -19,3 +19,8 @@ class PublishError(IsmError):
 
 class QualityGateError(IsmError):
     """An error-severity check failed under a `fail` policy, so nothing was published."""
+
+
+class UnknownReferenceError(IsmError):
+    """A service, lane or version named on the command line or in a change-set is not in the map, or a name matches
+    several services: says what was asked for and lists close matches or what there is."""

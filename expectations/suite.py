@@ -2,9 +2,9 @@
 from the catalogue (expectations/checks.py), so a failure reads like every other check: code, severity, plain words.
 
 The suite runs in an ephemeral GX context over pandas frames (GX's SQL datasource over DuckDB is broken). Besides the
-four consolidated tables it checks four small derived frames (transforms/quality.py builds them): `sources` (reject
-share of each fresh source), `coverage` (months of the map period without rows, per source and table), `volumes`
-(change of each source's total against the previous version) and `lanes` (services per lane).
+four consolidated tables it checks four small derived frames (transforms/quality_summary.py builds them):
+`sources` (reject share of each fresh source), `coverage` (months of the map period without rows, per source and
+table), `volumes` (change of each source's total against the previous version) and `lanes` (services per lane).
 """
 
 from __future__ import annotations

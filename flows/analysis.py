@@ -13,9 +13,9 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 
-from expectations.errors import ConfigError, PublishError
+from expectations.errors import PublishError
 from outputs.changelog import CHANGELOG_THRESHOLD
-from outputs.store.reader import MapVersion, VersionSelectorError, open_version
+from outputs.store.reader import MapVersion, open_version
 from outputs.store.versions import MANIFEST, MapStore
 from transforms.analyses import DEFAULT_LOOP_LENGTH, DELAYED_MEASURES, analysis_tables
 from transforms.diff import map_changes
@@ -29,10 +29,7 @@ def opened_version(store: MapStore, version: str = "latest") -> MapVersion:
     if not store.complete_versions():
         raise PublishError(f"{store.folder}: map {store.map_id!r} has no published version yet; "
                            "run `ism refresh` with its config first")
-    try:
-        return open_version(store.root, store.map_id, version)
-    except VersionSelectorError as error:
-        raise ConfigError(str(error)) from None
+    return open_version(store.root, store.map_id, version)
 
 
 def version_tables(version: MapVersion) -> dict[str, pd.DataFrame]:

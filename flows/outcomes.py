@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from expectations.status import RunStatus, SourceStatus
 from outputs.json_text import json_text
 
 
@@ -19,14 +20,15 @@ class ExtractOutcome:
     error: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SourceOutcome:
-    """What one source contributed: staged tables, rejects and counts. Blocked sources contribute nothing."""
+    """What one source contributed: staged tables, rejects and counts. Blocked sources contribute nothing.
+    Built by keyword only: twelve fields, several of them counts, are too easy to swap by position."""
 
     source_id: str
     partner: str
     kind: str
-    status: str  # ok | warn | blocked | stale (quarantined: last good extract used) | missing (quarantined: none)
+    status: SourceStatus
     staged: dict[str, str]
     rejects: str
     rows_read: int
@@ -35,13 +37,24 @@ class SourceOutcome:
     rows_clipped: int
     provenance: dict[str, Any] | None
     error: str | None = None
-    stale: dict[str, Any] | None = None  # the last good extract a stale source publishes (flows/quality.py)
+    stale: dict[str, Any] | None = None  # the last good extract a stale source publishes (flows/quarantine.py)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", SourceStatus(self.status))  # a cached or recorded outcome: a bare word
+
+    @classmethod
+    def blocked(cls, source_id: str, partner: str, kind: str, rejects: str, provenance: dict[str, Any] | None,
+                error: str) -> SourceOutcome:
+        """A source that contributes nothing: its rejects say why, `error` in one line."""
+        return cls(source_id=source_id, partner=partner, kind=kind, status=SourceStatus.BLOCKED, staged={},
+                   rejects=rejects, rows_read=0, rows_accepted=0, rows_rejected=0, rows_clipped=0,
+                   provenance=provenance, error=error)
 
 
 @dataclass(frozen=True)
 class RunResult:
     map_id: str
-    status: str  # published | unchanged
+    status: RunStatus
     version_id: str
     path: str
     content_hash: str

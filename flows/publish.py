@@ -10,7 +10,7 @@ from outputs.dataset import dataset_artefact
 from outputs.exports import exports_artefact
 from outputs.interactive import interactive_artefact
 from outputs.poster import poster_artefact
-from outputs.quality import quality_artefact
+from outputs.quality_report import quality_artefact
 from outputs.spreadsheet import spreadsheet_artefact
 
 ARTEFACT_WRITERS: list[ArtefactWriter] = [

@@ -4,13 +4,11 @@ published files. The rules themselves live in expectations/identifiers.py and tr
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import os
 import shutil
 import urllib.parse
-import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,12 +16,12 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-import pyarrow.parquet as pq
 
 from expectations.checks import RejectRecord
 from expectations.errors import PublishError
 from expectations.identifiers import identifier_findings
 from flows.config import MapConfig, Source
+from outputs.secret_scan import leaked_secret_files
 from outputs.store.workarea import parquet_sample
 from transforms.disclosure import suppressed_tables
 from transforms.rejects import rejects_frame
@@ -76,20 +74,19 @@ def suppress_consolidated(con: duckdb.DuckDBPyConnection, threshold: int) -> dic
     return summary
 
 
-def disclosure_summary(database: str) -> dict[str, Any] | None:
+def disclosure_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     """The disclosure record `suppress_consolidated` kept in a run's database (None if it never ran there)."""
-    with duckdb.connect(database, read_only=True) as con:
-        known = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                            [DISCLOSURE_TABLE]).fetchone()
-        if not known or not known[0]:
-            return None
-        row = con.execute(f"SELECT summary FROM {DISCLOSURE_TABLE}").fetchone()
+    known = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                        [DISCLOSURE_TABLE]).fetchone()
+    if not known or not known[0]:
+        return None
+    row = con.execute(f"SELECT summary FROM {DISCLOSURE_TABLE}").fetchone()
     return json.loads(row[0]) if row else None
 
 
-def safety_quality(database: str, rejects: pd.DataFrame) -> dict[str, Any]:
+def safety_quality(con: duckdb.DuckDBPyConnection, rejects: pd.DataFrame) -> dict[str, Any]:
     """The keys this guard adds to `PublishedVersion.quality`: `disclosure` and `blocked_for_identifiers`."""
-    return {"disclosure": disclosure_summary(database), "blocked_for_identifiers": blocked_for_identifiers(rejects)}
+    return {"disclosure": disclosure_summary(con), "blocked_for_identifiers": blocked_for_identifiers(rejects)}
 
 
 # ---- secrets -----------------------------------------------------------------------------------------------
@@ -166,48 +163,6 @@ def logs_redacted(secrets: Sequence[str]) -> Iterator[None]:
     finally:
         if logging.getLogRecordFactory() is factory:
             logging.setLogRecordFactory(previous)
-
-
-def _spellings(secret: str) -> list[bytes]:
-    """How a secret may appear in a file: as is, HTML/XML-, JSON- or URL-escaped."""
-    markup = {html.escape(secret), html.escape(secret, quote=False)}
-    forms = {secret, *markup, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
-             urllib.parse.quote(secret, safe="")}
-    encoded = {form.encode("utf-8") for form in forms}
-    encoded |= {form.encode("ascii", "xmlcharrefreplace") for form in markup}  # &#220; as spreadsheets write it
-    return sorted(encoded)
-
-
-def _cells(frame: pd.DataFrame) -> bytes:
-    """Every cell of a table as plain text, one per line (no CSV quoting to hide a value behind)."""
-    return "\n".join(str(value) for column in frame.columns for value in frame[column].tolist()).encode("utf-8")
-
-
-def searchable_bytes(path: Path) -> list[bytes]:
-    """The bytes of a file as a reader would see them: Parquet and DuckDB tables as text, zip members unpacked."""
-    if path.suffix == ".parquet":
-        return [_cells(pq.read_table(path).to_pandas())]
-    if path.suffix == ".duckdb":
-        with duckdb.connect(str(path), read_only=True) as con:
-            names = [row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
-            return [_cells(con.table(name).df()) for name in names]
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            return [archive.read(member) for member in archive.namelist()]
-    return [path.read_bytes()]
-
-
-def leaked_secret_files(folder: Path, secrets: Sequence[str]) -> list[Path]:
-    """Files under `folder` holding any of the secrets (raw images such as PNG/PDF are drawn from the scanned
-    tables and are not searched)."""
-    if not secrets:
-        return []
-    patterns = [form for secret in secrets for form in _spellings(secret)]
-    leaked = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if any(pattern in blob for blob in searchable_bytes(path) for pattern in patterns):
-            leaked.append(path)
-    return leaked
 
 
 def refuse_leaked_secrets(staging: Path, config: MapConfig) -> None:

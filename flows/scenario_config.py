@@ -21,9 +21,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from examples import DEMO_CONFIG
 from expectations.canonical import MEASURE_PATTERN
 from expectations.errors import ConfigError
-from flows.cli_common import DEMO_CONFIG
 from flows.config import IDENTIFIER, _one_line, read_toml
 from transforms.scenario import ChangeSet, LaneChange, Merge, NewService, Removal, Reroute
 

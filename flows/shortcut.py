@@ -10,12 +10,13 @@ from dataclasses import replace
 from typing import Any
 
 from expectations.errors import PublishError
+from expectations.status import RunStatus
 from flows.config import MapConfig
 from flows.outcomes import RunResult, SourceOutcome
 from flows.source_cache import inputs_complete, run_inputs, source_key_before_reading
 from outputs.store.versions import MapStore
 
-# what a version's manifest records of each source's outcome (flows/refresh.py `_source_entry`)
+# what a version's manifest records of each source's outcome (outputs/manifest.py `source_entry`)
 RECORDED_COUNTS = ("status", "rows_read", "rows_accepted", "rows_rejected", "rows_clipped")
 RECORDED_PROVENANCE = ("source_id", "kind", "location", "sha256", "extracted_at")
 
@@ -52,8 +53,8 @@ def unchanged_result(config: MapConfig, store: MapStore, inputs: dict[str, Any],
         shown = [replace(o, **{k: published[o.source_id][k] for k in RECORDED_COUNTS if k in published[o.source_id]})
                  if o.source_id in published else o for o in outcomes]
     store.prune(config.publish.keep_versions)
-    return RunResult(config.map_id, "unchanged", latest, str(store.version_path(latest)), manifest["content_hash"],
-                     shown, manifest.get("counts", {}))
+    return RunResult(config.map_id, RunStatus.UNCHANGED, latest, str(store.version_path(latest)),
+                     manifest["content_hash"], shown, manifest.get("counts", {}))
 
 
 def unchanged_before_running(config: MapConfig, publish_root: str | None) -> RunResult | None:

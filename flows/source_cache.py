@@ -17,7 +17,8 @@ from sources import kind_named
 from sources.base import fingerprint
 
 # the code a staged outcome depends on: reading, standardising, validating, and the flow's staging step
-STAGING_CODE = ("sources", "transforms", "expectations", "flows/refresh.py", "flows/outcomes.py", "flows/config.py")
+STAGING_CODE = ("sources", "transforms", "expectations", "flows/refresh.py", "flows/stage.py", "flows/outcomes.py",
+                "flows/config.py")
 
 
 def _package_root(name: str) -> Path:

@@ -1,5 +1,5 @@
 """The `validate_map` flow: extract, stage, consolidate and check every source exactly as a refresh would, and
-publish nothing. Its result is the run's quality summary (report.json's shape, see outputs/quality.py)."""
+publish nothing. Its result is the run's quality summary (report.json's shape, see outputs/quality_report.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 from prefect import flow
 
 from flows.config import load_config
-from flows.refresh import _quality_gate, source_task
-from outputs.quality import report_json
+from flows.gate import quality_gate
+from flows.stage import source_task
+from outputs.quality_report import report_json
 
 
 @flow(name="validate-map", log_prints=False, validate_parameters=False)
@@ -26,6 +27,6 @@ def validate_map(config_path: str, publish_root: str | None = None) -> dict[str,
         running = [source_task(source).submit(path, source.id, work, source.timeout_seconds)
                    for source in config.sources]
         outcomes = [future.result().outcome for future in running]  # no publish root: no cache read or written
-        _, _, checked = _quality_gate(config, outcomes, store, work, enforce=False, artifact="validate")
+        _, _, checked = quality_gate(config, outcomes, store, work, enforce=False, artifact="validate")
         with open(checked.path, encoding="utf-8") as handle:
             return report_json(json.load(handle))

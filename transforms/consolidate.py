@@ -11,7 +11,7 @@ import duckdb
 import networkx as nx
 import pandas as pd
 
-from expectations.canonical import LIST_SEPARATOR, STAGED_MODELS, columns
+from expectations.canonical import LIST_SEPARATOR
 from transforms.rejects import REJECT_COLUMNS, concat_rejects, normalised_rejects
 
 PARTNER_ORGANISATION_KEY = ""  # the organisation a partner is, keyed by the partner id alone
@@ -51,32 +51,6 @@ def service_id(partner: str, key: str) -> str:
     return stable_id("svc", partner, key)
 
 
-RECORD_TABLES = ("activity", "flows")  # the tables record-level logs feed
-# the lines a staged row counts: a log counted by month lists them (transforms/staging_sql.py), other rows are one
-NO_ROW_NUMBERS = ", NULL::BIGINT[] AS row_numbers"
-
-
-def load_staged(con: duckdb.DuckDBPyConnection, table: str, parquet_paths: Sequence[str]) -> None:
-    """Create `staged_<table>` from the staged Parquet files of every accepted source (or empty)."""
-    name = f"staged_{table}"
-    if parquet_paths and table in RECORD_TABLES:  # scanned where they lie, never copied
-        listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in parquet_paths)
-        scan = f"read_parquet([{listed}], union_by_name=true)"
-        counted = "row_numbers" in con.sql(f"SELECT * FROM {scan} LIMIT 0").columns
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT *{'' if counted else NO_ROW_NUMBERS} FROM {scan}")
-        return
-    if parquet_paths:
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet(?, union_by_name=true)",
-                    [list(parquet_paths)])
-    else:
-        empty = STAGED_MODELS[table].validate(pd.DataFrame({c: pd.Series(dtype="object")
-                                                            for c in columns(STAGED_MODELS[table])}))
-        con.register("_empty_staged", empty)
-        extra = NO_ROW_NUMBERS if table in RECORD_TABLES else ""
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT *{extra} FROM _empty_staged")
-        con.unregister("_empty_staged")
-
-
 def _split_ref(ref: str) -> tuple[str, str]:
     namespace, _, key = ref.partition(":")
     return namespace.strip(), key.strip()
@@ -102,16 +76,10 @@ def _reject_rows(rows: pd.DataFrame, column: str, check: str, message: str | pd.
     }, columns=REJECT_COLUMNS))
 
 
-def consolidated_services(
-    staged: pd.DataFrame, partners: Mapping[str, PartnerInfo], organisation_keys: set[tuple[str, str]],
-    locations: Mapping[str, str],
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """One row per real service, the (namespace, key) -> service_id resolution table, and rejects.
-
-    Services are the same when a crosswalk (`same_as`) says so or when they share an external id. The
-    representative of a group is a crosswalk target if there is one, else the least (partner, key): so the id
-    does not depend on source order."""
-    staged = staged.sort_values(["partner", "service_key", "source_id", "row_number"]).reset_index(drop=True)
+def _same_service_graph(staged: pd.DataFrame, partners: Mapping[str, PartnerInfo]
+                        ) -> tuple[nx.Graph, set[tuple[str, str, str]], list[int]]:
+    """Services linked by shared external ids and by `same_as`; the crosswalk targets; the rows whose `same_as`
+    names nothing any source lists."""
     graph = nx.Graph()
     targets: set[tuple[str, str, str]] = set()
     for row in staged.itertuples(index=False):
@@ -119,7 +87,6 @@ def consolidated_services(
         graph.add_node(member)
         for scheme, value in _external_ids(row.external_ids):
             graph.add_edge(member, ("ext", scheme, value))
-    rejected: list[pd.DataFrame] = []
     bad_refs = []
     for index, row in staged.iterrows():
         if row["same_as"] is None or pd.isna(row["same_as"]):
@@ -131,12 +98,12 @@ def consolidated_services(
             continue
         targets.add(target)
         graph.add_edge(("svc", row["partner"], row["service_key"]), target)
-    if bad_refs:
-        rows = staged.loc[bad_refs]
-        rejected.append(_reject_rows(rows, "same_as", "unknown_service",
-                                     "same_as names a service no source lists (use partner:key or scheme:value)",
-                                     rows["same_as"], locations))
+    return graph, targets, bad_refs
 
+
+def _representatives(graph: nx.Graph, targets: set[tuple[str, str, str]]
+                     ) -> tuple[dict[tuple[str, str], tuple[str, str]], pd.DataFrame]:
+    """Each service's representative (partner, key) in its group, and the (namespace, key) -> service_id table."""
     representative: dict[tuple[str, str], tuple[str, str]] = {}
     keys: list[tuple[str, str, str]] = []
     for component in nx.connected_components(graph):
@@ -149,7 +116,27 @@ def consolidated_services(
             keys.append((node[1], node[2], sid))
             if node[0] == "svc":
                 representative[(node[1], node[2])] = (rep[1], rep[2])
-    resolution = pd.DataFrame(keys, columns=["ns", "key", "service_id"]).drop_duplicates(["ns", "key"])
+    return representative, pd.DataFrame(keys, columns=["ns", "key", "service_id"]).drop_duplicates(["ns", "key"])
+
+
+def consolidated_services(
+    staged: pd.DataFrame, partners: Mapping[str, PartnerInfo], organisation_keys: set[tuple[str, str]],
+    locations: Mapping[str, str],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One row per real service, the (namespace, key) -> service_id resolution table, and rejects.
+
+    Services are the same when a crosswalk (`same_as`) says so or when they share an external id. The
+    representative of a group is a crosswalk target if there is one, else the least (partner, key): so the id
+    does not depend on source order."""
+    staged = staged.sort_values(["partner", "service_key", "source_id", "row_number"]).reset_index(drop=True)
+    graph, targets, bad_refs = _same_service_graph(staged, partners)
+    rejected: list[pd.DataFrame] = []
+    if bad_refs:
+        rows = staged.loc[bad_refs]
+        rejected.append(_reject_rows(rows, "same_as", "unknown_service",
+                                     "same_as names a service no source lists (use partner:key or scheme:value)",
+                                     rows["same_as"], locations))
+    representative, resolution = _representatives(graph, targets)
 
     staged["rep"] = [representative[(p, k)] for p, k in zip(staged["partner"], staged["service_key"], strict=True)]
     staged["service_id"] = [service_id(*rep) for rep in staged["rep"]]

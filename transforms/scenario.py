@@ -10,11 +10,11 @@ import networkx as nx
 import pandas as pd
 
 from expectations.canonical import LIST_SEPARATOR
-from expectations.errors import ConfigError
-from transforms.analyses import UnknownReferenceError, resolved_service
+from expectations.errors import ConfigError, UnknownReferenceError
 from transforms.consolidate import organisation_id, service_id
 from transforms.diff import CHANGED, map_changes, ordered_changes
 from transforms.graph import service_graph
+from transforms.lookup import resolved_service
 
 SCENARIO_SOURCE = "scenario"  # source_id of every row a change-set creates; also the namespace of added keys
 SCENARIO_TABLES = ("organisations", "services", "activity", "flows", "initiatives")
@@ -99,8 +99,8 @@ class Scenario:
 def _service(ref: str, services: pd.DataFrame, where: str) -> str:
     try:
         return resolved_service(ref, services)
-    except UnknownReferenceError as error:
-        raise UnknownReferenceError(f"{where}: {error}") from None
+    except UnknownReferenceError as error:  # a mistake in the change-set file: a config error
+        raise ConfigError(f"{where}: {error}") from None
 
 
 def _lane(lane: str, lanes: Sequence[str], where: str) -> str:

@@ -18,7 +18,7 @@ import pyarrow.compute
 
 from expectations.canonical import QUALIFIERS, SECTORS, STAGED_MODELS, columns
 from transforms.numbers import DEFAULT_RULE, NumberRule, parsed_numbers
-from transforms.quality import monthly_outliers
+from transforms.quality_summary import monthly_outliers
 from transforms.rejects import REJECT_COLUMNS, concat_rejects, normalised_rejects, row_rejects
 
 ROW_COLUMN = "__row__"

@@ -16,7 +16,7 @@ import networkx as nx
 import pandas as pd
 
 from expectations.canonical import CANONICAL_MODELS, CANONICAL_TABLES, columns
-from expectations.errors import PublishError
+from expectations.errors import PublishError, UnknownReferenceError
 from outputs.store.versions import DATAPACKAGE, LATEST, VERSION_PATTERN, MapStore
 
 GraphBuilder = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame], nx.DiGraph]
@@ -24,10 +24,6 @@ GraphBuilder = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]
 
 VersionSelector = str | date | datetime
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class VersionSelectorError(ValueError):
-    """A version selector that is neither latest, a version id nor a date."""
 
 
 def _created_at(manifest: dict[str, Any]) -> datetime:
@@ -45,15 +41,15 @@ def version_as_of(store: MapStore, moment: date | datetime) -> str:
     if not chosen:
         first = store.complete_versions()
         since = f"; the first, {first[0]}, was created {store.manifest(first[0])['created_at']}" if first else ""
-        raise PublishError(f"{store.folder}: no version of map {store.map_id!r} was created on or before "
+        raise UnknownReferenceError(f"{store.folder}: no version of map {store.map_id!r} was created on or before "
                            f"{moment.isoformat()}{since}")
     return chosen[-1]
 
 
 def resolve_version(store: MapStore, version: VersionSelector = LATEST) -> str:
     """The version id a selector names: "latest", an id such as "v0003", or a date ("2026-01-31", a `date` or a
-    `datetime`) meaning the newest version created on or before it. Raises VersionSelectorError for a malformed selector
-    and PublishError when no such version exists."""
+    `datetime`) meaning the newest version created on or before it. Raises UnknownReferenceError for a malformed
+    selector or a version that does not exist, PublishError when the map has no version yet."""
     if isinstance(version, date):
         return version_as_of(store, version)
     text = version.strip()
@@ -63,15 +59,17 @@ def resolve_version(store: MapStore, version: VersionSelector = LATEST) -> str:
             raise PublishError(f"{store.folder}: map {store.map_id!r} has no published version yet")
         return latest
     if VERSION_PATTERN.match(text):
-        store.manifest(text)  # raises PublishError naming the known versions
+        known = store.complete_versions()
+        if text not in known:
+            raise UnknownReferenceError(f"{store.folder}: no version {text!r}; known: {', '.join(known) or 'none'}")
         return text
     if ISO_DATE.match(text):
         try:
             day = date.fromisoformat(text)
         except ValueError:
-            raise VersionSelectorError(f"version {version!r}: not a real date; use YYYY-MM-DD") from None
+            raise UnknownReferenceError(f"version {version!r}: not a real date; use YYYY-MM-DD") from None
         return version_as_of(store, day)
-    raise VersionSelectorError(f"version {version!r}: use latest, a version id such as v0003, or a date YYYY-MM-DD")
+    raise UnknownReferenceError(f"version {version!r}: use latest, a version id such as v0003, or a date YYYY-MM-DD")
 
 
 @dataclass

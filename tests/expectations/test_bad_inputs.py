@@ -12,7 +12,9 @@ import duckdb
 import pandas as pd
 from openpyxl import Workbook
 
-from flows.refresh import SourceOutcome, consolidate_sources, extract_source, stage_source
+from flows.gate import consolidate_sources
+from flows.outcomes import SourceOutcome
+from flows.stage import extract_source, stage_source
 from outputs.store.workarea import read_frame
 
 MAP = """

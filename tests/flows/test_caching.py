@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import flows.refresh
+import flows.gate
+import flows.stage
 from flows.cli import app
 from flows.config import load_config
 from flows.refresh import refresh_map
@@ -32,10 +33,9 @@ def counting(calls: Counter[str], name: str, function: Callable[..., Any]) -> Ca
 def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """How often the run read a source, staged a table and consolidated the map."""
     seen: Counter[str] = Counter()
-    monkeypatch.setattr(flows.refresh, "extract", counting(seen, "extract", flows.refresh.extract))
-    monkeypatch.setattr(flows.refresh, "staged_from_parquet",
-                        counting(seen, "stage", flows.refresh.staged_from_parquet))
-    monkeypatch.setattr(flows.refresh, "consolidate", counting(seen, "consolidate", flows.refresh.consolidate))
+    monkeypatch.setattr(flows.stage, "extract", counting(seen, "extract", flows.stage.extract))
+    monkeypatch.setattr(flows.stage, "staged_from_parquet", counting(seen, "stage", flows.stage.staged_from_parquet))
+    monkeypatch.setattr(flows.gate, "consolidate", counting(seen, "consolidate", flows.gate.consolidate))
     return seen
 
 

@@ -74,14 +74,14 @@ def test_each_version_carries_analysis_and_a_changelog(two_versions: Path) -> No
 
 
 def test_impact_of_a_service_by_name_and_by_partner_key(two_versions: Path, tmp_path: Path) -> None:
-    found = _json(["impact", "emergency department", "--config", str(two_versions), "--json",
+    found = _json(["impact", "emergency department", str(two_versions), "--json",
                    "--out", str(tmp_path / "ego")])
     assert found["version"] == "v0002" and found["upstream"] == []
     assert [(r["name"], r["volume"], r["share_of_ring"]) for r in found["downstream"]] == [
         ("Acute Medical Unit", 400.0, 1.0)]
     assert [o["organisation"] for o in found["organisations"]] == ["NHS Mini"]
     assert (tmp_path / "ego" / "poster.svg").is_file() and found["diagram"] == [str(tmp_path / "ego" / "poster.svg")]
-    two_hops = _json(["impact", "nhs:ED", "--hops", "2", "--config", str(two_versions), "--version", "v0001",
+    two_hops = _json(["impact", "nhs:ED", "--hops", "2", str(two_versions), "--version", "v0001",
                       "--json", "--no-diagram"])
     # v1: ED -> AMU 300, AMU -> CAH 20 (the only flow out of AMU, so its ring share is 1)
     assert [(r["name"], r["hops"], r["volume"]) for r in two_hops["downstream"]] == [
@@ -90,16 +90,16 @@ def test_impact_of_a_service_by_name_and_by_partner_key(two_versions: Path, tmp_
 
 
 def test_impact_of_a_lane_and_its_text_view(two_versions: Path) -> None:
-    found = _json(["impact", "--lane", "Social care", "--config", str(two_versions), "--json", "--no-diagram"])
+    found = _json(["impact", "--lane", "Social care", str(two_versions), "--json", "--no-diagram"])
     assert found["focus"] == "lane Social care" and found["inflow"] == 36.0
-    result = RUNNER.invoke(app, ["impact", "--lane", "acute", "--config", str(two_versions), "--no-diagram"])
+    result = RUNNER.invoke(app, ["impact", "--lane", "acute", str(two_versions), "--no-diagram"])
     assert result.exit_code == 0, result.output
     assert "Upstream (who sends it demand): 1 services" in result.stdout
     assert "Emergency Department [urgent_care] (NHS Mini)" in result.stdout
 
 
 def test_stakeholders_ranked_with_contacts(two_versions: Path) -> None:
-    found = _json(["stakeholders", "Acute Medical Unit", "--config", str(two_versions), "--json"])
+    found = _json(["stakeholders", "Acute Medical Unit", str(two_versions), "--json"])
     # AMU's flows: ED -> AMU 400, AMU -> CAH 21, AMU -> REA 15; NHS Mini holds ED and AMU, the council CAH, REA
     assert [(s["organisation"], s["role"], s["volume_touched"]) for s in found["stakeholders"]] == [
         ("NHS Mini", "focus", 436.0), ("Mini Council", "downstream", 36.0)]
@@ -144,10 +144,10 @@ share = 0.25
 
 def test_user_errors_are_one_line(two_versions: Path, tmp_path: Path) -> None:
     config = str(two_versions)
-    assert "close matches: 'Emergency Department'" in _error(["impact", "emergency dept", "--config", config], 2)
-    assert "name one SERVICE or one --lane" in _error(["impact", "ED", "--lane", "acute", "--config", config], 2)
-    assert "unknown lane 'nowhere'" in _error(["stakeholders", "--lane", "nowhere", "--config", config], 2)
-    assert "no version 'v0009'; known: v0001, v0002" in _error(["diff", "v0001", "v0009", config], 1)
+    assert "close matches: 'Emergency Department'" in _error(["impact", "emergency dept", config], 3)
+    assert "name one SERVICE or one --lane" in _error(["impact", "ED", "--lane", "acute", config], 2)
+    assert "unknown lane 'nowhere'" in _error(["stakeholders", "--lane", "nowhere", config], 3)
+    assert "no version 'v0009'; known: v0001, v0002" in _error(["diff", "v0001", "v0009", config], 3)
     bad = tmp_path / "bad.toml"
     bad.write_text(f'title = "x"\nmap = "{two_versions}"\n[[reroute]]\nfrom = "nhs:ED"\nto = "nhs:AMU"\n'
                    'instead_to = "council:REA"\nshare = 1.5\n')
@@ -157,7 +157,7 @@ def test_user_errors_are_one_line(two_versions: Path, tmp_path: Path) -> None:
     empty = tmp_path / "fresh" / "ism.toml"
     empty.parent.mkdir()
     empty.write_text(MINI_CONFIG)
-    assert "has no published version yet" in _error(["impact", "ED", "--config", str(empty)], 1)
+    assert "has no published version yet" in _error(["impact", "ED", str(empty)], 1)
 
 
 def test_a_big_maps_analyses_computed_in_a_second_process_are_the_same(two_versions: Path) -> None:

@@ -86,10 +86,10 @@ def test_show_takes_a_date_and_reports_bad_selectors_in_one_line(published: Path
     code, out, _ = run("show", today, str(published), "--json")
     assert code == 0 and json.loads(out)["version_id"] == "v0002"
     code, _, err = run("show", "2001-01-01", str(published))
-    assert code == 1 and err.count("\n") == 1 and "no version of map 'mini' was created on or before 2001-01-01" in err
+    assert code == 3 and err.count("\n") == 1 and "no version of map 'mini' was created on or before 2001-01-01" in err
     code, _, err = run("show", "v0042", str(published))
-    assert code == 1 and err.strip().endswith("no version 'v0042'; known: v0001, v0002")
+    assert code == 3 and err.strip().endswith("no version 'v0042'; known: v0001, v0002")
     code, _, err = run("show", "yesterday", str(published))
-    assert code == 2 and err.startswith("ism: error: version 'yesterday': use latest") and err.count("\n") == 1
+    assert code == 3 and err.startswith("ism: error: version 'yesterday': use latest") and err.count("\n") == 1
     code, _, err = run("show", "latest", str(published.parent / "missing.toml"))
     assert code == 2 and "map config not found" in err

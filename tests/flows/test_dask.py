@@ -11,7 +11,7 @@ from distributed import LocalCluster, get_worker
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
-import flows.refresh
+import flows.stage
 from expectations.errors import ConfigError
 from flows.config import load_config
 from flows.refresh import refresh_map
@@ -44,9 +44,8 @@ def test_a_dask_cluster_publishes_the_same_content_as_the_default_runner(
     # a private root of its own, so the source cache of the first run does not spare this one its tasks
     text = mini_map.read_text()
     mini_map.write_text(f'private_root = ".ism-dask"\n{text}\n[runner]\ndask_address = "{cluster.scheduler_address}"\n')
-    monkeypatch.setattr(flows.refresh, "within_seconds", on_a_worker("extract", flows.refresh.within_seconds))
-    monkeypatch.setattr(flows.refresh, "staged_from_parquet",
-                        on_a_worker("stage", flows.refresh.staged_from_parquet))
+    monkeypatch.setattr(flows.stage, "within_seconds", on_a_worker("extract", flows.stage.within_seconds))
+    monkeypatch.setattr(flows.stage, "staged_from_parquet", on_a_worker("stage", flows.stage.staged_from_parquet))
     on_dask = refresh_map(str(mini_map), str(tmp_path / "dask"))
     assert on_dask.status == default.status == "published"
     assert on_dask.content_hash == default.content_hash

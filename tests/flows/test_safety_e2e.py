@@ -151,7 +151,7 @@ def write_map(folder: Path, top: str = "", leak: bool = False, clients_policy: s
 
 def every_text(folder: Path) -> str:
     """Every file under `folder` as text (Parquet and DuckDB tables as CSV), to search for what must not be there."""
-    from flows.safety import searchable_bytes
+    from outputs.secret_scan import searchable_bytes
 
     return "\n".join(blob.decode("utf-8", "replace") for p in sorted(folder.rglob("*")) if p.is_file()
                      for blob in searchable_bytes(p))

@@ -16,8 +16,8 @@ import frictionless
 import pandas as pd
 import pytest
 
+from examples import DEMO_CONFIG
 from expectations.canonical import CANONICAL_MODELS, CANONICAL_TABLES, FOREIGN_KEYS, PRIMARY_KEYS, columns
-from flows.cli_common import DEMO_CONFIG
 from flows.refresh import refresh_map
 from outputs import dataset
 from tests.conftest import require

@@ -9,9 +9,9 @@ import networkx as nx
 import pandas as pd
 import pytest
 
+from expectations.errors import UnknownReferenceError
 from tests.transforms.analysis_map import LANES, ORG1, ORG2, ORG3, A, B, C, D, E, map_tables
 from transforms.analyses import (
-    UnknownReferenceError,
     affected_partners,
     analysis_tables,
     demand_loops,
@@ -21,8 +21,6 @@ from transforms.analyses import (
     key_services,
     lane_services,
     lane_summary,
-    resolved_lane,
-    resolved_service,
     stakeholders,
 )
 from transforms.graph import service_graph
@@ -170,22 +168,6 @@ def test_analysis_tables_bundle(graph: nx.DiGraph) -> None:
     assert initiatives.loc["frailty", "lead_organisation"] == "Org One"
     assert initiatives.loc["frailty", "demand_touched"] == 510 + 135  # B (340 + 170) and E (100 + 35)
     assert initiatives.loc["frailty", "lanes"] == "acute;social_care"
-
-
-def test_services_are_named_by_id_partner_key_external_id_or_name() -> None:
-    services = map_tables()["services"]
-    assert resolved_service(B, services) == B
-    assert resolved_service("nhs:B", services) == B
-    assert resolved_service("phs_location:z101h", services) == B
-    assert resolved_service("  bravo ", services) == B
-    with pytest.raises(UnknownReferenceError, match=r"unknown service 'Brav'; close matches: 'Bravo' \(svc_"):
-        resolved_service("Brav", services)
-    twins = services.assign(name=["Alpha", "Bravo", "Bravo", "Delta", "Echo"])
-    with pytest.raises(UnknownReferenceError, match="ambiguous: 2 services share it"):
-        resolved_service("bravo", twins)
-    assert resolved_lane("Acute care", {"acute": "Acute care"}) == "acute"
-    with pytest.raises(UnknownReferenceError, match="unknown lane 'acut'; close matches: acute"):
-        resolved_lane("acut", {"acute": "Acute care"})
 
 
 def test_impact_refuses_an_empty_focus(graph: nx.DiGraph) -> None:

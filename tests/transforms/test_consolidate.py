@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from expectations.canonical import STAGED_MODELS, columns
-from transforms.consolidate import InitiativeSpec, PartnerInfo, consolidate, load_staged, organisation_id, service_id
+from outputs.staged_tables import load_staged
+from transforms.consolidate import InitiativeSpec, PartnerInfo, consolidate, organisation_id, service_id
 
 PARTNERS = {"acute": PartnerInfo("NHS Acute", "nhs"), "phs": PartnerInfo("PHS", "national"),
             "council": PartnerInfo("Council", "local_authority")}

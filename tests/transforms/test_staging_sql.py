@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from expectations.canonical import STAGED_MODELS
-from flows.refresh import staged_from_parquet
+from flows.stage import staged_from_parquet
 from outputs.store.workarea import write_frame
 from sources import SourceRequest
 from sources.base import as_pandas

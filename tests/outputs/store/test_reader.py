@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from expectations.canonical import CANONICAL_MODELS, CANONICAL_TABLES, empty_frame
-from expectations.errors import PublishError
+from expectations.errors import PublishError, UnknownReferenceError
 from outputs import dataset
-from outputs.store.reader import VersionSelectorError, open_version
+from outputs.store.reader import open_version
 from outputs.store.versions import MANIFEST, MapStore
 from transforms.graph import service_graph
 
@@ -86,13 +86,13 @@ def test_a_version_is_chosen_by_latest_id_or_date(root: Path) -> None:
 
 
 def test_a_version_that_does_not_exist_or_a_malformed_selector_is_a_clear_error(root: Path) -> None:
-    with pytest.raises(PublishError, match=r"no version 'v0009'; known: v0001, v0002, v0003"):
+    with pytest.raises(UnknownReferenceError, match=r"no version 'v0009'; known: v0001, v0002, v0003"):
         open_version(root, "mini", "v0009")
-    with pytest.raises(PublishError, match=r"before 2026-01-01; the first, v0001, was created 2026-01-10"):
+    with pytest.raises(UnknownReferenceError, match=r"before 2026-01-01; the first, v0001, was created 2026-01-10"):
         open_version(root, "mini", "2026-01-01")
-    with pytest.raises(VersionSelectorError, match=r"'newest': use latest, a version id such as v0003, or a date"):
+    with pytest.raises(UnknownReferenceError, match=r"'newest': use latest, a version id such as v0003, or a date"):
         open_version(root, "mini", "newest")
-    with pytest.raises(VersionSelectorError, match="not a real date"):
+    with pytest.raises(UnknownReferenceError, match="not a real date"):
         open_version(root, "mini", "2026-02-30")
     with pytest.raises(PublishError, match="no published map 'other'"):
         open_version(root, "other")

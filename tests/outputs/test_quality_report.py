@@ -14,7 +14,7 @@ import pandas as pd
 from expectations.checks import RejectRecord
 from expectations.suite import SuiteLimits, consolidated_suite, suite_results
 from outputs.context import PublishedVersion
-from outputs.quality import bar_chart, quality_artefact, report_html
+from outputs.quality_report import bar_chart, quality_artefact, report_html
 from outputs.store.last_good import keep_last_good, last_good
 from transforms.rejects import rejects_frame
 

@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from expectations.errors import IsmError
-from flows.cli_common import DEMO_CONFIG, ConfigArg, JsonOpt, RootOpt, fail, map_store
+from flows.cli.common import VERSION_HELP, ConfigArg, JsonOpt, RootOpt, fail, map_store
 
 if TYPE_CHECKING:
     from outputs.store.reader import MapVersion
     from outputs.store.versions import MapStore
 
-VersionArg = Annotated[str, typer.Argument(
-    help="latest, a version id such as v0003, or a date YYYY-MM-DD (the newest version created on or before it).",
-    show_default=False)]
-
-
-def _usage_error(error: Exception) -> NoReturn:
-    typer.echo(f"ism: error: {error}", err=True)
-    raise typer.Exit(2)
+VersionArg = Annotated[str, typer.Argument(metavar="VERSION", help=VERSION_HELP, show_default=False)]
 
 
 def version_entries(store: MapStore) -> list[dict[str, Any]]:
@@ -42,7 +35,7 @@ def _sources_summary(sources: list[dict[str, Any]]) -> str:
     return f"{len(sources)} sources" + (f" ({detail})" if detail else "")
 
 
-def versions(config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None, as_json: JsonOpt = False) -> None:
+def versions(config: ConfigArg = None, publish_root: RootOpt = None, as_json: JsonOpt = False) -> None:
     """List the published versions of a map, oldest first: id, as-of period, content hash, sources, status."""
     try:
         _, store = map_store(config, publish_root)
@@ -116,18 +109,16 @@ def _summary_text(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def show(version: VersionArg, config: ConfigArg = DEMO_CONFIG, publish_root: RootOpt = None,
+def show(version: VersionArg, config: ConfigArg = None, publish_root: RootOpt = None,
          as_json: JsonOpt = False) -> None:
     """Summarise one published version: tables and row counts, sources with hashes and statuses, lanes with
     service counts, content hash, created_at."""
-    from outputs.store.reader import VersionSelectorError, open_version
+    from flows.analysis import opened_version
 
     try:
         map_config, store = map_store(config, publish_root)
-        opened = open_version(store.root, store.map_id, version)
+        opened = opened_version(store, version)
         summary = version_summary(opened, store.latest(), {lane.id: lane.label for lane in map_config.lanes})
-    except VersionSelectorError as error:
-        _usage_error(error)
     except IsmError as error:
         fail(error)
     typer.echo(json.dumps(summary, indent=2) if as_json else _summary_text(summary))

@@ -1,6 +1,6 @@
 """Pure helpers of the quality checks: reject shares, month coverage, volume change against the previous version,
 services per lane, monthly outliers, the top reasons for rejection, and the run's quality summary
-(`quality_summary`, whose shape outputs/quality.py documents)."""
+(`quality_summary`, whose shape outputs/quality_report.py documents)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from typing import Any
 import pandas as pd
 
 from expectations.checks import CHECKS, Severity
+from expectations.status import FRESH, RAG_OF_STATUS, QualitySummary, Rag, SourceStatus
 from expectations.suite import CheckResult
 
 MEASURED_TABLES = ("activity", "flows")
-RAG = {"ok": "green", "warn": "amber", "stale": "amber", "missing": "red", "blocked": "red"}
-FRESH = ("ok", "warn")  # statuses of a source whose new extract is in the map
 TOP_REASONS = 10
 SAMPLES_PER_REASON = 5
 MIN_MONTHS_FOR_OUTLIERS = 3  # a median of fewer months says little about a service's usual month
@@ -175,14 +174,42 @@ def service_flags(tables: Mapping[str, pd.DataFrame], ratio: float,
     return dict(sorted(flags.items()))
 
 
-def overall_status(rags: Sequence[str], results: Sequence[CheckResult]) -> str:
+def overall_status(rags: Sequence[str], results: Sequence[CheckResult]) -> Rag:
     """red if any source is red or an error-severity check failed, amber if anything else is not clean."""
     failed = [r for r in results if not r.success]
-    if "red" in rags or any(r.severity == Severity.ERROR for r in failed):
-        return "red"
-    if "amber" in rags or failed:
-        return "amber"
-    return "green"
+    if Rag.RED in rags or any(r.severity == Severity.ERROR for r in failed):
+        return Rag.RED
+    if Rag.AMBER in rags or failed:
+        return Rag.AMBER
+    return Rag.GREEN
+
+
+def source_entry(source: Mapping[str, Any], rejects: pd.DataFrame, results: Sequence[CheckResult],
+                 volumes: pd.DataFrame) -> dict[str, Any]:
+    """One source's entry of the summary: the run's entry plus its rag, reject share, failed checks and volume."""
+    sid = source["source_id"]
+    failed = _failed_checks(sid, rejects, results)
+    status = SourceStatus(source["status"])
+    if status in (SourceStatus.STALE, SourceStatus.MISSING):
+        code = f"source_{status}"
+        failed.insert(0, {"code": code, "severity": str(CHECKS[code].severity), "count": 1})
+    rag = RAG_OF_STATUS[status]
+    if any(not r.success and r.severity == Severity.ERROR and sid in r.source_ids for r in results):
+        rag = Rag.RED  # e.g. too many rows rejected: the source is about to be blocked
+    elif rag == Rag.GREEN and failed:
+        rag = Rag.AMBER
+    own = volumes[volumes["source_id"] == sid]
+    previous = own["previous"].sum(min_count=1)
+    volume = float(own["volume"].sum())
+    return {
+        **source,
+        "rag": rag,
+        "reject_share": reject_share(source["rows_rejected"], source["rows_read"]),
+        "checks_failed": failed,
+        "volume": volume,
+        "volume_previous": None if pd.isna(previous) else float(previous),
+        "volume_change": None if pd.isna(previous) or previous == 0 else (volume - previous) / previous,
+    }
 
 
 def quality_summary(
@@ -197,57 +224,32 @@ def quality_summary(
     flags: Mapping[str, list[dict[str, str]]],
     thresholds: Mapping[str, float],
     header: Mapping[str, Any],
-) -> dict[str, Any]:
-    """The run's quality summary (documented in outputs/quality.py). `sources` are the per-source entries of the
-    run (source_id, partner, kind, location, on_error, status, rows_*, stale, error) in config order."""
-    entries = []
-    for source in sources:
-        sid = source["source_id"]
-        failed = _failed_checks(sid, rejects, results)
-        status = source["status"]
-        if status in ("stale", "missing"):
-            code = f"source_{status}"
-            failed.insert(0, {"code": code, "severity": str(CHECKS[code].severity), "count": 1})
-        rag = RAG[status]
-        if any(not r.success and r.severity == Severity.ERROR and sid in r.source_ids for r in results):
-            rag = "red"  # e.g. too many rows rejected: the source is about to be blocked
-        elif rag == "green" and failed:
-            rag = "amber"
-        own = volumes[volumes["source_id"] == sid]
-        previous = own["previous"].sum(min_count=1)
-        volume = float(own["volume"].sum())
-        entries.append({
-            **source,
-            "rag": rag,
-            "reject_share": reject_share(source["rows_rejected"], source["rows_read"]),
-            "checks_failed": failed,
-            "volume": volume,
-            "volume_previous": None if pd.isna(previous) else float(previous),
-            "volume_change": None if pd.isna(previous) or previous == 0 else (volume - previous) / previous,
-        })
+) -> QualitySummary:
+    """The run's quality summary (documented in outputs/quality_report.py). `sources` are the per-source entries
+    of the run (source_id, partner, kind, location, on_error, status, rows_*, stale, error) in config order."""
+    entries = [source_entry(source, rejects, results, volumes) for source in sources]
     errors = rejects[rejects["severity"] == str(Severity.ERROR)]
-    return {
-        "schema": "ism-quality/1",
-        **header,
-        "status": overall_status([e["rag"] for e in entries], results),
-        "thresholds": dict(thresholds),
-        "previous_version": previous_version,
-        "sources": entries,
-        "checks": [_result_dict(r) for r in results],
-        "rejects": {
+    return QualitySummary(
+        header=dict(header),
+        status=overall_status([e["rag"] for e in entries], results),
+        thresholds=dict(thresholds),
+        previous_version=previous_version,
+        sources=entries,
+        checks=[_result_dict(r) for r in results],
+        rejects={
             "rows": int((errors["row_number"] != 0).sum()),
             "files": int((errors["row_number"] == 0).sum()),
             "warnings": int((rejects["severity"] == str(Severity.WARN)).sum()),
             "top": top_rejects(rejects),
         },
-        "change": {
+        change={
             "tables": {table: {"rows": int(n), "previous": None if previous_counts is None
                                else previous_counts.get(table)} for table, n in counts.items()},
             "volumes": [{k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in row.items()}
                         for row in volumes.to_dict("records")],
         },
-        "services": {sid: list(found) for sid, found in flags.items()},
-    }
+        services={sid: list(found) for sid, found in flags.items()},
+    )
 
 
 def _result_dict(result: CheckResult) -> dict[str, Any]:

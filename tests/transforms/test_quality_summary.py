@@ -10,7 +10,7 @@ import pandas as pd
 from expectations.checks import RejectRecord
 from expectations.suite import CheckResult
 from transforms import standardise
-from transforms.quality import (
+from transforms.quality_summary import (
     checked_sources,
     lane_counts,
     month_coverage,
@@ -100,7 +100,7 @@ def test_summary_gives_each_source_its_colour() -> None:
         sources=entries, rejects=rejects_frame([]), results=[gate, coverage],
         volumes=pd.DataFrame(columns=["source_id", "table", "measure", "volume", "previous", "change"]),
         counts={"services": 2}, previous_counts=None, previous_version=None, flags={}, thresholds={},
-        header={"map_id": "m"})
+        header={"map_id": "m"}).as_json()
     assert {s["source_id"]: s["rag"] for s in summary["sources"]} == {
         "ok": "green", "flagged": "amber", "old": "amber", "gone": "red", "many": "red"}
     assert summary["status"] == "red" and summary["map_id"] == "m"

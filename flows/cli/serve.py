@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from expectations.errors import ConfigError, IsmError
-from flows.cli_common import DEMO_CONFIG, RootOpt, fail
+from flows.cli.common import CONFIG_HELP, RootOpt, config_path, fail
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -20,10 +20,8 @@ FLOW_NAME = "refresh-map"  # deployments are named refresh-map/<map_id>
 NO_SERVER = ("ism serve needs a Prefect server: start one with `make server` (or `prefect server start --host "
              "127.0.0.1 --port 4200`) and set PREFECT_API_URL=http://127.0.0.1:4200/api")
 
-WaitOpt = Annotated[bool, typer.Option("--wait", help="If a refresh of the same map is running, wait for it to "
-                                                      "finish instead of failing.")]
-ConfigsArg = Annotated[list[Path] | None, typer.Argument(
-    help="Map configs (TOML) with a \\[schedule] table. Default: the embedded demo map.", show_default=False)]
+ConfigsArg = Annotated[list[Path] | None, typer.Argument(metavar="CONFIG",
+    help="Map configs (TOML), each with a \\[schedule] table. " + CONFIG_HELP, show_default=False)]
 LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Most refreshes run at once (default: no limit).")]
 
 
@@ -60,7 +58,7 @@ def serve(configs: ConfigsArg = None, publish_root: RootOpt = None, limit: Limit
         fail(ConfigError(NO_SERVER))
     maps: list[MapConfig] = []
     try:
-        for path in configs or [DEMO_CONFIG]:
+        for path in configs or [config_path(None)]:
             config = load_config(path)
             clash = next((m for m in maps if m.map_id == config.map_id), None)
             if clash is not None:

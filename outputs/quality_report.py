@@ -40,18 +40,20 @@ from typing import Any
 
 import pandas as pd
 
+from expectations.status import Rag, SourceStatus
 from outputs.context import PublishedVersion
 from outputs.json_text import json_text
+from outputs.quality_text import staleness
 
 QUALITY_FOLDER = "quality"
-RAG_COLOURS = {"green": "#2e7d32", "amber": "#c77700", "red": "#c62828"}
-RAG_WORDS = {"green": "Green", "amber": "Amber", "red": "Red"}
-STATUS_WORDS = {
-    "ok": "all rows taken",
-    "warn": "some rows rejected or flagged",
-    "stale": "new extract failed: last good extract used",
-    "missing": "new extract failed: left out (no earlier good extract)",
-    "blocked": "new extract failed: nothing published",
+RAG_COLOURS: dict[str, str] = {Rag.GREEN: "#2e7d32", Rag.AMBER: "#c77700", Rag.RED: "#c62828"}
+RAG_WORDS: dict[str, str] = {Rag.GREEN: "Green", Rag.AMBER: "Amber", Rag.RED: "Red"}
+STATUS_WORDS: dict[str, str] = {
+    SourceStatus.OK: "all rows taken",
+    SourceStatus.WARN: "some rows rejected or flagged",
+    SourceStatus.STALE: "new extract failed: last good extract used",
+    SourceStatus.MISSING: "new extract failed: left out (no earlier good extract)",
+    SourceStatus.BLOCKED: "new extract failed: nothing published",
 }
 
 
@@ -111,20 +113,6 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Seque
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _staleness(source: Mapping[str, Any]) -> str:
-    stale = source.get("stale")
-    if source["status"] == "stale" and stale:
-        age = stale.get("age_days")
-        aged = f", {age:g} days old" if isinstance(age, int | float) else ""
-        return (f"last good extract of {_e(str(stale.get('extracted_at') or '?')[:10])}{aged} "
-                f"(published in {_e(stale.get('version_id'))})")
-    if source["status"] == "missing":
-        return "left out: no earlier good extract"
-    if source["status"] == "blocked":
-        return "blocked"
-    return "this run's extract"
-
-
 def _checks_cell(failed: Sequence[Mapping[str, Any]]) -> str:
     if not failed:
         return "none"
@@ -145,7 +133,7 @@ def _sources_section(quality: Mapping[str, Any]) -> str:
             _n(s.get("rows_read")), _n(s.get("rows_accepted")),
             f'{_n(s.get("rows_rejected"))} <span class="why">({s.get("reject_share", 0):.1%})</span>',
             _checks_cell(s.get("checks_failed", [])),
-            _staleness(s),
+            html.escape(staleness(s), quote=False),
             _e(s.get("on_error")),
         ])
     return "<h2>Sources</h2>" + _table(
@@ -268,12 +256,13 @@ code{background:#f6f6f6;padding:0 .2em} svg{display:block;margin:.5em 0 1em}
 def report_html(quality: Mapping[str, Any], services: pd.DataFrame | None = None) -> str:
     """The report page: self-contained (inline CSS and SVG, no script), every datum escaped."""
     sources = quality.get("sources", [])
-    counted = {rag: sum(1 for s in sources if s["rag"] == rag) for rag in ("green", "amber", "red")}
+    counted = {rag: sum(1 for s in sources if s["rag"] == rag) for rag in Rag}
     read = sum(int(s.get("rows_read") or 0) for s in sources)
     rejected = sum(int(s.get("rows_rejected") or 0) for s in sources)
     period = quality.get("period", {})
     version = quality.get("version_id") or "not published (validate)"
-    summary = (f"{len(sources)} sources: {counted['green']} green, {counted['amber']} amber, {counted['red']} red. "
+    summary = (f"{len(sources)} sources: {counted[Rag.GREEN]} green, {counted[Rag.AMBER]} amber, "
+               f"{counted[Rag.RED]} red. "
                f"{rejected:,} of {read:,} rows rejected.")
     return "".join([
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',

@@ -1,0 +1,93 @@
+"""The `ism` command line: one typer app; each area's commands live in their own module of this package and are
+registered here. User errors print one line and exit with their kind's code, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from typing import Annotated
+
+import typer
+
+from expectations.errors import IsmError
+from flows.cli import analysis, changes, dataset, init, render, run, serve
+from flows.cli.common import EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_INTERRUPTED
+from flows.cli.quiet import fontconfig_initialised_quietly
+from flows.environment import prepare_prefect
+
+app = typer.Typer(
+    name="ism",
+    help="Build Interconnected Systems Maps of health, social care and community systems. Every command takes the "
+         "map config the same way: an optional CONFIG argument, else $ISM_CONFIG, else ./ism.toml, else the demo.",
+    epilog=EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+app.command("refresh")(run.refresh)
+app.command("demo")(run.demo)
+app.command("validate")(run.validate)
+app.command("versions")(dataset.versions)
+app.command("show")(dataset.show)
+app.command("render")(render.render)
+app.command("impact")(analysis.impact)
+app.command("stakeholders")(analysis.stakeholders)
+app.command("scenario")(changes.scenario)
+app.command("diff")(changes.diff)
+app.command("serve")(serve.serve)
+app.command("init")(init.init)
+
+
+def ism_version() -> str:
+    """The installed version of the ism package."""
+    try:
+        return package_version("ism")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"ism {ism_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print ism's version and exit.")] = False) -> None:
+    """Options for every command."""
+
+
+class _UserErrorsWithoutTraceback(logging.Filter):
+    """Prefect logs a failed run with its traceback; for a user error the CLI's one line says it all."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, IsmError) and "QualityGateError" not in record.getMessage()
+
+
+def main() -> None:
+    """Console entry point: user errors are one line; anything else is one line too, unless ISM_DEBUG=1."""
+    prepare_prefect()
+    for name in ("prefect.flow_runs", "prefect.task_runs", "prefect.engine"):
+        logging.getLogger(name).addFilter(_UserErrorsWithoutTraceback())
+    fontconfig_initialised_quietly()
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("ism: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as error:  # a bug or an environment failure, not bad input
+        if os.environ.get("ISM_DEBUG"):
+            raise
+        typer.echo(f"ism: internal error: {type(error).__name__}: {error} (set ISM_DEBUG=1 for the traceback)",
+                   err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""The quality gate of a run: consolidate the accepted sources, check the consolidated map, apply each blocked
+source's on_error policy, block a fresh source with too many rejected rows and consolidate again. `ism refresh`
+publishes what passes; `ism validate` runs the same gate and publishes nothing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from prefect import task
+
+from expectations.canonical import STAGED_TABLES
+from expectations.checks import RejectRecord, Severity
+from expectations.errors import QualityGateError
+from expectations.status import Rag, SourceStatus
+from expectations.suite import SuiteLimits, consolidated_suite, suite_results
+from flows.config import MapConfig, load_config
+from flows.faults import checkpoint
+from flows.outcomes import SourceOutcome
+from flows.quality_artifacts import artifact_key, quality_artifacts
+from flows.quarantine import quarantined
+from flows.safety import suppress_consolidated
+from flows.stage import named_location, source_location
+from outputs import dataset
+from outputs.staged_tables import consolidated_tables, load_staged
+from outputs.store.versions import MapStore
+from outputs.store.workarea import read_frame, write_frame
+from transforms.consolidate import InitiativeSpec, PartnerInfo, consolidate
+from transforms.quality_summary import (
+    MEASURED_TABLES,
+    checked_sources,
+    lane_counts,
+    month_coverage,
+    quality_summary,
+    service_flags,
+    volume_changes,
+)
+from transforms.rejects import concat_rejects, rejects_frame
+from transforms.source_status import gate_refusal, over_reject_share, recounted_status, rejected_rows
+
+CONSOLIDATION_MEMORY = "1536MB"
+
+
+@dataclass(frozen=True)
+class QualityOutcome:
+    """The run's quality summary (JSON in the work area) and what the gate needs from it."""
+
+    path: str
+    status: Rag
+    over_reject_share: dict[str, str]  # fresh source -> why it is over [quality] max_reject_share
+    errors: list[str]  # failed error-severity checks of the consolidated map
+
+
+@task(name="consolidate")
+def consolidate_sources(config_path: str, outcomes: list[SourceOutcome], work: str) -> str:
+    """One DuckDB database of the run with the consolidated tables; returns its path."""
+    config = load_config(config_path)
+    path = Path(work) / "consolidated.duckdb"
+    accepted = [o for o in outcomes if o.status != SourceStatus.BLOCKED]
+    # bounded: past it DuckDB spills to disk beside the database, so a national map stays within a few GiB
+    with duckdb.connect(str(path), config={"memory_limit": CONSOLIDATION_MEMORY}) as con:
+        for table in STAGED_TABLES:
+            load_staged(con, table, [o.staged[table] for o in accepted if table in o.staged])
+        consolidate(
+            con,
+            partners={pid: PartnerInfo(p.name, p.sector) for pid, p in config.partners.items()},
+            locations={s.id: source_location(config, s) for s in config.sources},
+            initiatives=[InitiativeSpec(i.id, i.name, i.status, tuple(i.services), i.lead_partner)
+                         for i in config.initiatives],
+        )
+        suppress_consolidated(con, config.disclosure.threshold)  # before any check or artefact sees a value
+    checkpoint("after_consolidate")
+    return str(path)
+
+
+def run_tables(database: str, outcomes: list[SourceOutcome]) -> dict[str, pd.DataFrame]:
+    """The run's canonical tables, `rejects` holding every source's and consolidation's."""
+    tables = consolidated_tables(database)
+    consolidation_rejects = tables.pop("consolidation_rejects")
+    tables["rejects"] = concat_rejects([*(read_frame(o.rejects) for o in outcomes), consolidation_rejects])
+    return tables
+
+
+def with_all_rejects(outcomes: list[SourceOutcome], rejects: pd.DataFrame) -> list[SourceOutcome]:
+    """Outcomes counting every rejected row of each source, consolidation's included."""
+    counts = rejected_rows(rejects)
+    updated = []
+    for outcome in outcomes:
+        rejected = counts.get(outcome.source_id, 0)
+        updated.append(replace(outcome, rows_rejected=rejected, status=recounted_status(outcome.status, rejected),
+                               rows_accepted=outcome.rows_accepted - (rejected - outcome.rows_rejected)))
+    return updated
+
+
+def _previous_tables(store: MapStore, version_id: str | None) -> dict[str, pd.DataFrame] | None:
+    if version_id is None:
+        return None
+    try:
+        return {t: read_frame(store.version_path(version_id) / f"{t}.parquet") for t in MEASURED_TABLES}
+    except (OSError, ValueError):
+        return None  # an unreadable previous version: report no change rather than fail the run
+
+
+def _quality_entries(config: MapConfig, counted: list[SourceOutcome]) -> list[dict[str, Any]]:
+    return [{
+        "source_id": o.source_id, "partner": o.partner, "kind": o.kind,
+        "location": named_location(config, config.source(o.source_id)),
+        "on_error": config.source(o.source_id).on_error, "status": o.status, "rows_read": o.rows_read,
+        "rows_accepted": max(0, o.rows_accepted), "rows_rejected": o.rows_rejected, "rows_clipped": o.rows_clipped,
+        "stale": o.stale, "error": o.error,
+    } for o in counted]
+
+
+@task(name="check")
+def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str, root: str,
+                  work: str) -> QualityOutcome:
+    """Check the consolidated map with the GX suite (integrity, coverage, lanes, reject shares, change against
+    the previous version) and write the run's quality summary (shape: outputs/quality_report.py)."""
+    config = load_config(config_path)
+    store = config.store(root)
+    tables = run_tables(database, outcomes)
+    counted = with_all_rejects(outcomes, tables["rejects"])
+    latest = store.latest()
+    entries = _quality_entries(config, counted)
+    claims = {o.source_id: [t for t in config.source(o.source_id).tables if t in MEASURED_TABLES]
+              for o in counted if o.staged}
+    frames = {
+        **{t: tables[t] for t in ("organisations", "services", "activity", "flows")},
+        "sources": checked_sources(pd.DataFrame(entries)),
+        "coverage": month_coverage(tables, config.period.months, {s: t for s, t in claims.items() if t}),
+        "volumes": volume_changes(tables, _previous_tables(store, latest)),
+        "lanes": lane_counts(tables["services"], config.lane_ids),
+    }
+    limits = SuiteLimits(tuple(config.lane_ids), config.quality.max_reject_share, config.quality.max_volume_change)
+    run = suite_results(frames, consolidated_suite(tables["services"]["service_id"],
+                                                   tables["organisations"]["organisation_id"], limits))
+    summary = quality_summary(
+        sources=entries, rejects=tables["rejects"], results=run.results, volumes=frames["volumes"],
+        counts={t: len(f) for t, f in tables.items()},
+        previous_counts=store.manifest(latest).get("counts") if latest else None, previous_version=latest,
+        flags=service_flags(tables, config.quality.outlier_ratio,
+                            [o.source_id for o in counted if o.status == SourceStatus.STALE]),
+        thresholds=config.quality.model_dump(),
+        header={"map_id": config.map_id, "title": config.title,
+                "period": {"start": config.period.start, "end": config.period.end},
+                "checked_at": datetime.now(UTC).replace(microsecond=0).isoformat()},
+    )
+    document = replace(summary, extra={"gx": run.validations}).as_json()
+    path = Path(work) / "quality.json"
+    dataset.write_json(path, document)
+    errors = [f"{r.code} ({r.table}.{r.column}): {r.message}" for r in run.failed
+              if r.severity == str(Severity.ERROR) and r.code != "reject_share"]
+    return QualityOutcome(str(path), summary.status, over_reject_share(entries, config.quality.max_reject_share),
+                          errors)
+
+
+def _with_policy(config: MapConfig, outcome: SourceOutcome, store: MapStore, work: str) -> SourceOutcome:
+    """A blocked source under quarantine becomes stale (last good extract) or missing; others stay as they are."""
+    if outcome.status == SourceStatus.BLOCKED and config.source(outcome.source_id).on_error == "quarantine":
+        return quarantined(outcome, store.private, Path(work))
+    return outcome
+
+
+def _blocked(outcome: SourceOutcome, reason: str, work: str) -> SourceOutcome:
+    """A fresh source blocked after consolidation (too many rejects), the reason added to its rejects."""
+    record = rejects_frame([RejectRecord(outcome.source_id, "reject_share", reason,
+                                         (outcome.provenance or {}).get("location"), 0)])
+    rejects = write_frame(Path(work) / "staged" / outcome.source_id / "rejects_gated.parquet",
+                          concat_rejects([read_frame(outcome.rejects), record]))
+    return replace(outcome, status=SourceStatus.BLOCKED, staged={}, rows_accepted=0, rejects=rejects, error=reason)
+
+
+def quality_gate(config: MapConfig, outcomes: list[SourceOutcome], store: MapStore, work: str,
+                 enforce: bool = True, artifact: str = "quality") -> tuple[list[SourceOutcome], str, QualityOutcome]:
+    """Apply each blocked source's on_error policy, consolidate and check. A fresh source over max_reject_share is
+    blocked in turn and the map consolidated again. Under `fail`, a blocked source (or a failed error check of the
+    consolidated map) publishes nothing: QualityGateError, after the quality artifacts are written."""
+    outcomes = [_with_policy(config, o, store, work) for o in outcomes]
+    while True:
+        database = consolidate_sources(str(config.path), outcomes, work)
+        checked = check_quality(str(config.path), outcomes, database, str(store.root), work)
+        over = set(checked.over_reject_share)
+        if not over or any(o.status == SourceStatus.BLOCKED for o in outcomes) or any(
+                config.source(sid).on_error == "fail" for sid in over):
+            break  # nothing more to quarantine, or the run fails anyway: its report is this one
+        outcomes = [_with_policy(config, _blocked(o, checked.over_reject_share[o.source_id], work), store, work)
+                    if o.source_id in over else o for o in outcomes]
+    with open(checked.path, encoding="utf-8") as handle:
+        quality_artifacts(json.load(handle), artifact)
+    refusal = gate_refusal(
+        blocked=[o.error or o.source_id for o in outcomes if o.status == SourceStatus.BLOCKED],
+        too_many=[why for sid, why in checked.over_reject_share.items() if config.source(sid).on_error == "fail"],
+        failed_checks=checked.errors, artifact_key=artifact_key(config.map_id, artifact))
+    if enforce and refusal is not None:
+        raise QualityGateError(refusal)
+    return outcomes, database, checked

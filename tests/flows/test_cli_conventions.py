@@ -1,0 +1,78 @@
+"""What every `ism` command shares: the config taken the same way, one exit code per kind of mistake, --version,
+and nothing on stderr but ism's own lines."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.cli.common import CONFIG_ENV, DEMO_CONFIG, config_path
+from tests.conftest import write_mini_map
+
+RUNNER = CliRunner()
+
+
+def test_the_config_defaults_to_the_env_then_ism_toml_here_then_the_demo(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert config_path(None) == DEMO_CONFIG
+    (tmp_path / "ism.toml").write_text("")
+    assert config_path(None) == Path("ism.toml")
+    monkeypatch.setenv(CONFIG_ENV, "/elsewhere/map.toml")
+    assert config_path(None) == Path("/elsewhere/map.toml")
+    assert config_path(Path("given.toml")) == Path("given.toml")
+
+
+def test_every_command_takes_the_config_as_an_optional_positional_argument() -> None:
+    for command in ("refresh", "validate", "versions", "show", "render", "impact", "stakeholders", "diff", "serve"):
+        result = RUNNER.invoke(app, [command, "--help"])
+        assert result.exit_code == 0 and "[CONFIG]" in result.stdout, command
+        assert "--config" not in result.stdout, command
+
+
+def test_versions_reads_ism_toml_in_the_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    config = write_mini_map(tmp_path)
+    monkeypatch.chdir(config.parent)
+    result = RUNNER.invoke(app, ["versions", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"map_id": "mini"' in result.stdout
+
+
+def test_exit_codes_by_kind_of_mistake(tmp_path: Path) -> None:
+    missing = RUNNER.invoke(app, ["versions", str(tmp_path / "missing.toml")])
+    assert missing.exit_code == 2 and "map config not found" in missing.stderr
+    config = write_mini_map(tmp_path)
+    no_version = RUNNER.invoke(app, ["show", "latest", str(config)])
+    assert no_version.exit_code == 1 and "has no published version yet" in no_version.stderr
+    usage = RUNNER.invoke(app, ["impact", "--hops", "0", str(config)])
+    assert usage.exit_code == 2  # --hops is at least 1 everywhere
+
+
+def test_version_and_the_exit_codes_in_help() -> None:
+    result = RUNNER.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.startswith("ism ") and result.stdout.strip() != "ism"
+    text = RUNNER.invoke(app, ["--help"]).stdout
+    for code in ("0 done", "1 the data failed a check", "2 a usage or config error", "3 a service, lane or version"):
+        assert code in " ".join(text.split()), code
+
+
+def test_no_library_warnings_on_stderr(tmp_path: Path) -> None:
+    """A poster layout initialises fontconfig; ism's own process starts it with stderr closed."""
+    code = ("import sys; from flows.cli import main; sys.argv = ['ism', '--version']; "
+            "import pygraphviz; main()")
+    layout = ("from flows.cli.quiet import fontconfig_initialised_quietly; fontconfig_initialised_quietly(); "
+              "import pygraphviz as p; g = p.AGraph('digraph { a [label=\"Hello\"]; a -> b }'); g.layout(prog='dot')")
+    env = {**os.environ, "ISM_WORK_DIR": str(tmp_path / ".ism")}
+    for script in (code, layout):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120,
+                              cwd=Path(__file__).resolve().parents[2])
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == "", done.stderr
