@@ -15,7 +15,7 @@ from hypothesis import given
 
 from expectations.errors import SourceError
 from flows.config import load_config
-from flows.refresh import source_mapping
+from flows.stage import source_mapping
 from sources import extract, kind_named
 from sources.base import as_pandas
 from sources.limits import SourceLimits
