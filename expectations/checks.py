@@ -58,6 +58,8 @@ CHECKS: dict[str, Check] = _checks(
           "Add the organisation, or fix the organisation key."),
     Check("broken_reference", E, "A row refers to a record that is not in the extract.",
           "Ask the partner to send a consistent extract."),
+    Check("lookup_unmatched", E, "A key is not in the reference table the source looks it up in.",
+          "Add the key to the lookup's table, fix it in the extract, or set unmatched = \"keep\" on the lookup."),
     Check("invalid_value", E, "A value is not one of the allowed values.", "Use one of the allowed values."),
     Check("self_flow", E, "A flow goes from a service to itself.", "Flows must join two different services."),
     # row and file findings that are reported, never rejected

@@ -18,6 +18,7 @@ class ExtractOutcome:
     problems: str | None = None  # rejects parquet path of problems met while reading
     provenance: dict[str, Any] | None = None
     error: str | None = None
+    rows_filtered: int = 0  # rows the kind's own options left out by design (such as phs_ae health_boards)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,6 +39,7 @@ class SourceOutcome:
     provenance: dict[str, Any] | None
     error: str | None = None
     stale: dict[str, Any] | None = None  # the last good extract a stale source publishes (flows/quarantine.py)
+    rows_filtered: int = 0  # rows left out by design (the source's `where`, idle services), never rejects
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", SourceStatus(self.status))  # a cached or recorded outcome: a bare word

@@ -53,7 +53,7 @@ def _version(config: MapConfig, store: MapStore, staging: Path, version_id: str,
     analyses = started_analyses(graph, tables, config.lane_ids, store.version_path(latest) if latest else None)
     version = PublishedVersion(
         folder=staging, version_id=version_id, map_id=config.map_id, title=config.title,
-        area_code=config.area.code, area_name=config.area.name, population=config.population,
+        area_code=", ".join(config.area.codes), area_name=config.area.name, population=config.population,
         period_start=config.period.start, period_end=config.period.end,
         lanes=[LaneStyle(lane.id, lane.label, lane.colour) for lane in config.lanes],
         sector_colours=dict(config.sectors), partners={pid: p.name for pid, p in config.partners.items()},
@@ -65,7 +65,7 @@ def _version(config: MapConfig, store: MapStore, staging: Path, version_id: str,
         previous=store.version_path(latest) if latest else None,
         analyses={},  # filled before the first writer that needs them
         quality=quality,
-        poster=PosterOptions(**config.poster.model_dump()),
+        poster=PosterOptions(**config.poster.model_dump()), area_kind=config.area.kind,
     )
     return version, analyses
 
@@ -101,7 +101,7 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
             version.analyses.update(analyses())
         write(version)
     manifest = version_manifest(
-        version_id=version_id, map_id=config.map_id, title=config.title, area=config.area.model_dump(),
+        version_id=version_id, map_id=config.map_id, title=config.title, area=config.area.described(),
         population=config.population, period=(config.period.start, config.period.end), content_hash=content_hash,
         schema_version=dataset.SCHEMA_VERSION, sources=sources, counts=counts, digests=digests,
         disclosure=version.quality.get("disclosure"), inputs=inputs)

@@ -28,7 +28,7 @@ def recorded_outcome(entry: dict[str, Any]) -> SourceOutcome:
         source_id=entry["source_id"], partner=entry["partner"], kind=entry["kind"], status=entry["status"],
         staged={}, rejects="", rows_read=entry["rows_read"], rows_accepted=entry["rows_accepted"],
         rows_rejected=entry["rows_rejected"], rows_clipped=entry["rows_clipped"],
-        provenance={key: entry.get(key) for key in RECORDED_PROVENANCE},
+        provenance={key: entry.get(key) for key in RECORDED_PROVENANCE}, rows_filtered=entry.get("rows_filtered", 0),
     )
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from flows.config import OPERATIONAL_KEYS, OPERATIONAL_SOURCE_KEYS, MapConfig, Source
+from flows.config_steps import lookup_files
 from sources import kind_named
-from sources.base import fingerprint
+from sources.base import fingerprint, sha256_of
 
 # the code a staged outcome depends on: reading, standardising, validating, and the flow's staging step
 STAGING_CODE = ("sources", "transforms", "expectations", "flows/refresh.py", "flows/stage.py", "flows/outcomes.py",
@@ -57,6 +58,8 @@ def source_key(config: MapConfig, source: Source, content_sha256: str) -> str:
     """The key of one source's staged outcome: its content, its own config and the map-wide settings (lanes,
     period, partners, checks...) and code that staging depends on."""
     own = source.model_dump(mode="json", exclude=OPERATIONAL_SOURCE_KEYS)
+    if source.lookups:  # the reference tables it looks up shape its staged rows too
+        own["lookup_content"] = sha256_of([path for path in lookup_files(config, source) if path.exists()])
     shared = config.model_dump(mode="json", exclude={*OPERATIONAL_KEYS, "sources"})
     return _digest({"content": content_sha256, "source": own, "map": shared, "code": code_digest()})
 

@@ -17,6 +17,7 @@ from expectations.checks import RejectRecord
 from expectations.errors import SourceError
 from expectations.status import FRESH, SourceStatus
 from flows.config import MapConfig, Source, load_config
+from flows.config_steps import source_steps
 from flows.outcomes import ExtractOutcome, SourceOutcome
 from flows.runners import within_seconds
 from flows.safety import identifier_rejects, redacted, secret_values
@@ -28,8 +29,9 @@ from sources import extract, kind_named
 from transforms.numbers import NumberRule
 from transforms.rejects import concat_rejects, rejects_frame
 from transforms.source_status import empty_source_message, error_rejects, staged_status
-from transforms.staging_sql import is_record_level, staged_records_sql
-from transforms.standardise import SourceMapping, Staged, staged_table
+from transforms.source_steps import SourceSteps
+from transforms.staging import NO_STEPS, staged, staged_with_active_services, stages_in_sql
+from transforms.standardise import SourceMapping, Staged
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,9 @@ def source_mapping(config: MapConfig, source: Source, table: str) -> SourceMappi
         map_period=(config.period.first_day, config.period.last_day),
         clip_to_map_period=source.clip_to_map_period,
         outlier_ratio=config.quality.outlier_ratio,
+        keep_unlisted=tuple(source.codes_keep_unlisted),
+        code_defaults=source.codes_default,
+        duplicates=source.duplicates,
         numbers=NumberRule(source.decimal, source.thousands),
     )
 
@@ -149,17 +154,31 @@ def extract_source(config_path: str, source_id: str, work: str, timeout_seconds:
     raw = {table: write_frame(folder / f"{table}.parquet", frame) for table, frame in result.tables.items()}
     problems = write_frame(folder / "problems.parquet", rejects_frame(result.problems))
     provenance = {**asdict(result.provenance), "location": source_location(config, source)}
-    return ExtractOutcome(source_id=source_id, raw=raw, problems=problems, provenance=provenance)
+    return ExtractOutcome(source_id=source_id, raw=raw, problems=problems, provenance=provenance,
+                          rows_filtered=result.rows_filtered)
 
 
-def staged_from_parquet(raw_path: str, table: str, mapping: SourceMapping) -> Staged:
-    """A raw table (Parquet in the work area) staged: a record-level log in DuckDB, the rest (small aggregates and
-    reference tables) by `staged_table` in pandas."""
-    if not is_record_level(parquet_columns(raw_path), table, mapping):
-        return staged_table(read_frame(raw_path), table, mapping)
+def staged_from_parquet(raw_path: str, table: str, mapping: SourceMapping, steps: SourceSteps = NO_STEPS) -> Staged:
+    """A raw table (Parquet in the work area) staged through transforms/staging.py: a record-level log without
+    shaping steps in DuckDB, the rest (small aggregates and reference tables) in pandas."""
+    if not stages_in_sql(parquet_columns(raw_path), table, mapping, steps):
+        return staged(read_frame(raw_path), table, mapping, steps)
     with duckdb.connect() as con:
         con.read_parquet(raw_path).create_view("raw")
-        return staged_records_sql(con, "raw", table, mapping)
+        return staged((con, "raw"), table, mapping, steps)
+
+
+def staged_tables(config: MapConfig, source: Source, raw: dict[str, str]) -> dict[str, Staged]:
+    """Each raw table of a source staged with its shaping steps. With `idle_services = "filter"` (the default
+    for phs_ae), services without a staged activity or flow row (in the map period) are counted as filtered."""
+    results = {}
+    for table, raw_path in raw.items():
+        steps = source_steps(config, source, table, parquet_columns(raw_path))
+        results[table] = staged_from_parquet(raw_path, table, source_mapping(config, source, table), steps)
+    idle = source.idle_services or ("filter" if source.kind == "phs_ae" else "keep")
+    if idle == "filter" and "services" in results:
+        results["services"] = staged_with_active_services(results)
+    return results
 
 
 def _blocked_before_staging(source: Source, extracted: ExtractOutcome, config: MapConfig, folder: Path,
@@ -188,14 +207,14 @@ def stage_source(config_path: str, extracted: ExtractOutcome, work: str) -> Sour
     if blocked is not None:
         return blocked
     found = [read_frame(extracted.problems)] if extracted.problems else []
-    staged, read, accepted, clipped = {}, 0, 0, 0
-    for table, raw_path in extracted.raw.items():
-        result = staged_from_parquet(raw_path, table, source_mapping(config, source, table))
+    staged, read, accepted, clipped, filtered = {}, 0, 0, 0, extracted.rows_filtered
+    for table, result in staged_tables(config, source, extracted.raw).items():
         staged[table] = write_frame(folder / f"{table}.parquet", result.frame)
         found.append(result.rejects)
         read += result.rows_read
         accepted += result.rows_accepted
         clipped += result.rows_clipped
+        filtered += result.rows_filtered
     rejects = concat_rejects(found)
     errors = error_rejects(rejects)
     whole_file = errors[errors["row_number"] == 0]
@@ -211,4 +230,5 @@ def stage_source(config_path: str, extracted: ExtractOutcome, work: str) -> Sour
         rows_read=read, rows_accepted=0 if blocking else accepted,
         rows_rejected=int((errors["row_number"] != 0).sum()), rows_clipped=clipped,
         provenance=extracted.provenance, error=f"{source.id}: {whole_file.iloc[0]['message']}" if blocking else None,
+        rows_filtered=filtered,
     )

@@ -55,6 +55,9 @@ class PublishedVersion:
     previous: Path | None = None
     analyses: dict[str, pd.DataFrame] = field(default_factory=dict)  # transforms/analyses tables + "changes"
     poster: PosterOptions = field(default_factory=PosterOptions)  # the config's [poster] table
+    # what the area is: "health and social care partnership", "health board", "council area", "country" or
+    # "several areas" (area_code then lists the codes, comma-separated)
+    area_kind: str = "health and social care partnership"
 
     @property
     def period_label(self) -> str:

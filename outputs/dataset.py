@@ -364,7 +364,7 @@ def datapackage(version: PublishedVersion) -> dict[str, Any]:
         f"{version.period_label}. It describes the system; it does not forecast or recommend.",
         "version": version.version_id,
         "schema_version": SCHEMA_VERSION,
-        "area": {"code": version.area_code, "name": version.area_name},
+        "area": {"code": version.area_code, "name": version.area_name, "kind": version.area_kind},
         "population": version.population,
         "period": {"start": version.period_start, "end": version.period_end},
         "lanes": [{"id": lane.id, "label": lane.label} for lane in version.lanes],

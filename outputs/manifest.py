@@ -31,6 +31,8 @@ class CountedSource(Protocol):
     def rows_clipped(self) -> int: ...
     @property
     def provenance(self) -> dict[str, Any] | None: ...
+    @property
+    def rows_filtered(self) -> int: ...
 
 
 def source_entry(outcome: CountedSource, location: str, licence: Any, attribution: str | None) -> dict[str, Any]:
@@ -42,7 +44,8 @@ def source_entry(outcome: CountedSource, location: str, licence: Any, attributio
         "location": provenance.get("location", location), "sha256": provenance.get("sha256"),
         "extracted_at": provenance.get("extracted_at"), "status": outcome.status, "rows_read": outcome.rows_read,
         "rows_accepted": outcome.rows_accepted, "rows_rejected": outcome.rows_rejected,
-        "rows_clipped": outcome.rows_clipped, "licence": licence, "attribution": attribution,
+        "rows_clipped": outcome.rows_clipped, "rows_filtered": outcome.rows_filtered, "licence": licence,
+        "attribution": attribution,
     }
 
 

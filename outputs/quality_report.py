@@ -130,7 +130,9 @@ def _sources_section(quality: Mapping[str, Any]) -> str:
             f'<b>{_e(s["source_id"])}</b><div class="why">{_e(s.get("location"))}</div>',
             _e(s.get("partner")),
             f"{_e(explain)}{error}",
-            _n(s.get("rows_read")), _n(s.get("rows_accepted")),
+            _n(s.get("rows_read")) + (f'<div class="why">{_n(s.get("rows_filtered"))} filtered by design</div>'
+                                      if s.get("rows_filtered") else ""),
+            _n(s.get("rows_accepted")),
             f'{_n(s.get("rows_rejected"))} <span class="why">({s.get("reject_share", 0):.1%})</span>',
             _checks_cell(s.get("checks_failed", [])),
             html.escape(staleness(s), quote=False),

@@ -37,6 +37,7 @@ def source_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         "read": s["rows_read"],
         "accepted": s["rows_accepted"],
         "rejected": s["rows_rejected"],
+        "filtered": s.get("rows_filtered", 0),  # left out by design (`where`, idle services): never rejects
         "reject_share": f"{s['reject_share']:.1%}",
         "checks_failed": " ".join(f"{c['code']}×{c['count']}" for c in s["checks_failed"]) or "-",
         "data": staleness(s),
@@ -46,11 +47,13 @@ def source_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
 def source_table_text(summary: Mapping[str, Any]) -> str:
     """The per-source table as aligned text, then failed consolidated checks, one per line."""
     rows = source_rows(summary)
-    headers = ["source", "status", "detail", "read", "accepted", "rejected", "share", "data", "checks failed"]
-    keys = ["source", "status", "detail", "read", "accepted", "rejected", "reject_share", "data", "checks_failed"]
+    headers = ["source", "status", "detail", "read", "accepted", "rejected", "share", "filtered", "data",
+               "checks failed"]
+    keys = ["source", "status", "detail", "read", "accepted", "rejected", "reject_share", "filtered", "data",
+            "checks_failed"]
     cells = [headers] + [[f"{r[k]:,}" if isinstance(r[k], int) else str(r[k]) for k in keys] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    numeric = {3, 4, 5, 6}
+    numeric = {3, 4, 5, 6, 7}
     lines = ["  ".join(c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths,
                                                                                                strict=True))).rstrip()
              for row in cells]

@@ -110,6 +110,7 @@ class RawTables:
     tables: dict[str, RawFrame]
     problems: list[RejectRecord] = field(default_factory=list)
     sha256: str | None = None  # kinds that read no file (a database) hash the rows they read
+    rows_filtered: int = 0  # rows the kind's own options left out by design (counted, never rejected)
 
 
 @dataclass
@@ -119,6 +120,7 @@ class Extract:
     tables: dict[str, RawFrame]
     problems: list[RejectRecord]
     provenance: Provenance
+    rows_filtered: int = 0
 
 
 @dataclass(frozen=True)
@@ -206,4 +208,4 @@ def extract(kind: SourceKind, request: SourceRequest) -> Extract:
         rows=sum(len(frame) for frame in raw.tables.values()),
         extracted_at=extracted_at,
     )
-    return Extract(tables=raw.tables, problems=raw.problems, provenance=provenance)
+    return Extract(tables=raw.tables, problems=raw.problems, provenance=provenance, rows_filtered=raw.rows_filtered)

@@ -15,16 +15,27 @@ from sources.base import ROW_COLUMN, KindOptions, RawTables, SourceKind, SourceR
 
 
 class PhsAeOptions(KindOptions):
-    path_options = ("site_list",)
+    path_options = ("site_list", "site_names")
     site_list: str | None = None  # PHS hospital_site_list.csv, relative to the map config's folder
+    # any other CSV naming sites (such as PHS current-hospital_flagged*.csv): names the site list lacks
+    site_names: str | None = None
+    site_names_code: str = "Location"  # its column of site codes
+    site_names_name: str = "LocationName"  # its column of site names
     treatment_locations: list[str] | None = None  # keep only these sites (codes such as "A210H")
     health_boards: list[str] | None = None  # keep only these HBT codes (such as "S08000015")
 
     def site_list_path(self, folder: Path) -> Path | None:
         """The site list's path, relative paths resolved against the map config's folder."""
-        if self.site_list is None:
+        return self._path(self.site_list, folder)
+
+    def site_names_path(self, folder: Path) -> Path | None:
+        return self._path(self.site_names, folder)
+
+    @staticmethod
+    def _path(value: str | None, folder: Path) -> Path | None:
+        if value is None:
             return None
-        path = Path(self.site_list)
+        path = Path(value)
         return path if path.is_absolute() else folder / path
 
 
@@ -107,16 +118,18 @@ def _line_numbers(data: bytes, records: int, where: str) -> pd.Series:
     return pd.Series(starts[1:], dtype="int64")
 
 
-def _site_names(path: Path | None, source_id: str) -> dict[str, str]:
-    """Site code -> name from a PHS hospital site list (its values carry trailing spaces: stripped)."""
+def _site_names(path: Path | None, source_id: str, columns: tuple[str, str] = SITE_LIST_COLUMNS,
+                option: str = "site_list") -> dict[str, str]:
+    """Site code -> name from a PHS hospital site list, or another CSV with a code and a name column (values
+    carry trailing spaces: stripped)."""
     if path is None:
         return {}
-    where = f"{source_id}: site list {path.name}"
+    where = f"{source_id}: options.{option} {path.name}"  # the file's name, never the machine's path
     if not path.is_file():
-        raise SourceError(f"{where}: file not found (check options.site_list; it is relative to the map config)")
-    sites = _text_csv(path.read_bytes(), where, SITE_LIST_COLUMNS)
-    codes = sites["TreatmentLocationCode"].str.strip()
-    names = sites["TreatmentLocationName"].str.strip()
+        raise SourceError(f"{where}: file not found (check options.{option}; it is relative to the map config)")
+    sites = _text_csv(path.read_bytes(), where, columns)
+    codes = sites[columns[0]].str.strip()
+    names = sites[columns[1]].str.strip()
     known = codes.notna() & names.notna() & (codes != "") & (names != "")
     return dict(zip(codes[known], names[known], strict=True))
 
@@ -257,7 +270,9 @@ def _read(request: SourceRequest) -> RawTables:
     kept &= _kept(frame, "HBT", options.health_boards, "health_boards", where)
     rows = frame[kept]
 
-    names = _site_names(options.site_list_path(request.folder), request.source_id)
+    names = {**_site_names(options.site_names_path(request.folder), request.source_id,
+                           (options.site_names_code, options.site_names_name), "site_names"),
+             **_site_names(options.site_list_path(request.folder), request.source_id)}
     keys, latest_department = _service_keys(rows)
     sites = _site_services(rows, keys, latest_department, names)
     flows = _flows(rows, keys)
@@ -278,14 +293,15 @@ def _read(request: SourceRequest) -> RawTables:
             "services": services[SERVICE_COLUMNS].astype({c: "str" for c in SERVICE_COLUMNS if c != ROW_COLUMN}),
             "activity": activity[ACTIVITY_COLUMNS].astype({c: "str" for c in ACTIVITY_COLUMNS if c != ROW_COLUMN}),
             "flows": flows[FLOW_COLUMNS],
-        }
+        },
+        rows_filtered=int((~kept).sum()),  # other boards' or sites' rows, left out by the options
     )
 
 
 def _hashed_files(request: SourceRequest) -> list[Path]:
     options: PhsAeOptions = request.options  # type: ignore[assignment]
-    site_list = options.site_list_path(request.folder)
-    return [site_list] if site_list is not None else []
+    return [path for path in (options.site_list_path(request.folder), options.site_names_path(request.folder))
+            if path is not None]
 
 
 PHS_AE = register(

@@ -221,6 +221,14 @@ LEFT JOIN service_keys qualified
       AND qualified.key = substr(refs.{key}, length(split_part(refs.{key}, ':', 1)) + 2)
 """
 
+# a figure within one month counts to that month; one published for longer (a quarter, a financial year, a week
+# across two months) keeps its own period: it is never split into months
+MONTH_OR_OWN_SPAN = """
+       CASE WHEN date_trunc('month', period_start) = date_trunc('month', period_end)
+            THEN CAST(date_trunc('month', period_start) AS TIMESTAMP) ELSE period_start END AS period_start,
+       CASE WHEN date_trunc('month', period_start) = date_trunc('month', period_end)
+            THEN CAST(last_day(period_start) AS TIMESTAMP) ELSE period_end END AS period_end"""
+
 RESOLVED_ACTIVITY_SQL = f"""
 CREATE OR REPLACE TEMP TABLE activity_refs AS
 {RESOLVE_SQL.format(ns="service_ns", key="service_key", table="staged_activity")};
@@ -233,8 +241,7 @@ LEFT JOIN activity_refs r ON r.ns = a.service_ns AND r.key = a.service_key
 ACTIVITY_SQL = f"""
 CREATE OR REPLACE TABLE activity AS
 SELECT service_id,
-       CAST(date_trunc('month', period_start) AS TIMESTAMP) AS period_start,
-       CAST(last_day(period_start) AS TIMESTAMP) AS period_end,
+       {MONTH_OR_OWN_SPAN},
        measure, sum(value) AS value, {QUALIFIER_OF_TOTAL} AS qualifier, source_id
 FROM resolved_activity
 WHERE service_id IS NOT NULL
@@ -276,8 +283,7 @@ ORDER BY source_id, row_number
 FLOWS_SQL = f"""
 CREATE OR REPLACE TABLE flows AS
 SELECT from_service_id, to_service_id,
-       CAST(date_trunc('month', period_start) AS TIMESTAMP) AS period_start,
-       CAST(last_day(period_start) AS TIMESTAMP) AS period_end,
+       {MONTH_OR_OWN_SPAN},
        measure, sum(value) AS value, {QUALIFIER_OF_TOTAL} AS qualifier, source_id
 FROM resolved_flows
 WHERE from_service_id IS NOT NULL AND to_service_id IS NOT NULL AND from_service_id <> to_service_id

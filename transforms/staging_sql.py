@@ -9,7 +9,10 @@ The raw rows come in as a table or view of the connection (text columns plus `__
 file). Header-level findings (missing or unused columns) come from `staged_table` itself on zero rows, so their
 wording cannot drift; every row check runs in one SQL pass, the first failing check of a row naming its reject,
 as the pandas path's sequence of checks does. One known difference: the time part of `YYYY-MM-DD hh:mm` periods
-is not validated (pandas refuses `25:99`); the date is.
+is not validated (pandas refuses `25:99`); the date is. A log's rows are events, dated by day or month: a period
+published for longer (a quarter, a financial year, a week) is refused here as `bad_period`, where pandas keeps its
+span; a source whose log is written so is staged in pandas when it declares a shaping step
+(transforms/staging.py).
 """
 
 from __future__ import annotations
@@ -80,56 +83,15 @@ def staged_records_sql(con: duckdb.DuckDBPyConnection, raw: str, table: str, map
                       if name in mapped]).create_view("__staging_raw", replace=True)
     params: dict[str, Any] = {"ws": WHITESPACE, "source_id": mapping.source_id}
     params.update({ns: mapping.namespaces.get(key, mapping.partner) for key, ns in NAMESPACE_OF.items()})
-    selected = ["row_number"]
-    for i, name in enumerate(names):
-        if name in mapped:
-            selected.append(f"nullif(trim(CAST(c{i} AS VARCHAR), $ws), '') AS raw_{i}")
-        else:
-            params[f"constant_{i}"] = None if mapping.constants[name] is None else str(mapping.constants[name])
-            selected.append(f"CAST($constant_{i} AS VARCHAR) AS raw_{i}")
-    coded, joins = {}, []
-    for i, name in enumerate(names):
-        codes = mapping.codes.get(name)
-        if codes:  # a code list is a small table joined once, not a lookup evaluated per row
-            con.execute(f"CREATE OR REPLACE TEMP TABLE __codes_{i} (code VARCHAR, value VARCHAR)")
-            con.executemany(f"INSERT INTO __codes_{i} VALUES (?, ?)",
-                            [(str(k).strip(), str(v)) for k, v in codes.items()])
-            joins.append(f"LEFT JOIN __codes_{i} k{i} ON k{i}.code = b.raw_{i}")
-            coded[name] = f"k{i}.value"
+    selected, coded, joins = _selected_and_coded(con, names, mapped, mapping, params)
     value_of = {name: f"v_{i}" for i, name in enumerate(names)}
     values = [f"{coded.get(name, f'b.raw_{i}')} AS v_{i}" for i, name in enumerate(names)]
-
-    failures: list[tuple[str, str, str, str]] = []  # (SQL condition, failure code, canonical column, raw value)
+    failures, clip = _row_checks(table, names, coded, mapping, params)
     position = {name: i for i, name in enumerate(names)}
-    for name in mapping.codes:
-        if name in coded:
-            failures.append((f"raw_{position[name]} IS NOT NULL AND v_{position[name]} IS NULL", "unmapped_code",
-                             name, f"raw_{position[name]}"))
-    for name in REQUIRED[table]:
-        if name in position:
-            failures.append((f"{value_of[name]} IS NULL", "missing_value", name, f"raw_{position[name]}"))
     period = "period" if "period" in position else "period_start"
     ending = "period_end" if period == "period_start" and "period_end" in position else period
     raw_period = f"raw_{position[period]}"
-    failures.append(("p_start IS NULL OR p_end IS NULL", "bad_period", period, raw_period))
-    failures.append(("date_trunc('month', p_start) <> date_trunc('month', p_end)", "period_spans_months", period,
-                     raw_period))
-    clip = ""
-    if mapping.map_period is not None:
-        params["first"], params["last"] = mapping.map_period
-        outside = "(p_start < $first OR p_end > $last)"
-        if mapping.clip_to_map_period:
-            clip = outside
-        else:
-            failures.append((outside, "outside_map_period", period, raw_period))
     qualifier = value_of.get("qualifier", "NULL")
-    params["qualifiers"] = list(QUALIFIERS)
-    if "qualifier" in position:
-        failures.append((f"{qualifier} IS NOT NULL AND NOT list_contains($qualifiers, {qualifier})",
-                         "invalid_value", "qualifier", f"raw_{position['qualifier']}"))
-    params["measure_pattern"] = MEASURE_PATTERN.removeprefix("^").removesuffix("$")
-    failures.append((f"NOT regexp_full_match({value_of['measure']}, $measure_pattern)", "contract", "measure",
-                     value_of["measure"]))
 
     verdict = "CASE " + " ".join(f"WHEN {condition} THEN {n}" for n, (condition, *_) in enumerate(failures)) + " END"
     shown = "CASE failed " + " ".join(f"WHEN {n} THEN {raw}" for n, (*_, raw) in enumerate(failures)) + " END"
@@ -176,6 +138,72 @@ def staged_records_sql(con: duckdb.DuckDBPyConnection, raw: str, table: str, map
     found = [header.rejects, _mixed_formats(formats, mapping, mapped.get(period, period)),
              _row_rejects(refused, failures, mapping, mapped)]
     return Staged(table, frame, concat_rejects(found), rows_read, clipped)
+
+
+def _selected_and_coded(con: duckdb.DuckDBPyConnection, names: list[str], mapped: dict[str, str],
+                        mapping: SourceMapping, params: dict[str, Any]) -> tuple[list[str], dict[str, str], list[str]]:
+    """The trimmed raw text of each column (constants bound as parameters), and for each coded column the SQL of
+    its recoded value and the join of its code table (codes not listed: NULL, the raw code, or the default)."""
+    selected = ["row_number"]
+    for i, name in enumerate(names):
+        if name in mapped:
+            selected.append(f"nullif(trim(CAST(c{i} AS VARCHAR), $ws), '') AS raw_{i}")
+        else:
+            params[f"constant_{i}"] = None if mapping.constants[name] is None else str(mapping.constants[name])
+            selected.append(f"CAST($constant_{i} AS VARCHAR) AS raw_{i}")
+    coded, joins = {}, []
+    for i, name in enumerate(names):
+        codes = mapping.codes.get(name)
+        if codes:  # a code list is a small table joined once, not a lookup evaluated per row
+            con.execute(f"CREATE OR REPLACE TEMP TABLE __codes_{i} (code VARCHAR, value VARCHAR)")
+            con.executemany(f"INSERT INTO __codes_{i} VALUES (?, ?)",
+                            [(str(k).strip(), str(v)) for k, v in codes.items()])
+            joins.append(f"LEFT JOIN __codes_{i} k{i} ON k{i}.code = b.raw_{i}")
+            coded[name] = f"k{i}.value"
+            if name in mapping.code_defaults:
+                params[f"default_{i}"] = str(mapping.code_defaults[name])
+                coded[name] = f"CASE WHEN b.raw_{i} IS NULL THEN NULL ELSE coalesce(k{i}.value, $default_{i}) END"
+            elif name in mapping.keep_unlisted:
+                coded[name] = f"coalesce(k{i}.value, b.raw_{i})"
+    return selected, coded, joins
+
+
+def _row_checks(table: str, names: list[str], coded: dict[str, str], mapping: SourceMapping,
+                params: dict[str, Any]) -> tuple[list[tuple[str, str, str, str]], str]:
+    """Each row check in the pandas path's order, as (SQL condition, failure code, canonical column, raw value),
+    and the condition of rows clipped to the map period ("" when the source does not clip)."""
+    value_of = {name: f"v_{i}" for i, name in enumerate(names)}
+    position = {name: i for i, name in enumerate(names)}
+    failures: list[tuple[str, str, str, str]] = []
+    for name in mapping.codes:
+        if name in coded and name not in mapping.code_defaults and name not in mapping.keep_unlisted:
+            failures.append((f"raw_{position[name]} IS NOT NULL AND v_{position[name]} IS NULL", "unmapped_code",
+                             name, f"raw_{position[name]}"))
+    for name in REQUIRED[table]:
+        if name in position:
+            failures.append((f"{value_of[name]} IS NULL", "missing_value", name, f"raw_{position[name]}"))
+    period = "period" if "period" in position else "period_start"
+    raw_period = f"raw_{position[period]}"
+    failures.append(("p_start IS NULL OR p_end IS NULL", "bad_period", period, raw_period))
+    failures.append(("date_trunc('month', p_start) <> date_trunc('month', p_end)", "period_spans_months", period,
+                     raw_period))
+    clip = ""
+    if mapping.map_period is not None:
+        params["first"], params["last"] = mapping.map_period
+        outside = "(p_start < $first OR p_end > $last)"
+        if mapping.clip_to_map_period:
+            clip = outside
+        else:
+            failures.append((outside, "outside_map_period", period, raw_period))
+    qualifier = value_of.get("qualifier", "NULL")
+    params["qualifiers"] = list(QUALIFIERS)
+    if "qualifier" in position:
+        failures.append((f"{qualifier} IS NOT NULL AND NOT list_contains($qualifiers, {qualifier})",
+                         "invalid_value", "qualifier", f"raw_{position['qualifier']}"))
+    params["measure_pattern"] = MEASURE_PATTERN.removeprefix("^").removesuffix("$")
+    failures.append((f"NOT regexp_full_match({value_of['measure']}, $measure_pattern)", "contract", "measure",
+                     value_of["measure"]))
+    return failures, clip
 
 
 def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:

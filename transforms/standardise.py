@@ -32,6 +32,11 @@ PERIOD_FORMATS = (  # (pattern, strptime format or None for ISO date-times, is a
     (r"^\d{4}-\d{2}-\d{2}[T ][\d:.]+$", None, False, "YYYY-MM-DD hh:mm"),
     (r"^\d{1,2}/\d{1,2}/\d{4}$", "%d/%m/%Y", False, "DD/MM/YYYY"),
 )
+# periods published longer than a month keep their own span (a quarter is never split into months)
+QUARTER = r"^(\d{4})\s*-?Q([1-4])$"  # 2022Q3: July to September 2022
+FINANCIAL_YEAR = r"^(\d{4})/(\d{2})$"  # 2021/22: April 2021 to March 2022
+ISO_WEEK = r"^(\d{4})-W(\d{2})$"  # 2022-W05: Monday to Sunday
+SPAN_FORMATS = ((QUARTER, "YYYYQn"), (FINANCIAL_YEAR, "YYYY/YY"), (ISO_WEEK, "YYYY-Www"))
 SUPPRESSED_MARKS = {"*", "c", "<5", "<3", "<10", "suppressed"}  # partner spellings of a suppressed small count
 KEY_COLUMNS = {
     "organisations": ["organisation_key"],
@@ -76,6 +81,9 @@ class SourceMapping:
     map_period: tuple[date, date] | None = None
     clip_to_map_period: bool = False
     outlier_ratio: float = DEFAULT_OUTLIER_RATIO  # a month above this many times the usual month is flagged
+    keep_unlisted: tuple[str, ...] = ()  # canonical columns whose codes not in `codes` pass unchanged
+    code_defaults: Mapping[str, str] = field(default_factory=dict)  # canonical -> value of codes not in `codes`
+    duplicates: str = "reject"  # same key, measure and period twice: "reject" both, or "sum" them
     numbers: NumberRule = DEFAULT_RULE  # the source's decimal and thousands separators (transforms/numbers.py)
 
 
@@ -88,6 +96,7 @@ class Staged:
     rejects: pd.DataFrame
     rows_read: int
     rows_clipped: int = 0
+    rows_filtered: int = 0  # rows left out by design (the source's `where`), counted, never rejected
 
     @property
     def rows_accepted(self) -> int:
@@ -150,7 +159,26 @@ def parsed_periods(text: pd.Series) -> tuple[pd.Series, pd.Series]:
             parsed = parsed.dt.normalize()
         start[hit] = parsed
         end[hit] = (parsed + pd.offsets.MonthEnd(0)) if is_month else parsed
+    for pattern, _ in SPAN_FORMATS:
+        hit = text.str.match(pattern) & start.isna()
+        if hit.any():
+            span_start, span_end = _spans(text[hit].str.extract(pattern), pattern)
+            start[hit], end[hit] = span_start, span_end
     return start, end
+
+
+def _spans(parts: pd.DataFrame, pattern: str) -> tuple[pd.Series, pd.Series]:
+    """Start and end of quarters, financial years or ISO weeks from their captured parts (invalid: NaT)."""
+    year = parts[0].astype(int)
+    if pattern == QUARTER:
+        start = pd.to_datetime(year.astype(str) + "-" + ((parts[1].astype(int) - 1) * 3 + 1).astype(str) + "-01")
+        return start, start + pd.offsets.QuarterEnd(0)
+    if pattern == FINANCIAL_YEAR:
+        start = pd.to_datetime(year.astype(str) + "-04-01")
+        valid = (year + 1) % 100 == parts[1].astype(int)
+        return start.where(valid), (start + pd.DateOffset(years=1) - pd.Timedelta(days=1)).where(valid)
+    start = pd.to_datetime(year.astype(str) + "-W" + parts[1] + "-1", format="%G-W%V-%u", errors="coerce")
+    return start, start + pd.Timedelta(days=6)
 
 
 def period_formats(text: pd.Series) -> pd.Series:
@@ -158,6 +186,8 @@ def period_formats(text: pd.Series) -> pd.Series:
     text = text.fillna("")
     named = pd.Series(None, index=text.index, dtype="object")
     for pattern, _, _, name in PERIOD_FORMATS:
+        named[text.str.match(pattern) & named.isna()] = name
+    for pattern, name in SPAN_FORMATS:
         named[text.str.match(pattern) & named.isna()] = name
     return named
 
@@ -226,8 +256,13 @@ def staged_table(raw: pd.DataFrame, table: str, mapping: SourceMapping) -> Stage
         lookup = {str(k).strip(): v for k, v in codes.items()}
         present = frame[canonical].notna()
         known = frame[canonical].isin(list(lookup))
-        frame = rejects.reject(frame, present & ~known, canonical, "unmapped_code",
-                               f"code not in codes.{canonical} of the map config", mapped.get(canonical))
+        if canonical in mapping.code_defaults:
+            default = mapping.code_defaults[canonical]
+            frame[canonical] = frame[canonical].where(~present | known, default)
+            known = present
+        elif canonical not in mapping.keep_unlisted:
+            frame = rejects.reject(frame, present & ~known, canonical, "unmapped_code",
+                                   f"code not in codes.{canonical} of the map config", mapped.get(canonical))
         frame[canonical] = frame[canonical].map(lambda v, lk=lookup: lk.get(v, v) if v is not None else None)
 
     for canonical in [c for c in REQUIRED[table] if c in frame]:
@@ -278,14 +313,15 @@ def _measured(frame: pd.DataFrame, mapping: SourceMapping, rejects: _Collector,
     frame = rejects.reject(frame, frame["period_start"].isna() | frame["period_end"].isna(), period_column,
                            "bad_period", "period is not a month or a date (use YYYY-MM or YYYY-MM-DD)",
                            mapped.get(period_column))
-    spans = frame["period_start"].dt.to_period("M") != frame["period_end"].dt.to_period("M")
-    frame = rejects.reject(frame, spans, period_column, "period_spans_months",
-                           "period spans more than one calendar month", mapped.get(period_column))
+    if "period" not in frame:  # a start and end pair; a published period ("2022Q3", "2021/22") keeps its span
+        spans = frame["period_start"].dt.to_period("M") != frame["period_end"].dt.to_period("M")
+        frame = rejects.reject(frame, spans, period_column, "period_spans_months",
+                               "period spans more than one calendar month", mapped.get(period_column))
 
     clipped = 0
     if mapping.map_period is not None:
         first, last = (pd.Timestamp(d) for d in mapping.map_period)
-        outside = (frame["period_start"] < first) | (frame["period_end"] > last)
+        outside = (frame["period_end"] < first) | (frame["period_start"] > last)  # the map period takes overlaps
         if mapping.clip_to_map_period:
             clipped = int(outside.sum())
             frame = frame[~outside]
@@ -313,15 +349,43 @@ def _measured(frame: pd.DataFrame, mapping: SourceMapping, rejects: _Collector,
                                mapped.get("value"))
         frame = rejects.reject(frame, frame["value"].isna() & frame["qualifier"].isna(), "value", "missing_value",
                                "count is empty and no qualifier says why", mapped.get("value"))
-        keys = ["period_start", "measure", *[k for k in ("service_key", "from_key", "to_key") if k in frame]]
-        repeated = frame.duplicated(subset=keys, keep="first")
-        frame = rejects.reject(frame, repeated, period_column, "duplicate_period",
-                               "the same key, measure and period appears earlier in this extract",
-                               mapped.get(period_column))
+        frame = _without_duplicates(frame, mapping, rejects, period_column, mapped.get(period_column))
         _flag_outliers(frame, mapping, rejects, mapped.get("value", "value"))
     else:
         frame["value"] = 1.0  # a record-level extract: each row is one event
     return frame, clipped
+
+
+def _without_duplicates(frame: pd.DataFrame, mapping: SourceMapping, rejects: _Collector, period_column: str,
+                        raw_column: str | None) -> pd.DataFrame:
+    """Rows with the same keys, measure and period: added up when the source says `duplicates = "sum"`, else
+    every one of them rejected (keeping one would make the result depend on row order)."""
+    keys = ["period_start", "period_end", "measure",
+            *[k for k in ("service_key", "from_key", "to_key") if k in frame]]
+    repeated = frame.duplicated(subset=keys, keep=False)
+    if not repeated.any():
+        return frame
+    if mapping.duplicates != "sum":
+        return rejects.reject(frame, repeated, period_column, "duplicate_period",
+                              "the same key, measure and period appears more than once in this extract (both "
+                              "rejected; set duplicates = \"sum\" on the source if they are parts to add up)",
+                              raw_column)
+    groups = frame[repeated].groupby(keys, sort=False, dropna=False)
+    summed = groups.agg(**{ROW_COLUMN: (ROW_COLUMN, "min"), "value": ("value", lambda v: v.sum(min_count=1)),
+                           "qualifier": ("qualifier", _qualifier_of_total)}).reset_index()
+    first = frame[repeated].sort_values(ROW_COLUMN).drop_duplicates(keys)
+    others = [c for c in first.columns if c not in summed.columns]
+    summed = summed.merge(first[[*keys, *others]], on=keys, how="left")
+    return pd.concat([frame[~repeated], summed[frame.columns]], ignore_index=True).sort_values(
+        ROW_COLUMN, kind="stable").reset_index(drop=True)
+
+
+def _qualifier_of_total(qualifiers: pd.Series) -> str | None:
+    """As consolidation qualifies a total: suppressed if a part is, one shared qualifier kept, mixed ones derived."""
+    found = set(qualifiers.dropna())
+    if "c" in found:
+        return "c"
+    return found.pop() if len(found) == 1 else ("d" if found else None)
 
 
 def _warn_mixed_formats(periods: pd.Series, rows: pd.Series, column: str, rejects: _Collector) -> None:

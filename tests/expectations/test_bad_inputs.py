@@ -270,12 +270,12 @@ def test_periods_outside_the_map_period_are_rejected(tmp_path: Path) -> None:
     assert (record["value"], record["message"]) == ("2024-01", "period is outside the map period 2025-04 to 2025-06")
 
 
-def test_the_same_period_twice_rejects_the_second(tmp_path: Path) -> None:
+def test_the_same_period_twice_rejects_both_rows(tmp_path: Path) -> None:
     result = run(tmp_path, activity(), {"activity.csv": "unit,month,n\nED,2025-04,1\nED,202504,2\n"})
-    record = result.record("duplicate_period")
-    assert_named(record, "activity.csv", 3, "month")
-    assert record["value"] == "202504"
-    assert result.staged["activity"]["value"].tolist() == [1.0]
+    found = result.records[result.records["check"] == "duplicate_period"].sort_values("row_number")
+    assert found["row_number"].tolist() == [2, 3] and found["value"].tolist() == ["2025-04", "202504"]
+    assert_named(found.iloc[1], "activity.csv", 3, "month")
+    assert result.staged["activity"].empty  # neither wins by row order
 
 
 def test_file_not_found_names_the_file_and_the_key_to_fix(tmp_path: Path) -> None:

@@ -126,9 +126,9 @@ def test_validate_publishes_nothing_and_exits_1_on_an_error(mini_map: Path) -> N
     result = runner.invoke(app, ["validate", str(mini_map)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["source", "status", "detail", "read", "accepted", "rejected", "share", "data",
-                                "checks", "failed"]
-    assert lines[4].split()[:7] == ["nhs_flows", "amber", "warn", "3", "2", "1", "33.3%"]
+    assert lines[0].split() == ["source", "status", "detail", "read", "accepted", "rejected", "share", "filtered",
+                                "data", "checks", "failed"]
+    assert lines[4].split()[:8] == ["nhs_flows", "amber", "warn", "3", "2", "1", "33.3%", "0"]
     assert lines[-1] == "overall: amber"
     assert not (mini_map.parent / "published").exists()
 

@@ -74,10 +74,12 @@ def test_cli_refresh_prints_a_summary_and_the_version_path(mini_map: Path) -> No
     assert json.loads(listed.stdout)["latest"] == "v0001"
 
 
-def test_cli_reports_a_bad_config_in_one_line(tmp_path: Path) -> None:
+def test_cli_reports_every_mistake_of_a_bad_config_one_line_each(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('map_id = "Bad Id"\n')
     result = CliRunner().invoke(app, ["refresh", str(bad)])
     assert result.exit_code == 2
-    assert result.stderr.strip().count("\n") == 0
-    assert result.stderr.startswith(f"ism: error: {bad}: map_id: String should match pattern")
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith(f"ism: error: {bad}: map_id: String should match pattern")
+    assert [line.split(": ")[-2] for line in lines[1:]] == ["title", "area", "population", "period", "lanes",
+                                                          "partners", "sources"]

@@ -273,3 +273,26 @@ def test_provenance_hashes_the_file_and_site_list_stably(phs: Path, tmp_path: Pa
     changed = extract(PHS_AE, request(tmp_path / AE_FILE, site_list=SITE_LIST))
     assert changed.provenance.sha256 != first.provenance.sha256
     assert "University Hospital Ayr (Dalmellington Rd)" in set(changed.tables["services"]["name"])
+
+
+def test_sites_the_site_list_lacks_are_named_by_any_other_list(phs: Path) -> None:
+    raw = PHS_AE.read(request(phs / AE_FILE, site_list=SITE_LIST, health_boards=["S08000024"],
+                              site_names="current-hospital_flagged20211216.csv"))
+    names = dict(zip(raw.tables["services"]["service_key"], raw.tables["services"]["name"], strict=True))
+    assert names["S319H"] == "Royal Hospital for Children and Young People"  # not in the A&E site list
+    assert names["S314H"] == "Royal Infirmary Of Edinburgh"  # the A&E site list's name comes first
+    assert raw.rows_filtered == DATA_ROWS - len(raw.tables["activity"])  # other boards' rows, counted
+
+
+def test_sites_with_no_row_in_the_map_period_are_filtered_and_counted() -> None:
+    from transforms.staging import staged_with_active_services
+    from transforms.standardise import Staged
+
+    services = pd.DataFrame({"service_key": ["S314H", "S102H", "S314H:admission_same", "residence"]})
+    activity = pd.DataFrame({"service_key": ["S314H"]})
+    flows = pd.DataFrame({"from_key": ["S314H"], "to_key": ["S314H:admission_same"]})
+    results = {"services": Staged("services", services, pd.DataFrame(), 4),
+               "activity": Staged("activity", activity, pd.DataFrame(), 1),
+               "flows": Staged("flows", flows, pd.DataFrame(), 1)}
+    kept = staged_with_active_services(results)
+    assert kept.frame["service_key"].tolist() == ["S314H", "S314H:admission_same"] and kept.rows_filtered == 2

@@ -139,3 +139,36 @@ def test_an_extract_with_counts_stays_on_the_pandas_path(tmp_path: Path) -> None
     staged = staged_from_parquet(write_frame(tmp_path / "raw.parquet", csv_frame(REFERRALS, "x", ";")), "flows",
                                  mapping)
     assert isinstance(staged.frame, pd.DataFrame)
+
+
+def test_one_interface_stages_a_log_in_duckdb_and_a_log_with_steps_in_pandas(tmp_path: Path) -> None:
+    from transforms.source_steps import Condition, SourceSteps
+    from transforms.staging import staged, stages_in_sql
+
+    path = tmp_path / "extract.csv"
+    path.write_text(REFERRALS, encoding="utf-8")
+    request = SourceRequest(source_id=MAPPING.source_id, location=path, table="flows", folder=tmp_path,
+                            options=CSV.options(delimiter=";"))
+    raw = write_frame(tmp_path / "raw.parquet", CSV.read(request).tables["flows"])
+    steps = SourceSteps(where=(Condition("Practice Code", "equals", "P1"),))
+    with duckdb.connect() as con:
+        con.read_parquet(raw).create_view("raw")
+        plain = staged((con, "raw"), "flows", MAPPING)
+        selected = staged((con, "raw"), "flows", MAPPING, steps)
+    assert stages_in_sql(["Referral Date", "Practice Code", "Referred To"], "flows", MAPPING)
+    assert not stages_in_sql(["Referral Date", "Practice Code", "Referred To"], "flows", MAPPING, steps)
+    assert isinstance(plain.frame, pa.Table) and isinstance(selected.frame, pd.DataFrame)
+    assert selected.rows_read == plain.rows_read == 9 and selected.rows_filtered == 3  # " P2 " is trimmed
+    assert set(selected.frame["from_key"]) == {"P1"}
+    kept = [row for row in _rows(plain) if row[3] == "P1"]  # the same P1 rows, whichever engine
+    assert _rows(selected) == kept
+
+
+@pytest.mark.parametrize("partial", [{"keep_unlisted": ("to_key",)}, {"code_defaults": {"to_key": "community:DN"}}])
+def test_partial_codes_stage_alike_in_duckdb_and_pandas(tmp_path: Path, partial: dict[str, object]) -> None:
+    from dataclasses import replace
+
+    mapping = replace(MAPPING, **partial)  # type: ignore[arg-type]
+    pandas_path, sql_path = _both(tmp_path, REFERRALS, "flows", mapping)
+    assert _rows(sql_path) == _rows(pandas_path) and _rejects(sql_path) == _rejects(pandas_path)
+    assert "unmapped_code" not in {r[4] for r in _rejects(sql_path)}

@@ -50,13 +50,13 @@ def test_activity_rows_become_staged_or_rejects() -> None:
     ])
     staged = staged_table(frame, "activity", activity_mapping())
     assert staged.frame[["service_key", "value", "qualifier"]].astype(object).where(
-        staged.frame[["service_key", "value", "qualifier"]].notna(), None).values.tolist() == [
-        ["ED", 1200.0, None], ["ED", None, "c"]]
+        staged.frame[["service_key", "value", "qualifier"]].notna(), None).values.tolist() == [["ED", None, "c"]]
     assert staged.frame["service_ns"].unique().tolist() == ["acute"]
     got = {(int(r.row_number), r.column, r.check) for r in staged.rejects.itertuples()}
     assert got == {
         (4, "Month", "bad_period"), (5, "Unit", "missing_value"), (6, "Month", "outside_map_period"),
-        (7, "Count", "negative_value"), (8, "Count", "not_a_number"), (9, "Month", "duplicate_period"),
+        (7, "Count", "negative_value"), (8, "Count", "not_a_number"),
+        (2, "Month", "duplicate_period"), (9, "Month", "duplicate_period"),  # both: neither wins by row order
     }
     assert len(staged.frame) + len(staged.rejects) == len(frame)  # nothing silently dropped
     assert (staged.rejects["location"] == "acute/activity.csv").all()
@@ -107,3 +107,44 @@ def test_unused_columns_are_warned_about() -> None:
     staged = staged_table(frame, "activity", activity_mapping())
     assert staged.rejects[["column", "check", "severity"]].values.tolist() == [["Notes", "unknown_column", "warn"]]
     assert len(staged.frame) == 1
+
+
+def test_periods_as_published_quarters_financial_years_and_weeks_keep_their_span() -> None:
+    start, end = parsed_periods(pd.Series(["2022Q3", "2021/22", "2022-W05", "2021/23", "2022Q5"]))
+    spans = [(s.strftime("%Y-%m-%d"), e.strftime("%Y-%m-%d")) for s, e in zip(start[:3], end[:3], strict=True)]
+    assert spans == [("2022-07-01", "2022-09-30"), ("2021-04-01", "2022-03-31"), ("2022-01-31", "2022-02-06")]
+    assert start[3:].isna().all()  # 2021/23 is not a financial year, Q5 not a quarter
+
+
+def test_the_map_period_takes_the_periods_that_overlap_it() -> None:
+    frame = raw([{"Unit": "W", "Month": "2025Q1", "Count": "1"}, {"Unit": "W", "Month": "2025Q2", "Count": "2"},
+                 {"Unit": "W", "Month": "2026Q1", "Count": "3"}, {"Unit": "W", "Month": "2026Q2", "Count": "4"}])
+    staged = staged_table(frame, "activity", activity_mapping(clip_to_map_period=True))
+    assert staged.frame["value"].tolist() == [2.0, 3.0] and staged.rows_clipped == 2 and staged.rejects.empty
+
+
+def test_partial_codes_keep_unlisted_values_or_give_them_a_default() -> None:
+    frame = raw([{"code": "A", "name": "Alpha", "type": "ED"}, {"code": "B", "name": "Beta", "type": "Ward 7"}])
+    base = dict(source_id="s", partner="p", location="s.csv", lanes=("urgent_care", "acute"),
+                columns={"service_key": "code", "name": "name", "lane": "type", "setting": "type"},
+                codes={"lane": {"ED": "urgent_care"}, "setting": {"ED": "emergency department"}})
+    total = staged_table(frame, "services", SourceMapping(**base))  # type: ignore[arg-type]
+    assert total.frame["service_key"].tolist() == ["A"] and total.rejects["check"].tolist() == ["unmapped_code"]
+    partial = staged_table(frame, "services", SourceMapping(**base, keep_unlisted=("setting",),  # type: ignore[arg-type]
+                                                            code_defaults={"lane": "acute"}))
+    assert partial.frame[["lane", "setting"]].values.tolist() == [["urgent_care", "emergency department"],
+                                                                  ["acute", "Ward 7"]]
+    assert partial.rejects.empty
+
+
+def test_declared_duplicates_add_up_whatever_their_order() -> None:
+    rows = [{"Unit": "ED", "Month": "2025-04", "Count": "10"}, {"Unit": "ED", "Month": "2025-04", "Count": "<5"},
+            {"Unit": "ED", "Month": "2025-04", "Count": "7"}, {"Unit": "ED", "Month": "2025-05", "Count": "1"}]
+    summed = [staged_table(raw(order), "activity", activity_mapping(duplicates="sum")).frame
+              for order in (rows, rows[::-1])]
+    for frame in summed:
+        frame = frame.sort_values("period_start")
+        got = frame[["value", "qualifier"]].astype(object).where(frame[["value", "qualifier"]].notna(), None)
+        assert got.values.tolist() == [[17.0, "c"], [1.0, None]]  # a suppressed part suppresses the total
+    rejected = staged_table(raw(rows), "activity", activity_mapping())
+    assert rejected.frame["value"].tolist() == [1.0] and len(rejected.rejects) == 3
