@@ -184,8 +184,9 @@ class PublishPolicy(_Model):
 class PosterSettings(_Model):
     """The `[poster]` table: what the poster draws and the page it is laid out for (outputs/poster.py)."""
 
-    min_flow_share: float = Field(default=0.005, ge=0, le=1)  # flows under this share of all flow volume are hidden
+    min_flow_share: float = Field(default=0.005, ge=0, le=1)  # flows under this share of their measure are bundled
     label_flow_share: float = Field(default=0.05, ge=0, le=1)  # flows from this share up have their volume written
+    service_flows: int = Field(default=1, ge=0, le=20)  # each service's largest in- and outflows always drawn
     page: Literal["A0", "A1", "A2", "A3", "A4"] = "A1"
     orientation: Literal["landscape", "portrait"] = "landscape"
     layout_seconds: float = Field(default=4.0, gt=0, le=600)  # beyond this the full layout gives way to a cheaper one

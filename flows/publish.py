@@ -18,9 +18,9 @@ ARTEFACT_WRITERS: list[ArtefactWriter] = [
     poster_artefact,
     spreadsheet_artefact,
     quality_artefact,
-    exports_artefact,
     # from here on the version's analyses are needed (a big map's are computed meanwhile: flows/analysis.py)
     analysis_artefact,
+    exports_artefact,  # the Kumu blueprint carries the loops the analysis found
     changelog_artefact,
     interactive_artefact,  # after analysis and quality: the map links to their pages when they exist
 ]

@@ -11,6 +11,15 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
+from expectations.status import SourceStatus
+
+# The source statuses a reader of the map must be told about (expectations/status.py), and the quality summary's
+# `services` flag codes (expectations/checks.py) the map marks.
+SOURCE_STALE = SourceStatus.STALE  # the new extract failed: the last good extract is published
+SOURCE_ABSENT = (SourceStatus.MISSING, SourceStatus.BLOCKED)  # nothing of the source is in the version
+FLAG_OUTLIER = "outlier_value"
+FLAG_STALE = "source_stale"
+
 
 @dataclass(frozen=True)
 class LaneStyle:
@@ -23,8 +32,9 @@ class LaneStyle:
 class PosterOptions:
     """The map config's `[poster]` table, as the poster and interactive map writers read it."""
 
-    min_flow_share: float = 0.005  # flows under this share of all flow volume are not drawn (a note counts them)
-    label_flow_share: float = 0.05  # flows from this share up have their volume written on them
+    min_flow_share: float = 0.005  # flows from this share of their measure's volume up are drawn
+    label_flow_share: float = 0.05  # flows from this share of their measure's volume up have it written on them
+    service_flows: int = 1  # each service's largest in- and outflows drawn whatever their share (0: none)
     page: str = "A1"  # A0..A4
     orientation: str = "landscape"
     layout_seconds: float = 4.0  # budget of the full layout before a cheaper one is used

@@ -27,6 +27,8 @@ from outputs.poster import (
     Suppressions,
     activity_lines,
     clean_text,
+    flow_colour,
+    flow_scale,
     flow_width,
     name_lines,
     poster_info,
@@ -37,6 +39,7 @@ from outputs.poster import (
     version_layout,
     version_suppressions,
 )
+from outputs.poster.gaps import GAP_LEGEND, GAP_MARKS
 from outputs.safe_text import json_value
 
 MAP_FILE = "map.html"
@@ -83,19 +86,23 @@ def _source_notes(quality: Mapping[str, Any], sources: Sequence[Mapping[str, Any
     return notes
 
 
-def map_data(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, layout: PosterLayout,
-             tables: Mapping[str, pd.DataFrame], options: PosterOptions, suppressed: Suppressions,
-             quality: Mapping[str, Any] | None = None, sources: Sequence[Mapping[str, Any]] = (),
-             links: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Everything the page shows, as plain JSON-able values."""
-    quality = quality or {}
-    colours = {**DEFAULT_SECTOR_COLOURS, **info.sector_colours}
-    shown_lanes = poster_lanes(graph, lanes)
-    lane_boxes = layout.lane_boxes()
-    boxes = layout.node_boxes()
-    services = _rows_by_id(tables["services"]) if "services" in tables else {}
-    activity = tables.get("activity")
-    flows = tables.get("flows")
+def monthly_flows(flows: pd.DataFrame | None) -> dict[tuple[str, str], dict[str, dict[str, float]]]:
+    """(from, to) -> month -> measure -> known volume: the month selector redraws flows from these."""
+    found: dict[tuple[str, str], dict[str, dict[str, float]]] = {}
+    if flows is None or not len(flows):
+        return found
+    known = flows[flows["value"].notna()]
+    months = pd.to_datetime(known["period_start"]).dt.strftime("%Y-%m")
+    totals = known.assign(month=months).groupby(["from_service_id", "to_service_id", "month", "measure"])[
+        "value"].sum()
+    for (source, target, month, measure), value in totals.items():
+        found.setdefault((str(source), str(target)), {}).setdefault(str(month), {})[str(measure)] = float(value)
+    return found
+
+
+def _activity_months(activity: pd.DataFrame | None) -> tuple[dict[str, dict[str, list[list[Any]]]],
+                                                               dict[str, set[str]]]:
+    """Service -> measure -> [month, value, qualifier] rows; and service -> the sources of its activity."""
     by_month: dict[str, dict[str, list[list[Any]]]] = {}
     activity_sources: dict[str, set[str]] = {}
     if activity is not None and len(activity):
@@ -104,7 +111,16 @@ def map_data(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, la
             by_month.setdefault(str(row.service_id), {}).setdefault(str(row.measure), []).append(
                 [_month(row.period_start), json_value(row.value), json_value(row.qualifier)])
             activity_sources.setdefault(str(row.service_id), set()).add(str(row.source_id))
-    flow_sources = sources_by_flow(flows)
+    return by_month, activity_sources
+
+
+def _service_items(graph: nx.DiGraph, info: PosterInfo, layout: PosterLayout, tables: Mapping[str, pd.DataFrame],
+                   suppressed: Suppressions, quality: Mapping[str, Any],
+                   sources: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    colours = {**DEFAULT_SECTOR_COLOURS, **info.sector_colours}
+    boxes = layout.node_boxes()
+    services = _rows_by_id(tables["services"]) if "services" in tables else {}
+    by_month, activity_sources = _activity_months(tables.get("activity"))
     flags = service_flags(quality)
     source_notes = _source_notes(quality, sources)
     items: list[dict[str, Any]] = []
@@ -132,46 +148,76 @@ def map_data(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, la
             "suppressed": dict(withheld), "months": by_month.get(node, {}),
             "initiatives": [str(i) for i in data.get("initiatives") or []],
             "flags": flags.get(str(node), []) + notes,
+            "gaps": [{"kind": gap.kind, "mark": gap.mark, "text": clean_text(gap.text)}
+                     for gap in info.gaps.services.get(str(node), ())],
             "box": [round(v, 1) for v in boxes.get(node, (0.0, 0.0, 10.0, 10.0))],
             "fill": fill, "text": text_colour(fill),
             "lines": name_lines(data.get("name") or node), "activityLines": activity_lines(data, withheld)[:3],
         })
+    return items
+
+
+def _flow_items(graph: nx.DiGraph, lanes: Sequence[LaneStyle], layout: PosterLayout,
+                flows: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """Every flow with its volume per measure (never added across measures), per month, its poster curve and its
+    sending lane's colour."""
     paths = layout.edge_paths()
     drawn = set(layout.selection.shown)
-    flow_items: list[dict[str, Any]] = []
+    flow_sources = sources_by_flow(flows)
+    flow_months = monthly_flows(flows)
+    lane_colours = {lane.id: flow_colour(lane.colour)[:7] for lane in poster_lanes(graph, lanes)}
+    items: list[dict[str, Any]] = []
     for u, v, data in graph.edges(data=True):
         pair = (str(u), str(v))
-        flow_items.append({
-            "from": pair[0], "to": pair[1], "volume": float(data.get("volume") or 0.0),
-            "measures": {m: float(x) for m, x in (data.get("measures") or {}).items()},
+        items.append({
+            "from": pair[0], "to": pair[1], "measures": {m: float(x) for m, x in (data.get("measures") or {}).items()},
             "months": int(data.get("months") or 0), "qualifiers": [str(q) for q in data.get("qualifiers") or []],
             "sources": sorted(flow_sources.get(pair, set())), "onPoster": pair in drawn,
+            "byMonth": flow_months.get(pair, {}),
+            "colour": lane_colours.get(str(graph.nodes[u].get("lane")), "#555555"),
             "path": paths.get(pair) or layout.curve_path(*pair),
-            "width": round(flow_width(float(data.get("volume") or 0.0), layout.selection.max_volume), 2),
+            "width": round(flow_width(*flow_scale(data, layout.selection)), 2),
         })
     for u, v in layout.suppressed_flows:
-        flow_items.append({"from": u, "to": v, "volume": None, "measures": {}, "months": 0, "qualifiers": ["c"],
-                           "sources": sorted(flow_sources.get((u, v), set())), "onPoster": layout.suppressed_drawn,
-                           "path": paths.get((u, v)) or layout.curve_path(u, v), "width": 1.5})
+        items.append({"from": u, "to": v, "measures": {}, "months": 0, "qualifiers": ["c"], "byMonth": {},
+                      "sources": sorted(flow_sources.get((u, v), set())), "onPoster": layout.suppressed_drawn,
+                      "colour": "#666666", "path": paths.get((u, v)) or layout.curve_path(u, v), "width": 1.5})
+    return items
+
+
+def map_data(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, layout: PosterLayout,
+             tables: Mapping[str, pd.DataFrame], options: PosterOptions, suppressed: Suppressions,
+             quality: Mapping[str, Any] | None = None, sources: Sequence[Mapping[str, Any]] = (),
+             links: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Everything the page shows, as plain JSON-able values."""
+    colours = {**DEFAULT_SECTOR_COLOURS, **info.sector_colours}
+    lane_boxes = layout.lane_boxes()
+    items = _service_items(graph, info, layout, tables, suppressed, quality or {}, sources)
+    flow_items = _flow_items(graph, lanes, layout, tables.get("flows"))
     measures = sorted({m for item in items for m in (*item["activity"], *item["suppressed"])}
                       | {m for item in flow_items for m in item["measures"]})
     return {
         "meta": {"title": clean_text(info.title), "area": clean_text(info.area),
                  "population": clean_text(info.population), "period": clean_text(info.period),
                  "version": clean_text(info.version), "partners": [clean_text(p) for p in info.partners],
-                 "layout": layout.method, "links": dict(links or {})},
+                 "layout": layout.method, "links": dict(links or {}),
+                 "missing": [clean_text(t) for t in info.gaps.missing],
+                 "stale": [clean_text(t) for t in info.gaps.stale]},
+        "gapLegend": {kind: {"mark": GAP_MARKS[kind], "text": GAP_LEGEND[kind]} for kind in info.gaps.kinds()},
+        "months": sorted({m for item in flow_items for m in item["byMonth"]}
+                         | {row[0] for item in items for rows in item["months"].values() for row in rows}),
         "page": {"width": round(layout.width, 1), "height": round(layout.height, 1)},
         "lanes": [{"id": lane.id, "label": clean_text(lane.label), "colour": lane.colour,
                    "lines": textwrap.wrap(clean_text(lane.label), LANE_WRAP) or [""],
                    "box": [round(v, 1) for v in lane_boxes.get(lane.id, (0.0, 0.0, 0.0, 0.0))]}
-                  for lane in shown_lanes],
+                  for lane in poster_lanes(graph, lanes)],
         "sectors": {s: colours.get(s, DEFAULT_SECTOR_COLOURS["other"])
                     for s in sorted({item["sector"] for item in items})},
         "measures": measures,
         "clientGroups": sorted({g for item in items for g in item["clientGroups"]}),
         "qualifiers": dict(QUALIFIERS),
         "minShare": options.min_flow_share,
-        "totalVolume": layout.selection.total_volume,
+        "measureTotals": layout.selection.measure_totals,
         "services": items,
         "flows": flow_items,
     }

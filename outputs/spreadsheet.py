@@ -1,5 +1,7 @@
 """The map dataset as one Excel workbook (`exports/map.xlsx`) for readers without data tools: a README sheet that
-explains the map and every column, then one sheet per table with real dates and numbers."""
+explains the map and every column, then one sheet per table with real dates and numbers (the activity and flows
+sheets also name each service and its lane next to its id), then the flows summed over the period, one row per
+pair of services and measure (unlike measures are never added)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,21 @@ from outputs.dataset import (
 )
 from outputs.xlsx import BOLD, PLAIN, TITLE, XlsxWriter, frame_rows_xml, row_xml
 
+PERIOD_FLOWS = "flows_over_period"
+NAMED_COLUMNS = {  # table -> id column -> the readable columns written after it
+    "activity": {"service_id": ("service_name", "lane")},
+    "flows": {"from_service_id": ("from_service_name", "from_lane"), "to_service_id": ("to_service_name", "to_lane")},
+}
+ADDED_DESCRIPTIONS = {
+    "service_name": "The service's name (from the services table), for reading; service_id is the key.",
+    "lane": "The service's lane on the map (from the services table).",
+    "from_service_name": "The sending service's name (from the services table).",
+    "from_lane": "The sending service's lane on the map.",
+    "to_service_name": "The receiving service's name (from the services table).",
+    "to_lane": "The receiving service's lane on the map.",
+}
+PERIOD_COLUMNS = ("from_service_id", "from_service_name", "from_lane", "to_service_id", "to_service_name", "to_lane",
+                  "measure", "value", "months", "suppressed_months")
 MAX_DATA_ROWS = 1_048_575  # Excel's row limit less the header row: a longer table continues on another sheet
 README_WIDTHS = (28, 30, 14, 40, 20, 30, 60, 60)
 
@@ -42,6 +59,38 @@ def _write_table(workbook: XlsxWriter, table: str, frame: pd.DataFrame) -> None:
         chunk = frame.iloc[part * MAX_DATA_ROWS:(part + 1) * MAX_DATA_ROWS]
         rows = chain([row_xml(1, list(frame.columns), BOLD)], frame_rows_xml(chunk, first_row=2))
         workbook.add_sheet(name, rows, widths, freeze_header=True, auto_filter=f"A1:{last_column}{len(chunk) + 1}")
+
+
+def named(table: str, frame: pd.DataFrame, services: pd.DataFrame) -> pd.DataFrame:
+    """A published table with each service's name and lane next to its id (activity and flows; others as they
+    are)."""
+    if table not in NAMED_COLUMNS:
+        return frame
+    lookup = services.set_index("service_id")[["name", "lane"]]
+    out = frame.copy()
+    for id_column, (name_column, lane_column) in NAMED_COLUMNS[table].items():
+        at = list(out.columns).index(id_column) + 1
+        out.insert(at, name_column, out[id_column].map(lookup["name"]).astype(object))
+        out.insert(at + 1, lane_column, out[id_column].map(lookup["lane"]).astype(object))
+    return out
+
+
+def period_flows(flows: pd.DataFrame, services: pd.DataFrame) -> pd.DataFrame:
+    """Flows summed over the period per pair of services and measure: the known total, the months it is known in
+    and the months withheld (qualifier c), which are not in the total."""
+    if not len(flows):
+        return pd.DataFrame(columns=list(PERIOD_COLUMNS))
+    keys = ["from_service_id", "to_service_id", "measure"]
+    frame = flows.assign(known=flows["value"].notna(), withheld=flows["qualifier"].eq("c").fillna(False))
+    grouped = frame.groupby(keys, sort=True)
+    summed = pd.DataFrame({
+        "value": grouped["value"].sum(min_count=1),
+        "months": grouped.apply(lambda rows: rows.loc[rows["known"], "period_start"].nunique(), include_groups=False),
+        "suppressed_months": grouped.apply(lambda rows: rows.loc[rows["withheld"], "period_start"].nunique(),
+                                           include_groups=False),
+    }).reset_index()
+    summed = named("flows", summed, services)
+    return summed[list(PERIOD_COLUMNS)].astype({"months": "int64", "suppressed_months": "int64"})
 
 
 def readme_rows(version: PublishedVersion, row_counts: dict[str, int]) -> list[list[Any]]:
@@ -78,6 +127,10 @@ def readme_rows(version: PublishedVersion, row_counts: dict[str, int]) -> list[l
         [],
         ["Qualifier codes", "meaning"],
         *[[code, meaning] for code, meaning in QUALIFIERS.items()],
+        [PERIOD_FLOWS, row_counts.get(PERIOD_FLOWS, 0), ", ".join(sheet_names(PERIOD_FLOWS,
+                                                                             row_counts.get(PERIOD_FLOWS, 0))),
+         "The flows summed over the map's period: one row per pair of services and measure, never added across "
+         "measures; months withheld (qualifier c) are counted in suppressed_months, not in value."],
         [],
         ["Columns: table", "column", "type", "required", "unit", "allowed values", "description"],
     ]
@@ -87,6 +140,12 @@ def readme_rows(version: PublishedVersion, row_counts: dict[str, int]) -> list[l
             rows.append([table, column, field_type(table, column), "yes" if constraints.get("required") else "no",
                          field_unit(table, column), ", ".join(map(str, constraints.get("enum", []))) or None,
                          field_description(table, column)])
+            for added in NAMED_COLUMNS.get(table, {}).get(column, ()):
+                rows.append([table, added, "string", "no", None, None, ADDED_DESCRIPTIONS[added]])
+    rows += [[PERIOD_FLOWS, "value", "number", "no", None, None, "The known total over the period."],
+             [PERIOD_FLOWS, "months", "integer", "yes", None, None, "Months with a known value."],
+             [PERIOD_FLOWS, "suppressed_months", "integer", "yes", None, None,
+              "Months whose value is withheld (qualifier c): not in value."]]
     return rows
 
 
@@ -101,7 +160,9 @@ def _write_readme(workbook: XlsxWriter, rows: Sequence[list[Any]]) -> None:
 def write_spreadsheet(version: PublishedVersion, path: Path) -> Path:
     """The workbook: README first, then a sheet per table in contract order (rows written as they stream)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    frames = {table: publishable(table, version.tables[table]) for table in CANONICAL_TABLES}
+    published = {table: publishable(table, version.tables[table]) for table in CANONICAL_TABLES}
+    frames = {table: named(table, frame, published["services"]) for table, frame in published.items()}
+    frames[PERIOD_FLOWS] = period_flows(published["flows"], published["services"])
     with XlsxWriter(path) as workbook:
         _write_readme(workbook, readme_rows(version, {table: len(frame) for table, frame in frames.items()}))
         for table, frame in frames.items():

@@ -11,6 +11,7 @@ import pandas as pd
 
 from expectations.canonical import LIST_SEPARATOR
 from expectations.errors import UnknownReferenceError
+from transforms.centrality import betweenness, bounded_cycles
 
 # Activity measures counted as bed days of delayed discharge, in the order looked for (the first one a service
 # reports is used). The canonical model has no "delayed" flag, so delay must be its own measure.
@@ -231,7 +232,7 @@ def demand_loops(graph: nx.DiGraph, max_length: int = DEFAULT_LOOP_LENGTH) -> pd
     and the total flow on its links; largest bottleneck first."""
     flowing = _flow_graph(graph)
     rows = []
-    for cycle in nx.simple_cycles(flowing, length_bound=max_length):
+    for cycle in bounded_cycles(flowing, max_length):
         start = cycle.index(min(cycle))
         cycle = cycle[start:] + cycle[:start]
         links = list(zip(cycle, cycle[1:] + cycle[:1], strict=True))
@@ -257,8 +258,8 @@ def key_services(graph: nx.DiGraph, loops: pd.DataFrame | None = None) -> pd.Dat
     it is on (of `loops`, default: demand_loops of the graph), delayed-discharge bed days where the data has
     them (measures DELAYED_MEASURES) and initiatives. Highest weighted betweenness first."""
     flowing = _flow_graph(graph)
-    weighted = nx.betweenness_centrality(flowing, weight="distance", normalized=True)
-    unweighted = nx.betweenness_centrality(flowing, normalized=True)
+    weighted = betweenness(flowing, weight="distance")
+    unweighted = betweenness(flowing)
     on_loops: dict[str, int] = {}
     for ids in (demand_loops(graph) if loops is None else loops)["service_ids"]:
         for sid in ids.split(LIST_SEPARATOR):

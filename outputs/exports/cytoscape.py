@@ -1,5 +1,6 @@
-"""Cytoscape.js JSON (also read by Cytoscape desktop as .cyjs): `{"elements": {"nodes": [...], "edges": [...]}}`
-with every attribute under `data` and the poster's positions under `position`."""
+"""Cytoscape.js JSON (also read by Cytoscape desktop as .cyjs and by `networkx.cytoscape_graph` as a directed
+graph): `{"directed": true, "elements": {"nodes": [...], "edges": [...]}}` with every attribute under `data`, each
+lane a compound (parent) node holding its services, and the poster's positions under `position`."""
 
 from __future__ import annotations
 
@@ -9,11 +10,20 @@ from typing import Any
 
 from outputs.exports.records import ExportGraph
 
+LANE_PARENT = "lane::"
+
 
 def cytoscape_document(export: ExportGraph) -> dict[str, Any]:
-    nodes = []
+    lanes = {lane_id for lane_id, _, _ in export.lanes}
+    nodes: list[dict[str, Any]] = [
+        {"data": {"id": LANE_PARENT + lane_id, "value": LANE_PARENT + lane_id, "name": label, "lane": lane_id,
+                  "lane_label": label, "colour": colour, "kind": "lane"}}
+        for lane_id, label, colour in export.lanes
+        if any(node.values.get("lane") == lane_id for node in export.nodes)]
     for node in export.nodes:
-        entry: dict[str, Any] = {"data": {"id": node.id, **node.values}}
+        parent = {"parent": LANE_PARENT + str(node.values["lane"])} if node.values.get("lane") in lanes else {}
+        entry: dict[str, Any] = {"data": {"id": node.id, "value": node.id, "kind": "service", **parent,
+                                          **node.values}}
         box = export.geometry.get(node.id)
         if box is not None:
             entry["position"] = {"x": round(box.x, 1), "y": round(box.y, 1)}
@@ -21,7 +31,8 @@ def cytoscape_document(export: ExportGraph) -> dict[str, Any]:
     edges = [{"data": {"id": edge.id, "source": edge.source, "target": edge.target, **edge.values}}
              for edge in export.edges]
     return {"format_version": "1.0", "generated_by": "ism", "target_cytoscapejs_version": "~3",
-            "data": {"name": export.title}, "elements": {"nodes": nodes, "edges": edges}}
+            "directed": True, "multigraph": False, "data": {"name": export.title},
+            "elements": {"nodes": nodes, "edges": edges}}
 
 
 def write_cytoscape(export: ExportGraph, path: Path) -> Path:

@@ -1,11 +1,13 @@
 """The map as flat, typed records for the export formats: one type per attribute, no None, dicts flattened (e.g.
-activity per measure as `activity_<measure>` numbers). A value that is not known (a measure a service does not
-report, a volume every month of which is suppressed) is left out of that record, never written as 0 or null."""
+activity per measure as `activity_<measure>` numbers, flows in and out as `in_<measure>` and `out_<measure>`).
+Unlike measures are never added: there is no total across measures. A value that is not known (a measure a service
+does not report, a volume every month of which is suppressed) is left out of that record, never written as 0 or
+null. Flows also carry their values per month (for timelines), and the loops the analysis found."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -63,12 +65,25 @@ class ExportGraph:
     colours: dict[str, str]  # node id -> fill colour (#rrggbb)
     text_colours: dict[str, str]
     labelled: set[str]  # edge ids whose volume the poster writes
+    lanes: list[tuple[str, str, str]] = field(default_factory=list)  # (lane id, label, colour) in poster order
+    monthly: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # edge id -> month -> measure
+    loops: list[Loop] = field(default_factory=list)
+    lane_boxes: dict[str, Geometry] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A loop of flows the analysis found: its number, the services in order, and its flows' edge ids."""
+
+    id: str
+    label: str
+    services: tuple[str, ...]
+    edges: tuple[str, ...]
 
 
 NODE_TEXT = ("name", "lane", "lane_label", "organisation", "organisation_id", "sector", "partner", "client_groups",
              "locality", "setting", "status", "external_ids", "source_ids", "initiatives", "suppressed_measures",
              "colour")
-NODE_NUMBERS = ("activity_total", "in_volume", "out_volume")
 
 
 def _text(value: Any) -> str:
@@ -85,7 +100,8 @@ def edge_id(source: str, target: str) -> str:
 
 def export_graph(graph: nx.DiGraph, lanes: Sequence[LaneStyle], title: str, sector_colours: Mapping[str, str],
                  services: pd.DataFrame | None = None, flows: pd.DataFrame | None = None,
-                 suppressed: Suppressions | None = None, layout: PosterLayout | None = None) -> ExportGraph:
+                 suppressed: Suppressions | None = None, layout: PosterLayout | None = None,
+                 loops: pd.DataFrame | None = None) -> ExportGraph:
     """The normalised records of every service and flow (flows whose every value is suppressed included, with
     `suppressed` true and no volume)."""
     suppressed = suppressed or Suppressions()
@@ -95,8 +111,10 @@ def export_graph(graph: nx.DiGraph, lanes: Sequence[LaneStyle], title: str, sect
             if services is not None and len(services) else {})
     measures = sorted({m for _, d in graph.nodes(data=True) for m in (d.get("activity") or {})})
     flow_measures = sorted({m for _, _, d in graph.edges(data=True) for m in (d.get("measures") or {})})
-    node_fields = {**dict.fromkeys(NODE_TEXT, STRING), **dict.fromkeys(NODE_NUMBERS, DOUBLE),
-                   "initiative_count": INTEGER, **{f"activity_{m}": DOUBLE for m in measures}}
+    node_fields = {**dict.fromkeys(NODE_TEXT, STRING), "initiative_count": INTEGER,
+                   **{f"activity_{m}": DOUBLE for m in measures},
+                   **{f"{way}_{m}": DOUBLE for way in ("in", "out") for m in flow_measures}}
+    flowing = _flows_per_measure(graph)
     nodes, fills, texts = [], {}, {}
     for node in sorted(graph.nodes):
         data = graph.nodes[node]
@@ -116,27 +134,31 @@ def export_graph(graph: nx.DiGraph, lanes: Sequence[LaneStyle], title: str, sect
             "source_ids": _text(None if row is None else row.get("source_ids")),
             "initiatives": _text(sorted(data.get("initiatives") or [])),
             "suppressed_measures": _text(sorted(suppressed.activity.get(node, {}))),
-            "colour": fill,
-            "activity_total": float(data.get("activity_total") or 0.0),
-            "in_volume": float(data.get("in_volume") or 0.0), "out_volume": float(data.get("out_volume") or 0.0),
-            "initiative_count": len(data.get("initiatives") or []),
+            "colour": fill, "initiative_count": len(data.get("initiatives") or []),
         }
         for measure, total in (data.get("activity") or {}).items():
             values[f"activity_{measure}"] = float(total)
+        values.update(flowing.get(str(node), {}))
         nodes.append(Record(str(node), values))
 
     edge_fields = {"volume": DOUBLE, "months": INTEGER, "measure": STRING, "qualifiers": STRING,
                    "source_ids": STRING, "suppressed": BOOLEAN, "on_poster": BOOLEAN,
                    **{f"flow_{m}": DOUBLE for m in flow_measures}}
     sources = {pair: LIST_SEPARATOR.join(sorted(found)) for pair, found in sources_by_flow(flows).items()}
+    totals: dict[str, float] = {}
+    for _, _, data in graph.edges(data=True):
+        for measure, value in (data.get("measures") or {}).items():
+            totals[measure] = totals.get(measure, 0.0) + float(value)
     drawn = set(layout.selection.shown) if layout is not None else set()
     labelled = layout.selection.labelled if layout is not None else set()
     edges = []
     for u, v in sorted(graph.edges):
         data = graph.edges[u, v]
         by_measure = dict(data.get("measures") or {})
-        values = {"volume": float(data.get("volume") or 0.0), "months": int(data.get("months") or 0),
-                  "measure": max(by_measure, key=lambda m: (by_measure[m], m)) if by_measure else "",
+        main = max(sorted(by_measure), key=lambda m: by_measure[m] / totals[m] if totals.get(m) else 0.0) \
+            if by_measure else ""
+        values = {"volume": float(by_measure.get(main, 0.0)), "months": int(data.get("months") or 0),
+                  "measure": main,
                   "qualifiers": _text(sorted(data.get("qualifiers") or [])), "source_ids": sources.get((u, v), ""),
                   "suppressed": False, "on_poster": (u, v) in drawn}
         values.update({f"flow_{m}": float(x) for m, x in by_measure.items()})
@@ -146,9 +168,49 @@ def export_graph(graph: nx.DiGraph, lanes: Sequence[LaneStyle], title: str, sect
             edges.append(EdgeRecord(edge_id(u, v), u, v, {
                 "months": 0, "measure": "", "qualifiers": "c", "source_ids": sources.get((u, v), ""),
                 "suppressed": True, "on_poster": layout is not None and layout.suppressed_drawn}))
-    geometry = {}
+    geometry, lane_boxes = {}, {}
     if layout is not None:
         for node, (x, y, width, height) in layout.node_boxes().items():
             geometry[node] = Geometry(x, y, width, height)
+        for lane, (left, top, width, height) in layout.lane_boxes().items():
+            lane_boxes[lane] = Geometry(left + width / 2, top + height / 2, width, height)
     return ExportGraph(title, node_fields, nodes, edge_fields, edges, geometry, fills, texts,
-                       {edge_id(u, v) for u, v in labelled})
+                       {edge_id(u, v) for u, v in labelled},
+                       [(lane.id, clean_text(lane.label), lane.colour) for lane in poster_lanes(graph, lanes)],
+                       monthly_values(flows), export_loops(loops), lane_boxes)
+
+
+def _flows_per_measure(graph: nx.DiGraph) -> dict[str, dict[str, float]]:
+    """Service -> `in_<measure>` / `out_<measure>` -> its flows in and out, one measure at a time."""
+    found: dict[str, dict[str, float]] = {}
+    for u, v, data in graph.edges(data=True):
+        for measure, value in (data.get("measures") or {}).items():
+            for node, way in ((str(u), "out"), (str(v), "in")):
+                key = f"{way}_{measure}"
+                found.setdefault(node, {})[key] = found.get(node, {}).get(key, 0.0) + float(value)
+    return found
+
+
+def monthly_values(flows: pd.DataFrame | None) -> dict[str, dict[str, dict[str, float]]]:
+    """Edge id -> month (YYYY-MM) -> measure -> known volume."""
+    found: dict[str, dict[str, dict[str, float]]] = {}
+    if flows is None or not len(flows):
+        return found
+    known = flows[flows["value"].notna()]
+    months = pd.to_datetime(known["period_start"]).dt.strftime("%Y-%m")
+    grouped = known.assign(month=months).groupby(["from_service_id", "to_service_id", "month", "measure"])["value"]
+    for (u, v, month, measure), value in grouped.sum().items():
+        found.setdefault(edge_id(str(u), str(v)), {}).setdefault(str(month), {})[str(measure)] = float(value)
+    return found
+
+
+def export_loops(loops: pd.DataFrame | None) -> list[Loop]:
+    """The analysis's loops table (transforms/analyses.demand_loops) as loops of edge ids."""
+    if loops is None or not len(loops):
+        return []
+    found = []
+    for row in loops.itertuples(index=False):
+        cycle = tuple(str(row.service_ids).split(LIST_SEPARATOR))
+        edges = tuple(edge_id(u, v) for u, v in zip(cycle, cycle[1:] + cycle[:1], strict=True))
+        found.append(Loop(f"loop:{row.loop}", f"Loop {row.loop}: {clean_text(row.services)}", cycle, edges))
+    return found

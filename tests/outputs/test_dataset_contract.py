@@ -284,6 +284,6 @@ def test_the_demo_map_reads_back_through_the_reader_and_the_spreadsheet(publishe
         CANONICAL_MODELS[table].validate(opened.table(table))
     assert opened.graph().number_of_nodes() == len(opened.services) >= 60
     workbook = load_workbook(published_demo / "exports" / "map.xlsx", read_only=True)
-    assert workbook.sheetnames == ["README", *CANONICAL_TABLES]
+    assert workbook.sheetnames == ["README", *CANONICAL_TABLES, "flows_over_period"]
     for table in CANONICAL_TABLES:
         assert sum(1 for _ in workbook[table].iter_rows()) == opened.manifest["counts"][table] + 1

@@ -9,9 +9,9 @@ import struct
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
-from outputs import poster
 from outputs.context import PosterOptions
 from outputs.exports import exports_artefact
 from outputs.interactive import interactive_artefact
@@ -19,6 +19,7 @@ from outputs.layout import Candidate, budgeted_layout
 from outputs.poster import (
     PAGES_INCHES,
     PosterInfo,
+    data_gaps,
     flow_selection,
     poster_artefact,
     poster_graph,
@@ -26,6 +27,7 @@ from outputs.poster import (
     suppressions,
     version_layout,
 )
+from outputs.poster import render as poster
 from tests.outputs.small_map import (
     AMU,
     CAH,
@@ -69,18 +71,31 @@ def test_withheld_values_are_found_per_service_and_per_flow() -> None:
     assert list(found.flows) == [(WARD, XSS)]
 
 
-def test_flows_under_the_minimum_share_are_hidden_and_big_ones_labelled() -> None:
+def test_flows_under_the_minimum_share_are_bundled_and_big_ones_labelled() -> None:
     graph = small_graph()
-    selection = flow_selection(graph, PosterOptions(min_flow_share=0.005, label_flow_share=0.5))
+    selection = flow_selection(graph, PosterOptions(min_flow_share=0.005, label_flow_share=0.5, service_flows=0))
     assert selection.shown == sorted([(ED, AMU), (AMU, CAH)]) and selection.hidden == [(AMU, WARD)]
-    assert selection.labelled == {(ED, AMU)} and selection.total_volume == 321
+    assert selection.labelled == {(ED, AMU)} and selection.measure_totals == {"referrals": 321}
+    [bundle] = selection.bundles
+    assert (bundle.from_lane, bundle.to_lane, bundle.pairs, bundle.totals) == (
+        "acute", "acute", ((AMU, WARD),), {"referrals": 1.0})
     assert len(flow_selection(graph, PosterOptions(min_flow_share=0)).shown) == 3
+
+
+def test_each_service_keeps_its_largest_in_and_outflow_whatever_its_share() -> None:
+    selection = flow_selection(small_graph(), PosterOptions(min_flow_share=0.5, service_flows=1))
+    assert selection.shown == sorted([(ED, AMU), (AMU, CAH), (AMU, WARD)]) and selection.hidden == []
+    assert selection.guaranteed == {(AMU, CAH), (AMU, WARD)}  # CAH's and WARD's only inflows
+    only_share = flow_selection(small_graph(), PosterOptions(min_flow_share=0.5, service_flows=0))
+    # social care's lane had no flow of half its measure: its largest is drawn, so no lane with flows has none
+    assert only_share.shown == sorted([(ED, AMU), (AMU, CAH)]) and only_share.guaranteed == {(AMU, CAH)}
+    assert [(b.from_lane, b.to_lane) for b in only_share.bundles] == [("acute", "acute")]
 
 
 def test_the_poster_draws_lanes_in_order_services_legend_and_footer(tmp_path: Path) -> None:
     tables = small_tables()
     result = render_poster(small_graph(tables), LANES, INFO, tmp_path, ("svg",),
-                           PosterOptions(label_flow_share=0.5, layout_seconds=60),
+                           PosterOptions(label_flow_share=0.5, layout_seconds=60, service_flows=0),
                            suppressions(tables["activity"], tables["flows"]))
     svg_path = tmp_path / "poster.svg"
     assert result.paths == [svg_path] and result.method == "dot"
@@ -94,10 +109,11 @@ def test_the_poster_draws_lanes_in_order_services_legend_and_footer(tmp_path: Pa
     assert "50 attendances + c (suppressed)" in text  # partly withheld: the known part and a mark, never 0
     assert "bed days: c (suppressed)" in text and "0 bed days" not in text
     assert "<script>alert(1)</" in text and "&lt;script&gt;" in raw and "<script" not in raw and "<img" not in raw
-    assert ">300<" in raw and ">20<" not in raw  # only flows of 50% of the volume or more are labelled
+    assert ">300 referrals<" in raw and ">20 referrals<" not in raw  # flows of 50% of their measure or more
     assert 'stroke-dasharray="5,2"' not in raw  # a flow whose every value is suppressed is small: not drawn
     for words in ("NHS Small, Small Council", "Open Government Licence v3.0; Demo figures (fictional)",
-                  "2 of 3 flows drawn; 1 flows under 0.5% of all flow volume (321) are not drawn (together 1).",
+                  "2 of 3 flows drawn: those of 0.5% of their measure's volume or more",
+                  "Acute hospital: 1 flows (1 referrals), to Acute hospital 1 (1 referrals).",
                   "Layout: Graphviz dot.",
                   "1 flows with every value suppressed (c) are not drawn (set min_flow_share = 0 to draw them).",
                   "Small HSCP (S37000001)", "Population: adults", "Period: 2025-04 to 2025-05", "Version v0007"):
@@ -190,3 +206,29 @@ def test_a_version_is_laid_out_once_for_its_poster_map_and_exports(tmp_path: Pat
     del version
     gc.collect()
     assert remembered not in poster._VERSION_MEMOS  # forgotten with the version
+
+
+def test_data_gaps_mark_the_services_of_missing_stale_and_flagged_sources(tmp_path: Path) -> None:
+    tables = small_tables()
+    previous = {"activity": pd.DataFrame({"source_id": ["gone", "activity_source"], "service_id": [WARD, ED]}),
+                "flows": pd.DataFrame({"source_id": ["gone"], "from_service_id": [CAH]})}
+    sources = [{"source_id": "gone", "partner": "council", "status": "missing"},
+               {"source_id": "council_services", "partner": "council", "status": "stale", "stale": {"age_days": 3.2}},
+               {"source_id": "nhs_services", "partner": "nhs", "status": "ok"}]
+    quality = {"services": {AMU: [{"code": "outlier_value", "message": "May far above April"}],
+                            "svc_not_on_the_map": [{"code": "outlier_value", "message": "?"}]}}
+    gaps = data_gaps(sources, quality, {"council": "Small Council", "nhs": "NHS Small"}, tables, previous,
+                     small_graph(tables).nodes)
+    assert gaps.missing == ("Small Council (gone)",)
+    assert gaps.stale == ("Small Council (council_services, last good extract 3 days old)",)
+    assert {sid: [gap.kind for gap in found] for sid, found in gaps.services.items()} == {
+        WARD: ["missing"], CAH: ["missing", "stale"], AMU: ["outlier"]}
+    assert gaps.marks(CAH) == "⊘ ◷" and gaps.marks(ED) == ""
+    info = PosterInfo(title="Small map", area="Small HSCP", population="adults", period="2025-04 to 2025-05",
+                      version="v0008", gaps=gaps)
+    render_poster(small_graph(tables), LANES, info, tmp_path, ("svg",), PosterOptions(layout_seconds=60))
+    text = _svg_text(tmp_path / "poster.svg")
+    assert "Missing from this version" in text and "Small Council (gone)." in text
+    assert "Shown from the last good extract" in text and "last good extract 3 days old" in text
+    assert "⊘ ◷" in text and "⚠" in text and "Data gaps" in text
+    assert 'stroke-dasharray="5,2"' in (tmp_path / "poster.svg").read_text(encoding="utf-8")  # a dashed border

@@ -50,15 +50,26 @@ def test_the_workbook_has_a_readme_then_a_sheet_per_table_with_dates_and_numbers
 ) -> None:
     path = write_spreadsheet(version_of(tables, tmp_path), tmp_path / "exports" / "map.xlsx")
     workbook = load_workbook(path)
-    assert workbook.sheetnames == ["README", *CANONICAL_TABLES]
+    assert workbook.sheetnames == ["README", *CANONICAL_TABLES, "flows_over_period"]
     activity = workbook["activity"]
-    assert [c.value for c in activity[1]] == columns(CANONICAL_MODELS["activity"])
+    expected = columns(CANONICAL_MODELS["activity"])
+    expected[1:1] = ["service_name", "lane"]  # readable next to the id
+    assert [c.value for c in activity[1]] == expected
     first = {header.value: cell for header, cell in zip(activity[1], activity[2], strict=True)}
     assert first["period_start"].value == datetime(2025, 4, 1) and first["period_start"].is_date
     assert first["value"].value == 1200 and first["value"].data_type == "n"
     assert first["qualifier"].value is None
     flows = workbook["flows"]
-    assert [row[5] for row in flows.iter_rows(min_row=2, values_only=True)] == [300, 250, None, 20]  # key order
+    header = [c.value for c in flows[1]]
+    assert header[:6] == ["from_service_id", "from_service_name", "from_lane", "to_service_id", "to_service_name",
+                          "to_lane"]
+    rows = [dict(zip(header, row, strict=True)) for row in flows.iter_rows(min_row=2, values_only=True)]
+    assert [row["value"] for row in rows] == [300, 250, None, 20]  # key order
+    names = dict(zip(tables["services"]["service_id"], tables["services"]["name"], strict=True))
+    lanes = dict(zip(tables["services"]["service_id"], tables["services"]["lane"], strict=True))
+    for row in rows:
+        assert row["from_service_name"] == names[row["from_service_id"]]
+        assert row["to_lane"] == lanes[row["to_service_id"]]
     header = [c.value for c in workbook["services"][1]]
     services = {row[0]: dict(zip(header, row, strict=True))
                 for row in workbook["services"].iter_rows(min_row=2, values_only=True)}
@@ -66,6 +77,22 @@ def test_the_workbook_has_a_readme_then_a_sheet_per_table_with_dates_and_numbers
     assert named.value == '=HYPERLINK("http://x","click")' and named.data_type == "s"  # text, not a formula
     assert services[reader_tests.SVC[1]]["setting"] == "ward\ufffd 7"  # a control character XML cannot hold
     assert workbook["initiatives"].max_row == 1  # an empty table keeps its header
+
+
+def test_a_sheet_sums_each_flow_over_the_period_per_measure(tables: dict[str, pd.DataFrame], tmp_path: Path) -> None:
+    workbook = load_workbook(write_spreadsheet(version_of(tables, tmp_path), tmp_path / "map.xlsx"))
+    sheet = workbook["flows_over_period"]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2, values_only=True)]
+    flows = tables["flows"]
+    expected = flows.groupby(["from_service_id", "to_service_id", "measure"])["value"].sum(min_count=1)
+    assert {(r["from_service_id"], r["to_service_id"], r["measure"]): r["value"] for r in rows} == {
+        key: (None if pd.isna(value) else value) for key, value in expected.items()}
+    names = dict(zip(tables["services"]["service_id"], tables["services"]["name"], strict=True))
+    assert all(r["from_service_name"] == names[r["from_service_id"]] for r in rows)
+    assert all(isinstance(r["months"], int) and isinstance(r["suppressed_months"], int) for r in rows)
+    readme = [row for row in workbook["README"].iter_rows(values_only=True) if row[0] == "flows_over_period"]
+    assert readme and readme[0][1] == len(rows)
 
 
 def _as_read(value: object) -> object:
@@ -81,8 +108,9 @@ def test_every_sheet_reads_back_cell_for_cell_as_its_published_table(
     tables: dict[str, pd.DataFrame], tmp_path: Path
 ) -> None:
     workbook = load_workbook(write_spreadsheet(version_of(tables, tmp_path), tmp_path / "map.xlsx"))
+    services = publishable("services", tables["services"])
     for table in CANONICAL_TABLES:
-        frame = publishable(table, tables[table])
+        frame = spreadsheet.named(table, publishable(table, tables[table]), services)
         rows = [list(row) for row in workbook[table].iter_rows(values_only=True)]
         assert rows[0] == list(frame.columns)
         assert rows[1:] == [[_as_read(v) for v in row] for row in frame.itertuples(index=False, name=None)], table
@@ -112,7 +140,8 @@ def test_a_table_longer_than_a_sheet_continues_on_more_sheets(
     monkeypatch.setattr(spreadsheet, "MAX_DATA_ROWS", 3)
     path = write_spreadsheet(version_of(tables, tmp_path), tmp_path / "map.xlsx")
     workbook = load_workbook(path)
-    assert [name for name in workbook.sheetnames if name.startswith("flows")] == ["flows", "flows (2)"]
+    assert [name for name in workbook.sheetnames if name.startswith("flows (") or name == "flows"] == [
+        "flows", "flows (2)"]
     assert workbook["flows"].max_row == 4 and workbook["flows (2)"].max_row == 2
     assert workbook["flows (2)"]["A1"].value == "from_service_id"  # every part has its header
     readme = [row for row in workbook["README"].iter_rows(values_only=True) if row[0] == "flows"]
@@ -139,9 +168,10 @@ def test_libreoffice_opens_the_workbook_and_reads_every_sheet_as_published(
     subprocess.run([str(SOFFICE), "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/profile",
                     "--convert-to", ALL_SHEETS_AS_CSV, "--outdir", str(tmp_path / "csv"), str(path)],
                    check=True, capture_output=True, timeout=180)
+    services_published = publishable("services", tables["services"])
     for table in CANONICAL_TABLES:
         read = pd.read_csv(tmp_path / "csv" / f"map-{table}.csv", dtype=str, keep_default_na=False)
-        frame = publishable(table, tables[table])
+        frame = spreadsheet.named(table, publishable(table, tables[table]), services_published)
         assert (list(read.columns), len(read)) == (list(frame.columns), len(frame)), table
     services = pd.read_csv(tmp_path / "csv" / "map-services.csv", dtype=str)
     assert '=HYPERLINK("http://x","click")' in services["name"].tolist()  # text in LibreOffice too, not a formula

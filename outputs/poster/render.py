@@ -1,0 +1,161 @@
+"""Laying out, finishing and drawing the poster, and the poster of a version: laid out once within a time budget
+and shared with the interactive map and the exports."""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pygraphviz as pgv
+
+from outputs.context import LaneStyle, PosterOptions, PublishedVersion
+from outputs.layout import Candidate, budgeted_layout, laid_out_dot
+from outputs.poster.dot import METHOD_DOT, METHOD_FALLBACK, METHOD_LINES, poster_lanes, poster_source
+from outputs.poster.finish import finish
+from outputs.poster.gaps import version_gaps
+from outputs.poster.geometry import PosterLayout, lane_clusters
+from outputs.poster.selection import flow_selection, withheld_flows
+from outputs.poster.values import (
+    LINE_EDGES_FROM,
+    PNG_BUSY_FLOWS,
+    PNG_BUSY_LONG_SIDE_PIXELS,
+    PNG_LONG_SIDE_PIXELS,
+    POSTER_FORMATS,
+    PosterInfo,
+    Suppressions,
+    page_inches,
+    suppressions,
+)
+
+
+@dataclass(frozen=True)
+class PosterResult:
+    paths: list[Path]
+    method: str
+    seconds: dict[str, float]  # layout, then one entry per format
+
+
+
+def poster_layout(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo,
+                  options: PosterOptions | None = None, suppressed: Suppressions | None = None,
+                  subtitle: str = "", highlight: Collection[str] = ()) -> PosterLayout:
+    """Lay the poster out within `options.layout_seconds`: the full `dot` layout if it finishes in time, else
+    `dot` with straight flows, else a fallback that places services by lane (fast at any size) and draws flows
+    as direct curves. The same graph and options give the same layout (remembered for the interactive map)."""
+    options = options or PosterOptions()
+    suppressed = suppressed or Suppressions()
+    started = time.monotonic()
+    selection = flow_selection(graph, options)
+    methods = [METHOD_DOT] + ([METHOD_LINES] if len(selection.shown) >= LINE_EDGES_FROM else [])
+    candidates = [Candidate(m, poster_source(graph, lanes, info, options, suppressed, m, subtitle, highlight))
+                  for m in methods]
+
+    def fallback() -> Candidate:
+        source = poster_source(graph, lanes, info, options, suppressed, METHOD_FALLBACK, subtitle, highlight)
+        return Candidate(METHOD_FALLBACK, laid_out_dot(source))
+
+    found = budgeted_layout(candidates, options.layout_seconds, fallback)
+    method, laid = found.candidate or METHOD_FALLBACK, found.laid_out or fallback().source
+    agraph = pgv.AGraph(string=laid)
+    withheld = withheld_flows(graph, suppressed)
+    dashed = withheld if options.min_flow_share == 0 else []
+    lane_colours = {lane.id: lane.colour for lane in poster_lanes(graph, lanes)}
+    width, height, unplaced = finish(agraph, graph, selection, dashed, method, options, lane_colours)
+    lane_ids = {c.name: str(c.graph_attr.get("lane_id") or "") for c in lane_clusters(agraph)}
+    return PosterLayout(agraph, method, time.monotonic() - started, selection, withheld, bool(dashed), width,
+                        height, lane_ids, unplaced)
+
+
+def draw_poster(layout: PosterLayout, path: Path, fmt: str, options: PosterOptions | None = None) -> Path:
+    """Draw a laid-out poster in one format: svg, pdf (page size) or png (~3,300 pixels on the long side)."""
+    options = options or PosterOptions()
+    agraph = layout.agraph
+    pixels = PNG_LONG_SIDE_PIXELS if len(layout.selection.shown) <= PNG_BUSY_FLOWS else PNG_BUSY_LONG_SIDE_PIXELS
+    agraph.graph_attr["dpi"] = str(round(pixels / max(page_inches(options)))) if fmt == "png" else "72"
+    agraph.graph_attr["margin"] = "0"  # the PDF page is the poster's page, with no printer's margin added
+    agraph.has_layout = True
+    agraph.draw(str(path), format=fmt)
+    return path
+
+
+def render_poster(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, folder: Path,
+                  formats: Iterable[str] = POSTER_FORMATS, options: PosterOptions | None = None,
+                  suppressed: Suppressions | None = None, stem: str = "poster", subtitle: str = "",
+                  highlight: Collection[str] = ()) -> PosterResult:
+    """Lay out once and write `<stem>.<format>` for each format, timing each step. `highlight`: services drawn
+    with a red border (e.g. the centre of an ego view)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    options = options or PosterOptions()
+    layout = poster_layout(graph, lanes, info, options, suppressed, subtitle, highlight)
+    seconds = {"layout": layout.seconds}
+    paths = []
+    for fmt in formats:
+        started = time.monotonic()
+        paths.append(draw_poster(layout, folder / f"{stem}.{fmt}", fmt, options))
+        seconds[fmt] = time.monotonic() - started
+    return PosterResult(paths, layout.method, seconds)
+
+
+def write_poster(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, folder: Path,
+                 formats: Sequence[str] = ("svg",), options: PosterOptions | None = None,
+                 suppressed: Suppressions | None = None, stem: str = "poster", subtitle: str = "") -> list[Path]:
+    """Lay out once and write the poster in each format; returns the paths written."""
+    return render_poster(graph, lanes, info, folder, formats, options, suppressed, stem, subtitle).paths
+
+
+def poster_info(version: PublishedVersion) -> PosterInfo:
+    """What a version's poster says about itself, its data gaps included."""
+    memo = _version_memo(version)
+    if "info" in memo:
+        return memo["info"]
+    licences = [str(item.get("title") or item.get("name")) for item in version.licences
+                if item.get("title") or item.get("name")]
+    memo["info"] = PosterInfo(
+        title=version.title, area=version.area_label, population=version.population,
+        period=version.period_label, version=version.version_id, partners=list(version.partners.values()),
+        attributions=list(version.attributions), sector_colours=version.sector_colours, licences=licences,
+        gaps=version_gaps(version),
+    )
+    return memo["info"]
+
+
+def version_suppressions(version: PublishedVersion) -> Suppressions:
+    memo = _version_memo(version)
+    if "suppressions" not in memo:
+        memo["suppressions"] = suppressions(version.tables.get("activity"), version.tables.get("flows"))
+    return memo["suppressions"]
+
+
+def version_layout(version: PublishedVersion) -> PosterLayout:
+    """The whole-map poster's layout of a version: laid out and finished once for the poster, the interactive map
+    and the exports (each used to parse and finish the laid-out graph again)."""
+    memo = _version_memo(version)
+    if "layout" not in memo:
+        memo["layout"] = poster_layout(version.graph, version.lanes, poster_info(version), version.poster,
+                                       version_suppressions(version))
+    return memo["layout"]
+
+
+_VERSION_MEMOS: dict[int, dict[str, Any]] = {}
+
+
+def _version_memo(version: PublishedVersion) -> dict[str, Any]:
+    """What the writers of one version share; forgotten when the version object is."""
+    key = id(version)
+    if key not in _VERSION_MEMOS:
+        _VERSION_MEMOS[key] = {}
+        weakref.finalize(version, _VERSION_MEMOS.pop, key, None)
+    return _VERSION_MEMOS[key]
+
+
+def poster_artefact(version: PublishedVersion) -> list[Path]:
+    """The whole-map poster of a version, in `diagrams/` as SVG, PNG and PDF."""
+    folder = version.folder / "diagrams"
+    folder.mkdir(parents=True, exist_ok=True)
+    layout = version_layout(version)
+    return [draw_poster(layout, folder / f"poster.{fmt}", fmt, version.poster) for fmt in POSTER_FORMATS]
