@@ -10,8 +10,8 @@ import math
 import os
 import re
 from datetime import date, datetime, time
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
