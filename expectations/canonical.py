@@ -25,7 +25,7 @@ MEASURE_PATTERN = r"^[a-z][a-z0-9_]*$"
 LIST_SEPARATOR = ";"  # list-valued columns (client_groups, external_ids, source_ids) are ';'-joined text
 
 STAGED_TABLES = ("organisations", "services", "activity", "flows", "initiatives")
-CANONICAL_TABLES = ("organisations", "services", "activity", "flows", "initiatives", "rejects")
+CANONICAL_TABLES = ("organisations", "services", "activity", "flows", "initiatives", "measures", "rejects")
 
 
 class _Strict(pa.DataFrameModel):
@@ -174,6 +174,22 @@ class Initiative(_Strict):
     lead_organisation_id: Series[str] = pa.Field(nullable=True)
 
 
+class MeasureEntry(_Strict):
+    """The measure catalogue of a version (expectations/measures.py): every measure its activity and flows use."""
+
+    measure: Series[str] = pa.Field(unique=True, str_matches=MEASURE_PATTERN)
+    label: Series[str]
+    unit: Series[str]
+    kind: Series[str] = pa.Field(isin=["count", "stock", "average", "percentage", "rate"])
+    period_figure: Series[str] = pa.Field(isin=["sum", "mean", "last", "ratio", "monthly"])
+    numerator: Series[str] = pa.Field(nullable=True)
+    denominator: Series[str] = pa.Field(nullable=True)
+    scale: Series[float] = pa.Field(nullable=True, gt=0)
+    part_of: Series[str] = pa.Field(nullable=True)
+    demand: Series[bool]
+    origin: Series[str] = pa.Field(isin=["builtin", "config", "undeclared"])
+
+
 class Reject(_Strict):
     source_id: Series[str]
     location: Series[str] = pa.Field(nullable=True)
@@ -191,6 +207,7 @@ CANONICAL_MODELS: dict[str, type[_Strict]] = {
     "activity": Activity,
     "flows": Flow,
     "initiatives": Initiative,
+    "measures": MeasureEntry,
     "rejects": Reject,
 }
 
@@ -200,12 +217,14 @@ PRIMARY_KEYS: dict[str, list[str]] = {
     "activity": ["service_id", "period_start", "measure", "source_id"],
     "flows": ["from_service_id", "to_service_id", "period_start", "measure", "source_id"],
     "initiatives": ["initiative_id"],
+    "measures": ["measure"],
 }
 
 FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
     "services": [("organisation_id", "organisations", "organisation_id")],
-    "activity": [("service_id", "services", "service_id")],
-    "flows": [("from_service_id", "services", "service_id"), ("to_service_id", "services", "service_id")],
+    "activity": [("service_id", "services", "service_id"), ("measure", "measures", "measure")],
+    "flows": [("from_service_id", "services", "service_id"), ("to_service_id", "services", "service_id"),
+              ("measure", "measures", "measure")],
     "initiatives": [("lead_organisation_id", "organisations", "organisation_id")],
 }
 

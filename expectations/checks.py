@@ -67,6 +67,10 @@ CHECKS: dict[str, Check] = _checks(
           "Check the number with the partner: a typo or a change of counting rule is likely."),
     Check("mixed_date_formats", W, "The period column is written in more than one date format.",
           "Ask the partner for one format (YYYY-MM or YYYY-MM-DD): 03/04/2025 can be read two ways."),
+    Check("measure_undeclared", W, "A source maps a measure no measure catalogue knows: its totals are shown as a "
+          "count of its own unit, added to nothing else.",
+          "Declare it under [measures.catalogue.<measure>] in the map config (label, unit, kind), or map the "
+          "source to a built-in measure."),
     # source policy (quality/report.* shows these per source)
     Check("reject_share", E, "Too many of the source's rows were rejected.",
           "Fix the extract (see the top reasons for rejection) or raise [quality] max_reject_share."),

@@ -9,17 +9,20 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pandas as pd
 
 from expectations.errors import PublishError
+from expectations.measures import DEFAULT_DEMAND, catalogue_of
 from outputs.changelog import CHANGELOG_THRESHOLD
 from outputs.store.reader import MapVersion, open_version
 from outputs.store.versions import MANIFEST, MapStore
 from transforms.analyses import DEFAULT_LOOP_LENGTH, DELAYED_MEASURES, analysis_tables
-from transforms.diff import map_changes
+from transforms.diff import MapState, VersionFacts, map_changes, map_state, version_comparison
 from transforms.graph import service_graph
+from transforms.totals import MeasuredMap, measured_map
 
 GRAPH_TABLES = ("services", "organisations", "activity", "flows", "initiatives")
 
@@ -33,8 +36,17 @@ def opened_version(store: MapStore, version: str = "latest") -> MapVersion:
 
 
 def version_tables(version: MapVersion) -> dict[str, pd.DataFrame]:
-    """The tables the map graph and the analyses read, from a published version."""
-    return {table: version.table(table) for table in GRAPH_TABLES}
+    """The tables the map graph and the analyses read, from a published version (`measures` when the version has
+    one: versions before schema 1.1.0 are read with the built-in catalogue)."""
+    tables = {table: version.table(table) for table in GRAPH_TABLES}
+    if (version.path / "measures.parquet").is_file():
+        tables["measures"] = version.table("measures")
+    return tables
+
+
+def measured_of(tables: Mapping[str, pd.DataFrame]) -> MeasuredMap:
+    """The totals by measure of a version's tables, following its own measure catalogue."""
+    return measured_map(tables["activity"], tables["flows"], catalogue_of(tables.get("measures")))
 
 
 def published_tables(folder: Path) -> dict[str, pd.DataFrame]:
@@ -49,19 +61,53 @@ def graph_of(tables: Mapping[str, pd.DataFrame]) -> nx.DiGraph:
     return service_graph(*(tables[t] for t in GRAPH_TABLES))
 
 
+def facts_of(manifest: Mapping[str, Any]) -> VersionFacts:
+    """What a published version was built from, from its manifest (version.json)."""
+    as_of = manifest.get("as_of") or {}
+    return VersionFacts(
+        label=str(manifest.get("version_id", "?")),
+        period=(as_of["start"], as_of["end"]) if as_of.get("start") and as_of.get("end") else None,
+        config_digest=(manifest.get("inputs") or {}).get("config_digest"),
+        sources={str(s["source_id"]): str(s.get("status")) for s in manifest.get("sources") or []},
+    )
+
+
+def version_state(version: MapVersion) -> MapState:
+    """A published version as one side of a diff: its tables, totals by measure and facts."""
+    tables = version_tables(version)
+    return map_state(tables, measured_of(tables), facts_of(version.manifest))
+
+
+def previous_state(folder: Path) -> MapState:
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        raise PublishError(f"{folder}: not a complete map version (no {MANIFEST})")
+    return version_state(MapVersion(folder, json.loads(manifest.read_text(encoding="utf-8"))))
+
+
 def version_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lanes: Sequence[str],
-                     previous: Path | None) -> dict[str, pd.DataFrame]:
-    """Every analysis table of a version; with a previous version, also `changes` against it."""
-    found = analysis_tables(graph, lanes, tables["initiatives"], tables["organisations"], DEFAULT_LOOP_LENGTH)
+                     previous: Path | None, facts: VersionFacts | None = None) -> dict[str, pd.DataFrame]:
+    """Every analysis table of a version; with a previous version, also `changes` against it and `comparison`
+    (what differs between the two versions: period, config, sources; `facts` are this version's)."""
+    measured = measured_of(tables)
+    found = analysis_tables(graph, lanes, tables["initiatives"], tables["organisations"], measured,
+                            DEFAULT_LOOP_LENGTH)
     if previous is not None:
-        found["changes"] = map_changes(graph_of(published_tables(previous)), graph, CHANGELOG_THRESHOLD)
+        before = previous_state(previous)
+        found["changes"] = map_changes(before, map_state(tables, measured, facts), CHANGELOG_THRESHOLD)
+        if before.facts is not None and facts is not None:
+            found["comparison"] = version_comparison(before.facts, facts)
     found["parameters"] = pd.DataFrame([
         ("loop_length_cap", str(DEFAULT_LOOP_LENGTH), "loops list cycles of at most this many services"),
         ("change_threshold", str(CHANGELOG_THRESHOLD),
          "flows and activity totals are listed as changed when they moved by more than this share"),
         ("betweenness", "volume and steps", "betweenness: distance 1/volume; betweenness_unweighted: hops"),
         ("delayed_measures", ";".join(DELAYED_MEASURES), "activity measures read as delayed-discharge bed days"),
-        ("demand", "activity + inflow", "a service's demand: activity of every measure plus the flow into it"),
+        ("demand_measures", ";".join(measured.catalogue.demand),
+         "lane demand and coverage add only these activity measures (map config [measures] demand; default "
+         + ", ".join(DEFAULT_DEMAND) + ")"),
+        ("demand_unit", measured.catalogue.demand_unit,
+         "a service's demand: its activity in the demand measures plus the flow into it in measures of this unit"),
     ], columns=["parameter", "value", "meaning"])
     return found
 
@@ -73,22 +119,22 @@ ANALYSES_PROCESS_FROM_EDGES = 4_000
 
 
 def started_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lanes: Sequence[str],
-                     previous: Path | None, process_from_edges: int = ANALYSES_PROCESS_FROM_EDGES
-                     ) -> Callable[[], dict[str, pd.DataFrame]]:
+                     previous: Path | None, process_from_edges: int = ANALYSES_PROCESS_FROM_EDGES,
+                     facts: VersionFacts | None = None) -> Callable[[], dict[str, pd.DataFrame]]:
     """`version_analyses`, started: call the result for the tables. A big map's run in a second process (spawned:
     the refresh has threads of its own), a small one's here and now."""
-    needed = {table: tables[table] for table in ("initiatives", "organisations")}
+    needed = {table: tables[table] for table in (*GRAPH_TABLES, "measures") if table in tables}
     if graph.number_of_edges() < process_from_edges:
-        found = version_analyses(graph, needed, lanes, previous)
+        found = version_analyses(graph, needed, lanes, previous, facts)
         return lambda: found
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    future = pool.submit(version_analyses, graph, needed, list(lanes), previous)
+    future = pool.submit(version_analyses, graph, needed, list(lanes), previous, facts)
     pool.shutdown(wait=False)  # the worker ends with its one job
 
     def result() -> dict[str, pd.DataFrame]:
         try:
             return future.result()
         except BrokenProcessPool:  # the worker died (killed, out of memory): do the work here instead
-            return version_analyses(graph, needed, lanes, previous)
+            return version_analyses(graph, needed, lanes, previous, facts)
 
     return result

@@ -26,6 +26,7 @@ from pydantic import (
 
 from expectations.canonical import SECTORS
 from expectations.errors import ConfigError, IsmError
+from flows.config_measures import MeasuresSettings
 from flows.config_references import reference_errors
 from flows.config_settings import (  # noqa: F401  (re-exported: the config's parts are imported from here)
     IDENTIFIER,
@@ -57,8 +58,9 @@ class _Model(BaseModel):
 
 OPERATIONAL_KEYS = {"path", "publish_root", "private_root", "schedule", "runner", "publish", "allowed_roots", "limits"}
 """Map config keys that say where, when and how a map is run, never what it contains (left out of content hashes)."""
-OPERATIONAL_SOURCE_KEYS = {"retries", "retry_delay_seconds", "timeout_seconds", "max_bytes", "max_rows"}
-ADDED_KEYS: set[str] = set()
+OPERATIONAL_SOURCE_KEYS = {"retries", "retry_delay_seconds", "timeout_seconds", "max_bytes", "max_rows",
+                           "max_field_length"}
+ADDED_KEYS: set[str] = {"measures"}
 """Map config keys added after maps were published (such as a measure catalogue): left out of the dump while at
 their defaults, so a config that does not use them keeps its digest and content hash. Add a new key's name here."""
 
@@ -86,6 +88,7 @@ class MapConfig(_Model):
     runner: Runner = Field(default_factory=Runner)
     publish: PublishPolicy = Field(default_factory=PublishPolicy)
     poster: PosterSettings = Field(default_factory=PosterSettings)
+    measures: MeasuresSettings = Field(default_factory=MeasuresSettings)  # flows/config_measures.py
     path: Path = Field(default=Path("."), exclude=True)  # the config file, set on load
 
     @field_validator("sectors")
@@ -154,7 +157,8 @@ class MapConfig(_Model):
             options=options,
             folder=self.folder,
             limits=SourceLimits(int(source.max_bytes or self.limits.max_bytes),
-                                source.max_rows or self.limits.max_rows),
+                                source.max_rows or self.limits.max_rows,
+                                source.max_field_length or self.limits.max_field_length),
         )
 
     def allowed_folders(self) -> list[Path]:

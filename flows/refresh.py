@@ -21,6 +21,7 @@ from expectations.status import FRESH, RunStatus
 from expectations.suite import import_in_background
 from flows.analysis import started_analyses
 from flows.config import MapConfig, load_config
+from flows.config_measures import published_measures
 from flows.faults import checkpoint
 from flows.gate import check_quality, consolidate_sources, quality_gate, run_tables, with_all_rejects
 from flows.outcomes import ExtractOutcome, RunResult, SourceOutcome, result_json  # noqa: F401  (re-exported)
@@ -39,7 +40,9 @@ from outputs.run_log import REPORT_FILE, update_run
 from outputs.store.cache import prune_cache
 from outputs.store.last_good import keep_last_good
 from outputs.store.versions import MANIFEST, MapStore
+from transforms.diff import VersionFacts
 from transforms.graph import service_graph
+from transforms.rejects import concat_rejects
 
 DEFAULT_LICENCE = {"name": "OGL-UK-3.0", "path": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
                    "title": "Open Government Licence v3.0"}
@@ -50,7 +53,10 @@ def _version(config: MapConfig, store: MapStore, staging: Path, version_id: str,
     """What every artefact writer is handed, and the version's analyses (started now, awaited when needed)."""
     latest = store.latest()
     graph = service_graph(*(tables[t] for t in ("services", "organisations", "activity", "flows", "initiatives")))
-    analyses = started_analyses(graph, tables, config.lane_ids, store.version_path(latest) if latest else None)
+    facts = VersionFacts(version_id, (config.period.start, config.period.end), config_digest(config),
+                         {str(s["source_id"]): str(s["status"]) for s in sources})
+    analyses = started_analyses(graph, tables, config.lane_ids, store.version_path(latest) if latest else None,
+                                facts=facts)
     version = PublishedVersion(
         folder=staging, version_id=version_id, map_id=config.map_id, title=config.title,
         area_code=", ".join(config.area.codes), area_name=config.area.name, population=config.population,
@@ -78,6 +84,8 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
     config = load_config(config_path)
     store = config.store(root)
     tables = run_tables(database, outcomes)
+    tables["measures"], undeclared = published_measures(config.measures, tables["activity"], tables["flows"])
+    tables["rejects"] = concat_rejects([tables["rejects"], undeclared])
     outcomes = with_all_rejects(outcomes, tables["rejects"])
     staging = store.new_staging(run_id)
     digests = dataset.write_tables(staging, tables)

@@ -20,6 +20,7 @@ from flows.outcomes import ExtractOutcome, SourceOutcome
 from flows.safety import identifier_rejects
 from outputs.store.workarea import parquet_columns, read_frame, write_frame
 from sources import Extract, kind_named
+from transforms.numbers import NumberRule
 from transforms.rejects import concat_rejects, rejects_frame
 from transforms.source_status import empty_source_message, error_rejects, staged_status
 from transforms.source_steps import SourceSteps
@@ -73,6 +74,7 @@ def source_mapping(config: MapConfig, source: Source, table: str) -> SourceMappi
         keep_unlisted=tuple(source.codes_keep_unlisted),
         code_defaults=source.codes_default,
         duplicates=source.duplicates,
+        numbers=NumberRule(source.decimal, source.thousands),
     )
 
 

@@ -10,19 +10,22 @@ from pathlib import Path
 
 import pandas as pd
 
+from expectations.measures import catalogue_of
 from outputs.context import PublishedVersion
 from outputs.safe_text import neutralised_frame
 
 FOLDER = "analysis"
-TABLE_ORDER = ("key_services", "loops", "lane_summary", "coverage", "initiatives", "changes", "parameters")
+TABLE_ORDER = ("key_services", "loops", "lane_summary", "coverage", "initiatives", "service_totals", "lane_totals",
+               "comparison", "changes", "parameters")
 LOOPS_SHOWN = 50
 
 # (column, header, format): text, int, number, share (0.25 -> 25.0%), gap (signed share), ratio (3 decimals)
 Column = tuple[str, str, str]
 KEY_SERVICE_VIEW: list[Column] = [
     ("name", "Service", "text"), ("lane", "Lane", "lane"), ("organisation", "Organisation", "text"),
-    ("activity_total", "Activity", "number"), ("in_volume", "Flow in", "number"),
-    ("out_volume", "Flow out", "number"), ("net_inflow", "In − out", "number"), ("imbalance", "Imbalance", "ratio"),
+    ("activity", "Activity by measure", "text"), ("demand_activity", "Arrivals", "number"),
+    ("in_volume", "Flow in", "number"), ("out_volume", "Flow out", "number"), ("net_inflow", "In − out", "number"),
+    ("imbalance", "Imbalance", "ratio"),
     ("senders", "Senders", "int"), ("receivers", "Receivers", "int"),
     ("betweenness", "Betweenness (volume)", "ratio"), ("betweenness_unweighted", "Betweenness (steps)", "ratio"),
     ("loops", "Loops", "int"), ("delayed_bed_days", "Delayed bed days", "number"),
@@ -33,7 +36,7 @@ LOOP_VIEW: list[Column] = [
     ("bottleneck_volume", "Smallest flow on it", "number"), ("total_volume", "Flow on its links", "number"),
 ]
 LANE_VIEW: list[Column] = [
-    ("lane", "Lane", "lane"), ("services", "Services", "int"), ("activity_total", "Activity", "number"),
+    ("lane", "Lane", "lane"), ("services", "Services", "int"), ("demand_activity", "Arrivals", "number"),
     ("in_volume", "Flow in", "number"), ("inflow_from_other_lanes", "From other lanes", "number"),
     ("outflow_to_other_lanes", "To other lanes", "number"), ("flow_within_lane", "Within the lane", "number"),
     ("demand", "Demand", "number"), ("demand_share", "Share of demand", "share"),
@@ -48,6 +51,10 @@ INITIATIVE_VIEW: list[Column] = [
     ("name", "Initiative", "text"), ("status", "Status", "text"), ("lead_organisation", "Lead", "text"),
     ("services", "Services", "int"), ("service_names", "Service names", "text"), ("lanes", "Lanes", "lane"),
     ("demand_touched", "Demand of its services", "number"),
+]
+LANE_TOTAL_VIEW: list[Column] = [
+    ("lane", "Lane", "lane"), ("label", "Measure", "text"), ("unit", "Unit", "text"), ("kind", "Kind", "text"),
+    ("display", "Over the period", "text"), ("services", "Services reporting it", "int"),
 ]
 CHANGE_VIEW: list[Column] = [
     ("element", "What", "text"), ("change", "Change", "text"), ("attribute", "Attribute", "text"),
@@ -131,6 +138,19 @@ def _parameter(tables: Mapping[str, pd.DataFrame], name: str, default: str) -> s
     return str(frame.loc[frame["parameter"] == name, "value"].iloc[0])
 
 
+def _comparison_note(comparison: pd.DataFrame | None, before: str, after: str) -> str:
+    """Both versions' periods, config digests and sources, and what differs (escaped), as sentences."""
+    if comparison is None:
+        return ""
+    rows = comparison.set_index("aspect")
+    sentences = [f"{before} covers {rows.loc['period', 'before']}; {after} covers {rows.loc['period', 'after']} "
+                 f"({rows.loc['period', 'note']})."]
+    for aspect, label in (("config_digest", "Config"), ("sources", "Sources")):
+        sentences.append(f"{label}: {str(rows.loc[aspect, 'before'])[:12]} → {str(rows.loc[aspect, 'after'])[:12]} "
+                         f"({rows.loc[aspect, 'note']}).")
+    return html.escape(" ".join(sentences)) + " "
+
+
 def analysis_page(version: PublishedVersion) -> str:
     """The self-contained page `analysis/index.html` (inline CSS, no scripts, works offline)."""
     tables = version.analyses
@@ -140,13 +160,20 @@ def analysis_page(version: PublishedVersion) -> str:
     loops = tables.get("loops", empty)
     changes = tables.get("changes")
     loop_cap = _parameter(tables, "loop_length_cap", "?")
+    catalogue = catalogue_of(version.tables.get("measures"))
+    demand_measures = html.escape(", ".join(catalogue.demand))
+    demand_unit = html.escape(catalogue.demand_unit)
+    demand_note = (f"Arrivals are the activity in the demand measures ({demand_measures}); flows count in "
+                   f"{demand_unit}. No figure here adds measures of different units: every measure's own total "
+                   "is under Totals by lane and measure, and in service_totals.csv.")
     threshold = _parameter(tables, "change_threshold", "0.1")
     sections = [
         ("key-services", "Key services", (
             "Every service with the flow in and out of it. Imbalance is (in − out) / (in + out): 1 only receives, "
             "−1 only sends. Betweenness is the share of shortest routes between other services that pass through "
             "it: by volume, routes follow the largest flows (distance 1/volume); by steps, the fewest hops. "
-            "Delayed bed days show where the data reports the measure delayed_bed_days."),
+            "Delayed bed days show where the data reports the measure delayed_bed_days. Activity by measure gives "
+            f"each measure's figure over the period, never added to another. {demand_note}"),
          html_table(tables.get("key_services", empty), KEY_SERVICE_VIEW, lanes)),
         ("loops", "Loops", (
             f"{len(loops):,} cycles of up to {html.escape(loop_cap)} services in the flows (for example return "
@@ -154,19 +181,32 @@ def analysis_page(version: PublishedVersion) -> str:
             + (f"The {LOOPS_SHOWN} with the largest smallest flow are shown; loops.csv lists all."
                if len(loops) > LOOPS_SHOWN else "")),
          html_table(loops, LOOP_VIEW, lanes, LOOPS_SHOWN)),
-        ("lanes", "Lanes", "Demand is activity (every measure) plus the flow into the lane's services.",
+        ("lanes", "Lanes", (
+            f"Demand is the lane's arrivals (activity in {demand_measures}) plus the flow into its services, all "
+            f"in {demand_unit}: the only measures this page adds. Every measure's own total is under Totals by "
+            "lane and measure, and in service_totals.csv."),
          html_table(tables.get("lane_summary", empty), LANE_VIEW, lanes)),
         ("coverage", "Initiative coverage", (
             "Each lane's share of demand beside its share of initiative links (one link per initiative and "
             "service it touches). Gap = share of initiative links − share of demand: negative where a lane "
-            "carries more of the demand than of the improvement work."),
+            f"carries more of the demand than of the improvement work. Demand: arrivals ({demand_measures}) plus "
+            f"inflow, in {demand_unit}."),
          html_table(tables.get("coverage", empty), COVERAGE_VIEW, lanes)),
-        ("initiatives", "Initiatives", "The improvement work on the map and the services it touches.",
+        ("initiatives", "Initiatives", "The improvement work on the map and the services it touches; demand of "
+         f"its services in {demand_unit}.",
          html_table(tables.get("initiatives", empty), INITIATIVE_VIEW, lanes)),
+        ("lane-totals", "Totals by lane and measure", (
+            "Each measure over the map period, per lane, as its kind says: counts summed over months and services, "
+            "stocks (such as caseload) the mean or last month summed over services, averages not added over "
+            "services, percentages recomputed from their numerator and denominator. A count with suppressed "
+            "months reads ≥ the sum of its published cells. Per service: service_totals.csv."),
+         html_table(tables.get("lane_totals", empty), LANE_TOTAL_VIEW, lanes)),
         ("changes", "Changes since the previous version", (
             "This is the first version." if version.previous is None or changes is None else
-            f"Against {html.escape(version.previous.name)}: services added, removed, renamed or moved lane; "
-            f"flows and activity that changed by more than {float(threshold):.0%}. See also CHANGELOG.md."),
+            _comparison_note(tables.get("comparison"), version.previous.name, version.version_id)
+            + f"Against {html.escape(version.previous.name)}: services added, removed, renamed, moved lane or gone "
+            f"with their source; flows and activity per measure that changed by more than {float(threshold):.0%}, "
+            "or whose suppressed months changed (not growth). See also CHANGELOG.md."),
          "" if changes is None else html_table(changes, CHANGE_VIEW, lanes)),
     ]
     nav = "".join(f'<a href="#{anchor}">{html.escape(heading)}</a>' for anchor, heading, _, _ in sections)

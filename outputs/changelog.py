@@ -1,5 +1,7 @@
-"""`CHANGELOG.md` of a version: what changed against the version before it (services added, removed, renamed or
-moved lane; flows and activity beyond CHANGELOG_THRESHOLD), or "first version"."""
+"""`CHANGELOG.md` of a version: first both versions' periods, config digests and sources and what differs between
+them, then what changed against the version before it (services added, removed, renamed, moved lane or gone with
+their source; flows and activity per measure beyond CHANGELOG_THRESHOLD or with changed suppression), or "first
+version"."""
 
 from __future__ import annotations
 
@@ -32,6 +34,11 @@ def _relative(value: object) -> str:
     return " (new)" if math.isinf(float(value)) else f" ({float(value):+.0%})"  # type: ignore[arg-type]
 
 
+def _shown(row: pd.Series, side: str) -> str:
+    display = row[f"display_{side}"]
+    return _md(display) if isinstance(display, str) else _number(row[f"value_{side}"])
+
+
 def _line(row: pd.Series, lanes: dict[str, str]) -> str:
     name = _md(row["name"])
     if row["element"] == "service":
@@ -39,19 +46,40 @@ def _line(row: pd.Series, lanes: dict[str, str]) -> str:
             return f"- Added: {name} ({_md(lanes.get(row['after'], row['after']))})"
         if row["change"] == "removed":
             return f"- Removed: {name} ({_md(lanes.get(row['before'], row['before']))})"
+        if row["change"] == "source missing":
+            return (f"- Source missing, not removed: {name} ({_md(lanes.get(row['before'], row['before']))}): "
+                    f"{_md(row['note'])}")
         if row["attribute"] == "name":
             return f"- Renamed: {_md(row['before'])} → {name}"
         if row["attribute"] == "lane":
             return (f"- Moved lane: {name}: {_md(lanes.get(row['before'], row['before']))} → "
                     f"{_md(lanes.get(row['after'], row['after']))}")
         return f"- Changed {_md(row['attribute'])}: {name}: {_md(row['before'])} → {_md(row['after'])}"
-    what = name if row["element"] == "flow" else f"{name}, {_md(row['attribute'])}"
+    what = f"{name}, {_md(row['attribute'])}"
+    unit = f" {_md(row['unit'])}" if isinstance(row["unit"], str) else ""
+    note = row["note"] if isinstance(row["note"], str) else ""
     if row["change"] == "added":
-        return f"- Added: {what} ({_number(row['value_after'])})"
+        return f"- Added: {what} ({_shown(row, 'after')}{unit})"
     if row["change"] == "removed":
-        return f"- Removed: {what} (was {_number(row['value_before'])})"
-    return (f"- Changed: {what}: {_number(row['value_before'])} → {_number(row['value_after'])}"
-            f"{_relative(row['relative_change'])}")
+        return f"- Removed: {what} (was {_shown(row, 'before')}{unit})"
+    if row["change"] == "source missing":
+        return f"- Source missing, not removed: {what} (was {_shown(row, 'before')}{unit}): {_md(note)}"
+    if note.startswith("suppression changed"):
+        return f"- Suppression changed, not growth: {what}: {_shown(row, 'before')} → {_shown(row, 'after')}{unit}"
+    periods = " over different periods" if "over different periods" in note else ""
+    return (f"- Changed: {what}: {_shown(row, 'before')} → {_shown(row, 'after')}{unit}"
+            f"{_relative(row['relative_change'])}{periods}")
+
+
+def comparison_text(comparison: pd.DataFrame, before: str, after: str) -> str:
+    """The first lines of a changelog: both versions' periods, config digests and sources, saying what differs."""
+    rows = comparison.set_index("aspect")
+    period, config, sources = rows.loc["period"], rows.loc["config_digest"], rows.loc["sources"]
+    return (f"{_md(before)} covers {_md(period['before'])}; {_md(after)} covers {_md(period['after'])} "
+            + ("(**the periods differ**: totals cover different months, so a change is not growth).\n"
+               if bool(period["differs"]) else "(the same months).\n")
+            + f"Config: {_md(str(config['before'])[:12])} → {_md(str(config['after'])[:12])} ({_md(config['note'])}).\n"
+            + f"Sources: {_md(sources['before'])} → {_md(sources['after'])} ({_md(sources['note'])}).\n")
 
 
 def changelog_text(version: PublishedVersion) -> str:
@@ -60,11 +88,16 @@ def changelog_text(version: PublishedVersion) -> str:
     changes = version.analyses.get("changes")
     if version.previous is None:
         return heading + f"First version ({version.period_label}): nothing to compare with.\n"
+    comparison = version.analyses.get("comparison")
+    if comparison is not None:
+        heading += comparison_text(comparison, version.previous.name, version.version_id) + "\n"
     if changes is None:
         return heading + f"Against {version.previous.name}: the changes were not worked out for this version.\n"
     lanes = {lane.id: lane.label for lane in version.lanes}
     text = (f"{heading}Against {version.previous.name}. Services added, removed, renamed or moved lane; flows and "
-            f"activity totals over the map period that changed by more than {CHANGELOG_THRESHOLD:.0%}.\n")
+            f"activity per measure over the map period that changed by more than {CHANGELOG_THRESHOLD:.0%} (each "
+            "measure's figure as its kind says: counts summed, stocks the mean or last month, percentages "
+            "recomputed); a figure whose suppressed months changed says so instead of a change.\n")
     if changes.empty:
         return text + f"\nNo service, flow or activity changed beyond {CHANGELOG_THRESHOLD:.0%}.\n"
     for element, title in (("service", "Services"), ("flow", "Flows"), ("activity", "Activity")):

@@ -4,7 +4,6 @@ the published contract itself (types, keys, descriptions, SCHEMA_VERSION) that d
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,11 +21,12 @@ from expectations.canonical import (
     columns,
 )
 from outputs.context import PublishedVersion
+from outputs.json_text import json_text
 from outputs.safe_text import neutralised_frame
 
 # Semantic version of the published contract (tables, columns, types, keys): major for a breaking change
 # (removed or renamed table or column, changed type or key), minor for an addition. See docs/dataset.md.
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"  # 1.1.0: the measures table (the measure catalogue)
 DATE_COLUMNS = ("period_start", "period_end")
 TABLE_DESCRIPTIONS: dict[str, str] = {
     "organisations": "Every organisation on the map: each partner itself, and every organisation a partner lists.",
@@ -34,6 +34,8 @@ TABLE_DESCRIPTIONS: dict[str, str] = {
     "activity": "Monthly activity at each service, per measure and source.",
     "flows": "The map's edges: monthly flows of demand from one service to another, per measure and source.",
     "initiatives": "The improvement work overlay: initiatives from the map config and the services they touch.",
+    "measures": "The measure catalogue: what each measure of activity and flows counts, in which unit, and how its "
+    "monthly values make a figure for a longer period. Every total follows it; unlike units are never added.",
     "rejects": "Every row (or whole file) not taken, traceable to source, file, row and column. Nothing is "
     "dropped silently.",
 }
@@ -70,7 +72,25 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "period_start": "First day of the month the row covers.",
     "period_end": "Last day of that month.",
     "measure": "What is counted, lower_snake_case: attendances, admissions, referrals, contacts, bed_days, "
-    "caseload, ...",
+    "caseload, ... (measures.measure: its label, unit and kind).",
+    "measures.measure": "The measure, as activity.measure and flows.measure name it.",
+    "label": "What a person reads for the measure.",
+    "unit": "What one unit of the measure is (people, bed days, hours, %, ...); figures in different units are "
+    "never added.",
+    "kind": "count: adds over months and services; stock: a point in time (adds over services; over months the "
+    "mean or the last month); average: a mean over the month (averaged over months weighted by days, not added "
+    "over services); percentage or rate: never added, recomputed from numerator and denominator.",
+    "period_figure": "How the figure of a longer period is made: sum, mean, last (month), ratio (numerator total / "
+    "denominator total x scale) or monthly (shown per month only).",
+    "numerator": "Percentage or rate: the count measure over the denominator; empty otherwise.",
+    "denominator": "Percentage or rate: the count measure it is a share of; empty otherwise.",
+    "scale": "Percentage or rate: the ratio is multiplied by this (100 for a percentage); empty otherwise.",
+    "part_of": "The measure this one breaks down (e.g. delayed bed days of bed days): never added to it; empty: "
+    "none.",
+    "demand": "True for the comparable measures lane demand and initiative coverage add (one unit; map config "
+    "[measures] demand).",
+    "origin": "builtin: the built-in catalogue; config: declared or overridden in the map config; undeclared: no "
+    "catalogue knows it (a warning), treated as a count of its own unit.",
     "activity.value": "Total of the measure at the service in the month; empty when suppressed or not available "
     "(see qualifier).",
     "flows.value": "Volume of the flow in the month, in the measure; empty when suppressed or not available "
@@ -96,8 +116,8 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "message": "What is wrong, in one sentence.",
 }
 FIELD_UNITS: dict[str, str] = {
-    "activity.value": "count of the measure in the month (bed_days: days)",
-    "flows.value": "count of the measure in the month",
+    "activity.value": "the measure's unit (measures.unit)",
+    "flows.value": "the measure's unit (measures.unit)",
     "row_number": "line or row in the file",
 }
 # Where the published type differs from the pandera dtype: row numbers are whole, but may be empty, so the
@@ -209,6 +229,8 @@ def field_constraints(table: str, column: str, lanes: Sequence[str] = ()) -> dic
             constraints["pattern"] = statistics["pattern"]
         elif check.name == "greater_than_or_equal_to":
             constraints["minimum"] = statistics["min_value"]
+        elif check.name == "greater_than":
+            constraints["exclusiveMinimum"] = statistics["min_value"]
     if column in EXTRA_ALLOWED_VALUES:
         constraints["enum"] = list(EXTRA_ALLOWED_VALUES[column])
     if column == "lane" and lanes:
@@ -265,6 +287,8 @@ def _allowed(constraints: Mapping[str, Any], column: str) -> str:
         parts.append(f"pattern `{constraints['pattern']}`")
     if "minimum" in constraints:
         parts.append(f">= {constraints['minimum']}")
+    if "exclusiveMinimum" in constraints:
+        parts.append(f"> {constraints['exclusiveMinimum']}")
     if constraints.get("unique"):
         parts.append("unique")
     if column in ("client_groups", "external_ids", "source_ids", "service_ids"):
@@ -378,7 +402,7 @@ def datapackage(version: PublishedVersion) -> dict[str, Any]:
 
 
 def write_json(path: Path, document: Any) -> None:
-    path.write_text(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
+    path.write_text(json_text(document, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
 
 
 def dataset_artefact(version: PublishedVersion) -> list[Path]:

@@ -34,7 +34,6 @@ results with their Data Docs site under `gx/`.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ import pandas as pd
 
 from expectations.status import Rag, SourceStatus
 from outputs.context import PublishedVersion
+from outputs.json_text import json_text
 from outputs.quality_text import staleness
 
 QUALITY_FOLDER = "quality"
@@ -340,7 +340,7 @@ def write_gx_site(validations: Mapping[str, Mapping[str, Any]], folder: Path) ->
 
     folder.mkdir(parents=True, exist_ok=True)
     results = folder / "validation_results.json"
-    results.write_text(json.dumps(validations, indent=2, default=str) + "\n", encoding="utf-8")
+    results.write_text(json_text(validations, indent=2, default=str) + "\n", encoding="utf-8")
     context = ephemeral_context()
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResultSchema
     from great_expectations.core.run_identifier import RunIdentifier
@@ -378,7 +378,7 @@ def quality_artefact(version: PublishedVersion) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     quality = {**version.quality, "version_id": version.version_id}
     written = [folder / "report.json", folder / "report.html"]
-    written[0].write_text(json.dumps(report_json(quality), indent=2, default=str) + "\n", encoding="utf-8")
+    written[0].write_text(json_text(report_json(quality), indent=2, default=str) + "\n", encoding="utf-8")
     written[1].write_text(report_html(quality, version.tables.get("services")), encoding="utf-8")
     rejects = version.tables.get("rejects")
     if rejects is not None:

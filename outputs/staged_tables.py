@@ -41,6 +41,7 @@ def consolidated_tables(database: str) -> dict[str, pd.DataFrame]:
     """The canonical tables of a run's consolidated database but `rejects`, in their canonical order, then
     `consolidation_rejects` (the rows consolidation could not resolve)."""
     with duckdb.connect(database, read_only=True) as con:
-        tables = {t: con.table(t).df() for t in CANONICAL_TABLES if t != "rejects"}
+        # measures is the catalogue (map config), not consolidated data: the publish step adds it
+        tables = {t: con.table(t).df() for t in CANONICAL_TABLES if t not in ("rejects", "measures")}
         tables["consolidation_rejects"] = con.table("consolidation_rejects").df()
     return tables

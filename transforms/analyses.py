@@ -1,5 +1,9 @@
 """A planner's questions answered by descriptive arithmetic on the map graph: which services a change touches and
-who holds them (impact, stakeholders), key services, loops, lane summary and initiative coverage. No forecasts."""
+who holds them (impact, stakeholders), key services, loops, lane summary and initiative coverage. No forecasts.
+
+Key services, loops, lanes, coverage and initiatives read the comparable graph (`transforms.totals.comparable_graph`):
+volumes and demand in one unit, the catalogue's demand unit; every other figure is per measure
+(`service_totals`, `lane_totals`), following its kind."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import pandas as pd
 from expectations.canonical import LIST_SEPARATOR
 from expectations.errors import UnknownReferenceError
 from transforms.centrality import betweenness, bounded_cycles
+from transforms.totals import TOTAL_COLUMNS, MeasuredMap, comparable_graph, group_totals
 
 # Activity measures counted as bed days of delayed discharge, in the order looked for (the first one a service
 # reports is used). The canonical model has no "delayed" flag, so delay must be its own measure.
@@ -24,16 +29,28 @@ IMPACT_COLUMNS = ["direction", "hops", "service_id", "name", "lane", "organisati
 STAKEHOLDER_COLUMNS = ["rank", "organisation_id", "organisation", "sector", "partner", "role", "services",
                        "service_names", "volume_touched", "share_of_touched", "email", "phone", "website"]
 PARTNER_COLUMNS = ["rank", "partner", "services", "volume_touched", "share_of_touched"]
-KEY_SERVICE_COLUMNS = ["service_id", "name", "lane", "organisation", "partner", "activity_total", "in_volume",
+KEY_SERVICE_COLUMNS = ["service_id", "name", "lane", "organisation", "partner", "activity", "demand_activity",
+                       "in_volume",
                        "out_volume", "net_inflow", "imbalance", "senders", "receivers", "betweenness",
                        "betweenness_unweighted", "loops", "delayed_bed_days", "initiatives"]
 LOOP_COLUMNS = ["loop", "length", "service_ids", "services", "lanes", "bottleneck_volume", "total_volume"]
-LANE_SUMMARY_COLUMNS = ["lane", "services", "activity_total", "in_volume", "inflow_from_other_lanes",
+LANE_SUMMARY_COLUMNS = ["lane", "services", "demand_activity", "in_volume", "inflow_from_other_lanes",
                         "outflow_to_other_lanes", "flow_within_lane", "demand", "demand_share"]
 COVERAGE_COLUMNS = ["lane", "demand", "demand_share", "initiatives", "initiative_links", "initiative_share",
                     "services_with_initiatives", "coverage_gap", "initiative_names"]
 INITIATIVE_COLUMNS = ["initiative_id", "name", "status", "lead_organisation", "services", "service_names", "lanes",
                       "demand_touched"]
+SERVICE_TOTAL_COLUMNS = ["service_id", "name", "lane", *TOTAL_COLUMNS]
+LANE_TOTAL_COLUMNS = ["lane", "services", *TOTAL_COLUMNS]
+# Columns of the analysis tables in the demand unit (the catalogue's demand measures and the flows in their unit).
+DEMAND_UNIT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "key_services": ("demand_activity", "in_volume", "out_volume", "net_inflow"),
+    "loops": ("bottleneck_volume", "total_volume"),
+    "lane_summary": ("demand_activity", "in_volume", "inflow_from_other_lanes", "outflow_to_other_lanes",
+                     "flow_within_lane", "demand"),
+    "coverage": ("demand",),
+    "initiatives": ("demand_touched",),
+}
 
 
 def lane_services(graph: nx.DiGraph, lane: str) -> list[str]:
@@ -251,8 +268,27 @@ def demand_loops(graph: nx.DiGraph, max_length: int = DEFAULT_LOOP_LENGTH) -> pd
     return frame
 
 
-def key_services(graph: nx.DiGraph, loops: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every service with its in and out volume, net inflow (in - out), imbalance ((in - out) / (in + out), from
+def _activity_text(measured: MeasuredMap) -> dict[str, str]:
+    """Per service: each measure's period figure as a person reads it, e.g. "Admissions 17,092; Occupied bed days
+    22,192" (measures apart, never added)."""
+    totals = measured.services.sort_values(["service_id", "label", "measure"], kind="mergesort")
+    return {sid: "; ".join(f"{label} {display}" for label, display in zip(part["label"], part["display"], strict=True))
+            for sid, part in totals.groupby("service_id", sort=False)}
+
+
+def _delayed(measured: MeasuredMap) -> dict[str, float]:
+    totals = measured.services
+    found: dict[str, float] = {}
+    for measure in reversed(DELAYED_MEASURES):  # the first one a service reports wins
+        for sid, value in zip(*(totals.loc[totals["measure"] == measure, c] for c in ("service_id", "value")),
+                              strict=True):
+            found[sid] = float(value)
+    return found
+
+
+def key_services(graph: nx.DiGraph, measured: MeasuredMap, loops: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every service (of a comparable graph) with its activity per measure (`activity`, text), its activity in the
+    demand measures, in and out volume, net inflow (in - out), imbalance ((in - out) / (in + out), from
     -1: only sends, to 1: only receives), number of senders and receivers, betweenness (normalised; weighted:
     shortest paths use distance 1/volume, so paths along large flows count; unweighted: fewest steps), loops
     it is on (of `loops`, default: demand_loops of the graph), delayed-discharge bed days where the data has
@@ -265,17 +301,18 @@ def key_services(graph: nx.DiGraph, loops: pd.DataFrame | None = None) -> pd.Dat
         for sid in ids.split(LIST_SEPARATOR):
             on_loops[sid] = on_loops.get(sid, 0) + 1
     rows = []
+    activity, delays = _activity_text(measured), _delayed(measured)
     for node, data in graph.nodes(data=True):
         inflow, outflow = data["in_volume"], data["out_volume"]
-        delayed = next((data["activity"][m] for m in DELAYED_MEASURES if m in data["activity"]), float("nan"))
         rows.append({
             "service_id": node, "name": data["name"], "lane": data["lane"], "organisation": data.get("organisation"),
-            "partner": data.get("partner"), "activity_total": data["activity_total"], "in_volume": inflow,
+            "partner": data.get("partner"), "activity": activity.get(node),
+            "demand_activity": data["demand_activity"], "in_volume": inflow,
             "out_volume": outflow, "net_inflow": inflow - outflow,
             "imbalance": (inflow - outflow) / (inflow + outflow) if inflow + outflow else float("nan"),
             "senders": flowing.in_degree(node), "receivers": flowing.out_degree(node),
             "betweenness": weighted[node], "betweenness_unweighted": unweighted[node],
-            "loops": on_loops.get(node, 0), "delayed_bed_days": delayed,
+            "loops": on_loops.get(node, 0), "delayed_bed_days": delays.get(node, float("nan")),
             "initiatives": LIST_SEPARATOR.join(data.get("initiatives") or []) or None,
         })
     frame = pd.DataFrame(rows, columns=KEY_SERVICE_COLUMNS)
@@ -293,12 +330,13 @@ def _lane_order(graph: nx.DiGraph, lanes: Sequence[str]) -> list[str]:
 
 
 def _demand(data: Mapping[str, object]) -> float:
-    """A service's demand: its activity (every measure) plus the flow into it."""
-    return float(data["activity_total"]) + float(data["in_volume"])  # type: ignore[arg-type]
+    """A service's demand (comparable graph): its activity in the demand measures plus the flow into it."""
+    return float(data["demand_activity"]) + float(data["in_volume"])  # type: ignore[arg-type]
 
 
 def lane_summary(graph: nx.DiGraph, lanes: Sequence[str]) -> pd.DataFrame:
-    """Per lane (map order): services, activity, inflow (all, and from other lanes), outflow to other lanes, flow
+    """Per lane (map order) of a comparable graph, in the demand unit: services, activity in the demand measures,
+    inflow (all, and from other lanes), outflow to other lanes, flow
     within the lane, demand (activity + inflow) and its share of the map's demand."""
     rows = []
     for lane in _lane_order(graph, lanes):
@@ -306,7 +344,7 @@ def lane_summary(graph: nx.DiGraph, lanes: Sequence[str]) -> pd.DataFrame:
         inside = [d["volume"] for u, v, d in graph.edges(data=True) if u in members and v in members]
         rows.append({
             "lane": lane, "services": len(members),
-            "activity_total": sum(graph.nodes[n]["activity_total"] for n in members),
+            "demand_activity": sum(graph.nodes[n]["demand_activity"] for n in members),
             "in_volume": sum(graph.nodes[n]["in_volume"] for n in members),
             "inflow_from_other_lanes": sum(d["volume"] for u, v, d in graph.in_edges(members, data=True)
                                            if u not in members),
@@ -322,8 +360,8 @@ def lane_summary(graph: nx.DiGraph, lanes: Sequence[str]) -> pd.DataFrame:
 
 
 def initiative_coverage(graph: nx.DiGraph, lanes: Sequence[str]) -> pd.DataFrame:
-    """Each lane's share of demand (activity + inflow) beside its share of initiative links (one link per
-    initiative and service it touches), so lanes with much demand and little improvement focus stand out.
+    """Each lane's share of demand (activity in the demand measures + inflow) beside its share of initiative links
+    (one link per initiative and service it touches), so lanes with much demand and little improvement focus stand out.
     coverage_gap = initiative_share - demand_share (negative: less focus than demand). Shares are empty when
     the map has no initiatives."""
     summary = lane_summary(graph, lanes).set_index("lane")
@@ -362,14 +400,42 @@ def initiative_table(graph: nx.DiGraph, initiatives: pd.DataFrame, organisations
     return pd.DataFrame(rows, columns=INITIATIVE_COLUMNS).sort_values("initiative_id").reset_index(drop=True)
 
 
+def service_totals_table(graph: nx.DiGraph, measured: MeasuredMap) -> pd.DataFrame:
+    """Every service's period figure per measure, named and laned (transforms/totals.py TOTAL_COLUMNS)."""
+    totals = measured.services[measured.services["service_id"].isin(list(graph.nodes))]
+    frame = totals.assign(name=totals["service_id"].map(lambda n: graph.nodes[n]["name"]),
+                          lane=totals["service_id"].map(lambda n: graph.nodes[n]["lane"]))
+    return frame[SERVICE_TOTAL_COLUMNS].sort_values(["name", "service_id", "measure"], kind="mergesort"
+                                                    ).reset_index(drop=True)
+
+
+def lane_totals(graph: nx.DiGraph, lanes: Sequence[str], measured: MeasuredMap) -> pd.DataFrame:
+    """Per lane (map order) and measure: the lane's figure following the measure's kind, and how many of the
+    lane's services report the measure."""
+    groups = {str(n): str(d["lane"]) for n, d in graph.nodes(data=True)}
+    frame = group_totals(measured.services, groups, measured.catalogue, "lane")
+    reporting = measured.services.assign(lane=measured.services["service_id"].map(groups)).groupby(
+        ["lane", "measure"])["service_id"].nunique()
+    frame["services"] = [int(reporting.get((lane, measure), 0))
+                         for lane, measure in zip(frame["lane"], frame["measure"], strict=True)]
+    order = {lane: i for i, lane in enumerate(_lane_order(graph, lanes))}
+    frame = frame.assign(_order=frame["lane"].map(order)).sort_values(["_order", "measure"], kind="mergesort")
+    return frame[LANE_TOTAL_COLUMNS].reset_index(drop=True)
+
+
 def analysis_tables(graph: nx.DiGraph, lanes: Sequence[str], initiatives: pd.DataFrame,
-                    organisations: pd.DataFrame, max_loop_length: int = DEFAULT_LOOP_LENGTH) -> dict[str, pd.DataFrame]:
-    """Every analysis table of a version, by name: key_services, loops, lane_summary, coverage, initiatives."""
-    loops = demand_loops(graph, max_loop_length)
+                    organisations: pd.DataFrame, measured: MeasuredMap,
+                    max_loop_length: int = DEFAULT_LOOP_LENGTH) -> dict[str, pd.DataFrame]:
+    """Every analysis table of a version, by name: key_services, loops, lane_summary, coverage, initiatives (in
+    the demand unit, from the comparable graph), service_totals and lane_totals (per measure)."""
+    comparable = comparable_graph(graph, measured)
+    loops = demand_loops(comparable, max_loop_length)
     return {
-        "key_services": key_services(graph, loops),
+        "key_services": key_services(comparable, measured, loops),
         "loops": loops,
-        "lane_summary": lane_summary(graph, lanes),
-        "coverage": initiative_coverage(graph, lanes),
-        "initiatives": initiative_table(graph, initiatives, organisations),
+        "lane_summary": lane_summary(comparable, lanes),
+        "coverage": initiative_coverage(comparable, lanes),
+        "initiatives": initiative_table(comparable, initiatives, organisations),
+        "service_totals": service_totals_table(graph, measured),
+        "lane_totals": lane_totals(graph, lanes, measured),
     }

@@ -11,13 +11,14 @@ import pandas as pd
 
 from expectations.canonical import LIST_SEPARATOR
 from expectations.errors import ConfigError, UnknownReferenceError
+from expectations.measures import MeasureCatalogue, MeasureKind, builtin_catalogue, catalogue_of
 from transforms.consolidate import organisation_id, service_id
-from transforms.diff import CHANGED, map_changes, ordered_changes
-from transforms.graph import service_graph
+from transforms.diff import CHANGED, map_changes, map_state, ordered_changes
 from transforms.lookup import resolved_service
+from transforms.totals import measured_map
 
 SCENARIO_SOURCE = "scenario"  # source_id of every row a change-set creates; also the namespace of added keys
-SCENARIO_TABLES = ("organisations", "services", "activity", "flows", "initiatives")
+SCENARIO_TABLES = ("organisations", "services", "activity", "flows", "initiatives", "measures")
 FLOW_KEY = ["from_service_id", "to_service_id", "period_start", "period_end", "measure", "source_id"]
 ACTIVITY_KEY = ["service_id", "period_start", "period_end", "measure", "source_id"]
 
@@ -25,7 +26,8 @@ ACTIVITY_KEY = ["service_id", "period_start", "period_end", "measure", "source_i
 @dataclass(frozen=True)
 class NewService:
     """A service the to-be adds. Others refer to it as `scenario:<key>`, by its name, or by its service_id.
-    `activity` is a total per measure over the map period, spread evenly over the map's months."""
+    `activity` is a figure per measure over the map period: a count is spread evenly over the map's months, any
+    other kind (caseload, an average, a percentage) is that figure in every month."""
 
     key: str
     name: str
@@ -133,6 +135,17 @@ def _summed(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     return pd.concat([value, qualifier], axis=1).reset_index()[frame.columns]
 
 
+def _merged_activity(activity: pd.DataFrame, catalogue: MeasureCatalogue) -> tuple[pd.DataFrame, list[str]]:
+    """Activity rows that share a key after a merge as one row: counts and stocks summed (`_summed`); averages,
+    percentages and rates not added (value empty, qualifier ':'). Also the measures that could not be added."""
+    adds = activity["measure"].map(lambda m: catalogue.get(m).adds_over_services).astype(bool)
+    clashing = activity.duplicated(ACTIVITY_KEY, keep=False) & ~adds
+    unadded = sorted(set(activity.loc[clashing, "measure"]))
+    apart = activity[clashing].drop_duplicates(ACTIVITY_KEY).assign(value=float("nan"), qualifier=":")
+    merged = pd.concat([_summed(activity[~clashing], ACTIVITY_KEY), apart], ignore_index=True)
+    return merged[activity.columns], unadded
+
+
 def _months(tables: Mapping[str, pd.DataFrame]) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     periods = pd.concat([tables["activity"][["period_start", "period_end"]],
                          tables["flows"][["period_start", "period_end"]]])
@@ -142,8 +155,12 @@ def _months(tables: Mapping[str, pd.DataFrame]) -> list[tuple[pd.Timestamp, pd.T
 
 
 def to_be_tables(tables: Mapping[str, pd.DataFrame], change_set: ChangeSet, lanes: Sequence[str],
-                 ) -> tuple[dict[str, pd.DataFrame], list[dict[str, str]]]:
-    """The to-be tables and notes on what each change did (rows for the changes frame)."""
+                 catalogue: MeasureCatalogue | None = None) -> tuple[dict[str, pd.DataFrame], list[dict[str, str]]]:
+    """The to-be tables and notes on what each change did (rows for the changes frame). A new service's count
+    is spread evenly over the map's months; any other kind (a stock, average or percentage) is its figure in
+    every month. Merged services' counts and stocks add; their averages and percentages do not, so a month where
+    two merged services report one is not available (qualifier ':') and the merge note says so."""
+    catalogue = catalogue or builtin_catalogue()
     services = tables["services"].copy()
     activity = tables["activity"].copy()
     flows = tables["flows"].copy()
@@ -167,7 +184,8 @@ def to_be_tables(tables: Mapping[str, pd.DataFrame], change_set: ChangeSet, lane
         if new.activity and not months:
             raise ConfigError(f"{new.where}.activity: the as-is map has no months to spread activity over")
         added = [{"service_id": sid, "period_start": start, "period_end": end, "measure": measure,
-                  "value": float(total) / len(months), "qualifier": "e", "source_id": SCENARIO_SOURCE}
+                  "value": float(total) / len(months) if catalogue.get(measure).kind == MeasureKind.COUNT
+                  else float(total), "qualifier": "e", "source_id": SCENARIO_SOURCE}
                  for measure, total in sorted(new.activity.items()) for start, end in months]
         if added:
             activity = pd.concat([activity, pd.DataFrame(added)], ignore_index=True)
@@ -211,7 +229,8 @@ def to_be_tables(tables: Mapping[str, pd.DataFrame], change_set: ChangeSet, lane
         internal = flows["from_service_id"] == flows["to_service_id"]
         internal_volume = float(flows.loc[internal, "value"].sum())
         flows = _summed(flows[~internal], FLOW_KEY)
-        activity = _summed(activity.assign(service_id=activity["service_id"].replace(repoint)), ACTIVITY_KEY)
+        activity, unadded = _merged_activity(activity.assign(service_id=activity["service_id"].replace(repoint)),
+                                             catalogue)
         initiatives = initiatives.assign(service_ids=initiatives["service_ids"].map(
             lambda ids, r=repoint: _repointed(ids, r)))
         at = services["service_id"] == keeper
@@ -223,6 +242,9 @@ def to_be_tables(tables: Mapping[str, pd.DataFrame], change_set: ChangeSet, lane
         for sid in absorbed:
             notes.append({"service_id": sid, "note": f"merged into {merge.name or names[keeper]}"})
         internal_note = f"; the flow between them ({internal_volume:,.0f}) is now internal" if internal_volume else ""
+        if unadded:
+            internal_note += (f"; {', '.join(unadded)} of the merged services cannot be added: not available in "
+                              "the months both report")
         notes.append({"service_id": keeper, "change": "merged",
                       "note": "merged with " + "; ".join(names[sid] for sid in absorbed) + internal_note})
 
@@ -241,7 +263,8 @@ def to_be_tables(tables: Mapping[str, pd.DataFrame], change_set: ChangeSet, lane
 
     to_be = {"organisations": tables["organisations"].copy(), "services": services.reset_index(drop=True),
              "activity": activity.reset_index(drop=True), "flows": flows.reset_index(drop=True),
-             "initiatives": initiatives.reset_index(drop=True)}
+             "initiatives": initiatives.reset_index(drop=True),
+             "measures": catalogue.frame([*activity["measure"], *flows["measure"]])}
     return to_be, notes
 
 
@@ -253,14 +276,14 @@ def _repointed(ids: object, repoint: Mapping[str, str | None]) -> str:
 
 
 def applied_scenario(tables: Mapping[str, pd.DataFrame], change_set: ChangeSet, lanes: Sequence[str]) -> Scenario:
-    """The to-be map of a change-set applied to the as-is tables, and every difference between them."""
-    to_be, notes = to_be_tables(tables, change_set, lanes)
-    as_is_graph = service_graph(*(tables[t] for t in ("services", "organisations", "activity", "flows",
-                                                       "initiatives")))
-    to_be_graph = service_graph(*(to_be[t] for t in ("services", "organisations", "activity", "flows",
-                                                     "initiatives")))
-    changes = map_changes(as_is_graph, to_be_graph, threshold=0.0)
-    return Scenario(tables=to_be, as_is=as_is_graph, to_be=to_be_graph, changes=_noted(changes, notes, to_be_graph))
+    """The to-be map of a change-set applied to the as-is tables, and every difference between them (per measure,
+    following the as-is version's measure catalogue)."""
+    catalogue = catalogue_of(tables.get("measures"))
+    to_be, notes = to_be_tables(tables, change_set, lanes, catalogue)
+    as_is = map_state(tables, measured_map(tables["activity"], tables["flows"], catalogue))
+    after = map_state(to_be, measured_map(to_be["activity"], to_be["flows"], catalogue))
+    changes = map_changes(as_is, after, threshold=0.0)
+    return Scenario(tables=to_be, as_is=as_is.graph, to_be=after.graph, changes=_noted(changes, notes, after.graph))
 
 
 def _noted(changes: pd.DataFrame, notes: list[dict[str, str]], to_be: nx.DiGraph) -> pd.DataFrame:

@@ -38,13 +38,15 @@ DEFAULT_OUT = Path("ism-analysis")
 
 def opened_map(config: Path, publish_root: Path | None,
                version: str) -> tuple[MapConfig, str, dict[str, pd.DataFrame], nx.DiGraph]:
-    """The map config, the version id and the version's tables and graph."""
-    from flows.analysis import graph_of, opened_version, version_tables
+    """The map config, the version id and the version's tables and graph (flow volumes in the demand unit only, so
+    an impact never adds unlike units)."""
+    from flows.analysis import graph_of, measured_of, opened_version, version_tables
+    from transforms.totals import comparable_graph
 
     map_config, store = map_store(config, publish_root)
     opened = opened_version(store, version)
     tables = version_tables(opened)
-    return map_config, opened.version_id, tables, graph_of(tables)
+    return map_config, opened.version_id, tables, comparable_graph(graph_of(tables), measured_of(tables))
 
 
 def focus_services(service: str | None, lane: str | None, map_config: MapConfig, tables: dict[str, pd.DataFrame],

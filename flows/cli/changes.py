@@ -73,14 +73,17 @@ def change_lines(changes: pd.DataFrame) -> list[str]:
     """One line per change: element, kind, name and what moved."""
     lines = []
     for row in changes.itertuples(index=False):
-        if row.element == "service" and row.change in ("added", "removed"):
+        if row.element == "service" and row.change in ("added", "removed", "source missing"):
             detail = row.after if row.change == "added" else row.before
         elif row.element == "service":
             detail = row.note if row.attribute == "merged" else f"{row.attribute}: {row.before} -> {row.after}"
         else:
             relative = "" if pd.isna(row.relative_change) or math.isinf(row.relative_change) else \
                 f" ({row.relative_change:+.0%})"
-            detail = f"{row.attribute}: {number(row.value_before)} -> {number(row.value_after)}{relative}"
+            shown_before = row.display_before if isinstance(row.display_before, str) else number(row.value_before)
+            shown_after = row.display_after if isinstance(row.display_after, str) else number(row.value_after)
+            unit = f" {row.unit}" if isinstance(row.unit, str) else ""
+            detail = f"{row.attribute}: {shown_before} -> {shown_after}{unit}{relative}"
         note = f"  [{row.note}]" if isinstance(row.note, str) and row.attribute != "merged" else ""
         lines.append(f"  {row.element:<8} {row.change:<8} {row.name}: {detail}{note}")
     return lines
@@ -93,22 +96,27 @@ def diff(
 ) -> None:
     """What changed between two published versions of a map.
 
-    Services added, removed, renamed or moved lane; flows and activity that changed by more than --threshold."""
-    from flows.analysis import graph_of, opened_version, version_tables
-    from transforms.diff import change_counts, map_changes
+    First both versions' periods, config digests and sources and what differs; then services added, removed (or
+    gone with their source), renamed or moved lane; flows and activity per measure that changed by more than
+    --threshold, or whose suppressed months changed."""
+    from flows.analysis import facts_of, opened_version, version_state
+    from transforms.diff import change_counts, comparison_lines, map_changes, version_comparison
 
     try:
         map_config, store = map_store(config, publish_root)
         first, second = opened_version(store, version_1), opened_version(store, version_2)
-        changes = map_changes(graph_of(version_tables(first)), graph_of(version_tables(second)), threshold)
+        changes = map_changes(version_state(first), version_state(second), threshold)
     except IsmError as error:
         fail(error)
     counts = change_counts(changes)
+    before, after = facts_of(first.manifest), facts_of(second.manifest)
     if as_json:
         echo_json({"map_id": map_config.map_id, "from": first.version_id, "to": second.version_id,
+                   "comparison": records(version_comparison(before, after)),
                    "threshold": threshold, "counts": counts, "changes": records(changes)})
         return
-    lines = [f"{map_config.map_id}: {first.version_id} -> {second.version_id} (flows and activity beyond "
-             f"{threshold:.0%})"]
+    lines = [*comparison_lines(before, after),
+             f"{map_config.map_id}: {first.version_id} -> {second.version_id} (flows and activity per measure "
+             f"beyond {threshold:.0%})"]
     lines.append("changes: " + (", ".join(f"{n} {kind}" for kind, n in counts.items()) or "none"))
     typer.echo("\n".join(lines + change_lines(changes)))

@@ -62,8 +62,8 @@ def test_each_version_carries_analysis_and_a_changelog(two_versions: Path) -> No
     changelog = (versions / "v0002" / "CHANGELOG.md").read_text()
     assert "Against v0001" in changelog
     assert "- Renamed: Care at home → Care at Home Service" in changelog
-    assert "- Changed: Emergency Department → Acute Medical Unit: 300 → 400 (+33%)" in changelog
-    assert "- Added: Acute Medical Unit → Reablement (15)" in changelog
+    assert "- Changed: Emergency Department → Acute Medical Unit, referrals: 300 → 400 people (+33%)" in changelog
+    assert "- Added: Acute Medical Unit → Reablement, referrals (15 people)" in changelog
     assert "Care at Home Service: 20 → 21" not in changelog  # +5%: under the 10% threshold
     for version in ("v0001", "v0002"):
         analysis = versions / version / "analysis"

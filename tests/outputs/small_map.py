@@ -8,6 +8,7 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 
+from expectations.measures import builtin_catalogue
 from outputs.context import LaneStyle, PosterOptions, PublishedVersion
 from transforms.graph import service_graph
 
@@ -64,8 +65,9 @@ def small_tables() -> dict[str, pd.DataFrame]:
                                 "status": ["active"], "service_ids": [ED], "lead_organisation_id": [NHS]})
     rejects = pd.DataFrame(columns=["source_id", "location", "row_number", "column", "check", "severity", "value",
                                     "message"])
+    measures = builtin_catalogue().frame([*activity["measure"], *flows["measure"]])
     return {"organisations": organisations, "services": services, "activity": activity, "flows": flows,
-            "initiatives": initiatives, "rejects": rejects}
+            "initiatives": initiatives, "measures": measures, "rejects": rejects}
 
 
 def small_graph(tables: dict[str, pd.DataFrame] | None = None) -> nx.DiGraph:

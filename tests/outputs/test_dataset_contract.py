@@ -287,3 +287,67 @@ def test_the_demo_map_reads_back_through_the_reader_and_the_spreadsheet(publishe
     assert workbook.sheetnames == ["README", *CANONICAL_TABLES, "flows_over_period"]
     for table in CANONICAL_TABLES:
         assert sum(1 for _ in workbook[table].iter_rows()) == opened.manifest["counts"][table] + 1
+
+
+# Columns of the analysis tables that hold no amount of any measure: counts of services, links or loops, shares,
+# ratios and ranks. Every other numeric column must be in the demand unit (DEMAND_UNIT_COLUMNS), in one named
+# measure (DELAYED) or sit in a per-measure table with its own unit column.
+UNITLESS = {"services", "senders", "receivers", "betweenness", "betweenness_unweighted", "loops", "imbalance",
+            "demand_share", "initiatives", "initiative_links", "initiative_share", "services_with_initiatives",
+            "coverage_gap", "loop", "length", "months", "suppressed_months"}
+DELAYED = {"delayed_bed_days"}
+
+
+@pytest.mark.slow
+def test_no_published_total_in_analysis_adds_two_units(published_demo: Path) -> None:
+    from expectations.measures import catalogue_of
+    from transforms.analyses import DEMAND_UNIT_COLUMNS
+
+    measures = pd.read_csv(published_demo / "measures.csv")
+    catalogue = catalogue_of(measures)
+    activity = pd.read_csv(published_demo / "activity.csv", parse_dates=["period_start"])
+    flows = pd.read_csv(published_demo / "flows.csv")
+    lane_of = pd.read_csv(published_demo / "services.csv").set_index("service_id")["lane"]
+    assert set(activity["measure"]) | set(flows["measure"]) <= set(measures["measure"])
+    folder = published_demo / "analysis"
+    tables = {path.stem: pd.read_csv(path) for path in folder.glob("*.csv")}
+
+    for name, frame in tables.items():
+        numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+        if "unit" in frame.columns and "measure" in frame.columns:
+            for row in frame.itertuples():  # each row one measure, in the catalogue's unit and kind
+                entry = catalogue.get(row.measure)
+                assert (row.unit, row.kind, row.label) == (entry.unit, str(entry.kind), entry.label), (name, row)
+            continue
+        undeclared = set(numeric) - UNITLESS - DELAYED - set(DEMAND_UNIT_COLUMNS.get(name, ()))
+        if name in ("changes", "parameters", "comparison"):
+            continue  # changes carry their unit per row; parameters and comparison hold no totals
+        assert not undeclared, f"analysis/{name}.csv: numeric columns of no declared unit: {sorted(undeclared)}"
+
+    # every service figure recomputed from the published cells as its kind says
+    totals = tables["service_totals"].set_index(["service_id", "measure"])
+    for (sid, measure), part in activity.groupby(["service_id", "measure"]):
+        kind = catalogue.get(measure).kind
+        monthly = part.groupby("period_start")["value"].sum(min_count=1).dropna()
+        expected = monthly.mean() if kind == "stock" else part["value"].sum()
+        assert totals.loc[(sid, measure), "value"] == pytest.approx(expected), (sid, measure)
+        suppressed = part[part["value"].isna() & (part["qualifier"] == "c")]["period_start"].nunique()
+        assert totals.loc[(sid, measure), "suppressed_months"] == suppressed
+        if suppressed and kind == "count":
+            assert totals.loc[(sid, measure), "display"].startswith("≥ ")
+
+    # lane demand holds only the demand measures and the flows in their unit: bed days, hours and contacts stay out
+    demand_activity = activity[activity["measure"].isin(catalogue.demand)]
+    inflow = flows[flows["measure"].map(catalogue.counts_as_inflow)]
+    inflow_by_lane = inflow.assign(lane=inflow["to_service_id"].map(lane_of)).groupby("lane")["value"].sum()
+    arrivals_by_lane = demand_activity.assign(lane=demand_activity["service_id"].map(lane_of)).groupby(
+        "lane")["value"].sum()
+    for row in tables["lane_summary"].itertuples():
+        assert row.demand_activity == pytest.approx(arrivals_by_lane.get(row.lane, 0.0)), row.lane
+        assert row.in_volume == pytest.approx(inflow_by_lane.get(row.lane, 0.0)), row.lane
+        assert row.demand == pytest.approx(row.demand_activity + row.in_volume)
+    assert tables["lane_summary"]["demand_activity"].sum() < activity["value"].sum()  # other units left out
+    parameters = tables["parameters"].set_index("parameter")["value"]
+    assert parameters["demand_measures"] == ";".join(catalogue.demand) and parameters["demand_unit"] == "people"
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert f"({', '.join(catalogue.demand)})" in page and "in people" in page

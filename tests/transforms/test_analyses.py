@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from expectations.errors import UnknownReferenceError
+from expectations.measures import builtin_catalogue
 from tests.transforms.analysis_map import LANES, ORG1, ORG2, ORG3, A, B, C, D, E, map_tables
 from transforms.analyses import (
     affected_partners,
@@ -24,12 +25,19 @@ from transforms.analyses import (
     stakeholders,
 )
 from transforms.graph import service_graph
+from transforms.totals import MeasuredMap, comparable_graph, measured_map
 
 
 @pytest.fixture
 def graph() -> nx.DiGraph:
     tables = map_tables()
     return service_graph(*(tables[t] for t in ("services", "organisations", "activity", "flows", "initiatives")))
+
+
+@pytest.fixture
+def measured() -> MeasuredMap:
+    tables = map_tables()
+    return measured_map(tables["activity"], tables["flows"], builtin_catalogue())
 
 
 def _rows(found, direction: str) -> dict[tuple[str, str], float]:  # type: ignore[no-untyped-def]
@@ -106,8 +114,8 @@ def test_stakeholders_rank_organisations_by_flow_touched_with_contacts(graph: nx
                                                                                    ["council", 1, 30.0]]
 
 
-def test_key_services_volumes_imbalance_betweenness_and_delays(graph: nx.DiGraph) -> None:
-    table = key_services(graph).set_index("service_id")
+def test_key_services_volumes_imbalance_betweenness_and_delays(graph: nx.DiGraph, measured: MeasuredMap) -> None:
+    table = key_services(comparable_graph(graph, measured), measured).set_index("service_id")
     assert table.loc[B, ["in_volume", "out_volume", "net_inflow"]].tolist() == [170.0, 120.0, 50.0]
     assert table.loc[B, "imbalance"] == pytest.approx(50 / 290)
     assert table.loc[C, "imbalance"] == -1.0 and table.loc[C, "senders"] == 0 and table.loc[C, "receivers"] == 2
@@ -120,6 +128,9 @@ def test_key_services_volumes_imbalance_betweenness_and_delays(graph: nx.DiGraph
     assert table.loc[B, "delayed_bed_days"] == 40.0 and math.isnan(table.loc[A, "delayed_bed_days"])
     assert table["loops"].to_dict() == {A: 1, B: 2, C: 0, D: 1, E: 1}
     assert table.loc[B, "initiatives"] == "Frailty pathway;Front door" and pd.isna(table.loc[C, "initiatives"])
+    # activity per measure, never added: B's admissions and its delayed bed days stay apart
+    assert table.loc[B, "activity"] == "Admissions 300; Delayed discharge bed days 40"
+    assert table["demand_activity"].to_dict() == {A: 200.0, B: 300.0, C: 0.0, D: 0.0, E: 0.0}
 
 
 def test_loops_up_to_a_length_cap(graph: nx.DiGraph) -> None:
@@ -133,40 +144,48 @@ def test_loops_up_to_a_length_cap(graph: nx.DiGraph) -> None:
     assert len(demand_loops(graph, max_length=2)) == 1
 
 
-def test_lane_summary_and_initiative_coverage(graph: nx.DiGraph) -> None:
-    lanes = lane_summary(graph, LANES).set_index("lane")
+def test_lane_summary_and_initiative_coverage(graph: nx.DiGraph, measured: MeasuredMap) -> None:
+    comparable = comparable_graph(graph, measured)
+    lanes = lane_summary(comparable, LANES).set_index("lane")
     assert list(lanes.index) == LANES
-    # acute = B, D: activity 340 + 60, inflow 170 + 90, from other lanes A->B 100 + C->B 50, out B->E 30, within 110
-    assert lanes.loc["acute", ["services", "activity_total", "in_volume", "inflow_from_other_lanes",
+    # acute = B, D: arrivals (admissions; D's contacts and B's delayed bed days are other units) 300 + 0, inflow
+    # 170 + 90, from other lanes A->B 100 + C->B 50, out B->E 30, within 110
+    assert lanes.loc["acute", ["services", "demand_activity", "in_volume", "inflow_from_other_lanes",
                                "outflow_to_other_lanes", "flow_within_lane", "demand"]].tolist() == [
-        2, 400.0, 260.0, 150.0, 30.0, 110.0, 660.0]
-    # demand = activity + inflow: community A 210 + C 0, acute 660, social_care E 135, empty 0; total 1005
+        2, 300.0, 260.0, 150.0, 30.0, 110.0, 560.0]
+    # demand = arrivals + inflow: community A 200 + 10, C 0; acute 560; social_care E 0 + 35; empty 0; total 805
     assert lanes["demand_share"].to_dict() == pytest.approx(
-        {"community": 210 / 1005, "acute": 660 / 1005, "social_care": 135 / 1005, "empty_lane": 0.0})
-    coverage = initiative_coverage(graph, LANES).set_index("lane")
+        {"community": 210 / 805, "acute": 560 / 805, "social_care": 35 / 805, "empty_lane": 0.0})
+    coverage = initiative_coverage(comparable, LANES).set_index("lane")
     # links: Frailty-B, Frailty-E, Front door-A, Front door-B: community 1, acute 2, social_care 1 of 4
     assert coverage["initiative_links"].to_dict() == {"community": 1, "acute": 2, "social_care": 1, "empty_lane": 0}
     assert coverage["initiatives"].to_dict() == {"community": 1, "acute": 2, "social_care": 1, "empty_lane": 0}
     assert coverage["coverage_gap"].to_dict() == pytest.approx({
-        "community": 0.25 - 210 / 1005, "acute": 0.5 - 660 / 1005, "social_care": 0.25 - 135 / 1005,
+        "community": 0.25 - 210 / 805, "acute": 0.5 - 560 / 805, "social_care": 0.25 - 35 / 805,
         "empty_lane": 0.0})
     assert coverage.loc["acute", "initiative_names"] == "Frailty pathway;Front door"
 
 
-def test_coverage_without_initiatives_has_no_shares() -> None:
+def test_coverage_without_initiatives_has_no_shares(measured: MeasuredMap) -> None:
     tables = map_tables()
     bare = service_graph(*(tables[t] for t in ("services", "organisations", "activity", "flows")))
-    coverage = initiative_coverage(bare, LANES)
+    coverage = initiative_coverage(comparable_graph(bare, measured), LANES)
     assert coverage["initiative_share"].isna().all() and (coverage["initiative_links"] == 0).all()
 
 
-def test_analysis_tables_bundle(graph: nx.DiGraph) -> None:
+def test_analysis_tables_bundle(graph: nx.DiGraph, measured: MeasuredMap) -> None:
     tables = map_tables()
-    found = analysis_tables(graph, LANES, tables["initiatives"], tables["organisations"])
-    assert set(found) == {"key_services", "loops", "lane_summary", "coverage", "initiatives"}
+    found = analysis_tables(graph, LANES, tables["initiatives"], tables["organisations"], measured)
+    assert set(found) == {"key_services", "loops", "lane_summary", "coverage", "initiatives", "service_totals",
+                          "lane_totals"}
     initiatives = found["initiatives"].set_index("initiative_id")
     assert initiatives.loc["frailty", "lead_organisation"] == "Org One"
-    assert initiatives.loc["frailty", "demand_touched"] == 510 + 135  # B (340 + 170) and E (100 + 35)
+    assert initiatives.loc["frailty", "demand_touched"] == 470 + 35  # B (300 + 170) and E (0 + 35)
+    acute = found["lane_totals"][found["lane_totals"]["lane"] == "acute"].set_index("measure")
+    assert acute["value"].to_dict() == {"admissions": 300.0, "contacts": 60.0, "delayed_bed_days": 40.0}
+    assert acute["unit"].to_dict() == {"admissions": "people", "contacts": "contacts", "delayed_bed_days": "bed days"}
+    assert acute.loc["admissions", "services"] == 1 and acute.loc["admissions", "months"] == 2
+    assert list(found["lane_totals"]["lane"].drop_duplicates()) == ["community", "acute", "social_care"]
     assert initiatives.loc["frailty", "lanes"] == "acute;social_care"
 
 

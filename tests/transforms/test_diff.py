@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
-from tests.transforms.analysis_map import A, B, C, D, E, map_tables
+from expectations.measures import builtin_catalogue
+from tests.transforms.analysis_map import APRIL, APRIL_END, MAY, MAY_END, A, B, C, D, E, map_tables
 from transforms.consolidate import service_id
-from transforms.diff import change_counts, map_changes
-from transforms.graph import service_graph
+from transforms.diff import (
+    MapState,
+    VersionFacts,
+    change_counts,
+    comparison_lines,
+    map_changes,
+    map_state,
+    version_comparison,
+)
+from transforms.totals import measured_map
 
 F = service_id("nhs", "F")
 
 
-def _graph(tables: dict[str, pd.DataFrame]):  # type: ignore[no-untyped-def]
-    return service_graph(*(tables[t] for t in ("services", "organisations", "activity", "flows")))
+def _graph(tables: dict[str, pd.DataFrame], facts: VersionFacts | None = None) -> MapState:
+    """The state of a version (named _graph for the tests written before totals by measure)."""
+    return map_state(tables, measured_map(tables["activity"], tables["flows"], builtin_catalogue()), facts)
 
 
 def _second_version() -> dict[str, pd.DataFrame]:
@@ -46,16 +58,16 @@ def test_services_flows_and_activity_beyond_the_threshold() -> None:
         ("service", "removed", "lane", "Echo"),
         ("service", "changed", "name", "Charlie Hub"),
         ("service", "changed", "lane", "Delta"),
-        ("flow", "added", "volume", "Foxtrot → Bravo"),
-        ("flow", "removed", "volume", "Bravo → Echo"),
-        ("flow", "removed", "volume", "Echo → Alpha"),
-        ("flow", "removed", "volume", "Charlie → Echo"),
-        ("flow", "changed", "volume", "Bravo → Delta"),
+        ("flow", "added", "referrals", "Foxtrot → Bravo"),
+        ("flow", "removed", "referrals", "Bravo → Echo"),
+        ("flow", "removed", "referrals", "Echo → Alpha"),
+        ("flow", "removed", "referrals", "Charlie → Echo"),
+        ("flow", "changed", "referrals", "Bravo → Delta"),
         ("activity", "changed", "attendances", "Alpha"),
     }
     assert rows[("service", "changed", "name", "Charlie Hub")][:2] == ("Charlie", "Charlie Hub")
     assert rows[("service", "changed", "lane", "Delta")][:2] == ("acute", "community")
-    assert rows[("flow", "changed", "volume", "Bravo → Delta")][2:] == (90.0, 120.0)
+    assert rows[("flow", "changed", "referrals", "Bravo → Delta")][2:] == (90.0, 120.0)
     assert rows[("activity", "changed", "attendances", "Alpha")][2:] == (200.0, 150.0)
     relative = changes.set_index("name")["relative_change"]
     assert relative["Bravo → Delta"] == pytest.approx(30 / 90) and relative["Alpha"] == pytest.approx(-0.25)
@@ -71,3 +83,73 @@ def test_a_lower_threshold_lists_smaller_changes() -> None:
 
 def test_the_same_map_has_no_changes() -> None:
     assert map_changes(_graph(map_tables()), _graph(map_tables())).empty
+
+
+def _monthly(value_april: float | None, value_may: float | None) -> pd.DataFrame:
+    """Alpha's attendances in two months; None is a suppressed cell."""
+    return pd.DataFrame([
+        (A, APRIL, APRIL_END, "attendances", value_april, None if value_april is not None else "c"),
+        (A, MAY, MAY_END, "attendances", value_may, None if value_may is not None else "c"),
+    ], columns=["service_id", "period_start", "period_end", "measure", "value", "qualifier"]).assign(source_id="act")
+
+
+def test_a_change_in_suppressed_months_says_suppression_changed_not_growth() -> None:
+    before, after = map_tables(), map_tables()
+    before["activity"] = _monthly(117.0, None)  # ≥ 117, one of two months suppressed
+    after["activity"] = _monthly(117.0, 473.0)  # 590, nothing suppressed: +404% if read as growth
+    changes = map_changes(_graph(before), _graph(after), threshold=0.1)
+    row = changes[changes["element"] == "activity"].iloc[0]
+    assert (row["change"], row["attribute"], row["value_before"], row["value_after"]) == (
+        "changed", "attendances", 117.0, 590.0)
+    assert math.isnan(row["relative_change"])
+    assert row["note"] == "suppression changed: 1 of 2 → 0 of 2 months suppressed"
+    assert (row["display_before"], row["display_after"], row["unit"]) == ("≥ 117 (1 of 2 months suppressed)", "590",
+                                                                          "people")
+
+
+def test_a_stock_is_compared_as_its_period_figure_not_its_sum() -> None:
+    before, after = map_tables(), map_tables()
+    caseload = _monthly(100.0, 100.0).assign(measure="caseload")
+    before["activity"], after["activity"] = caseload, caseload.assign(value=[100.0, 104.0])
+    # mean 100 -> 102: +2%, under the threshold (summed over months it would still be 200 -> 204, the same
+    # share, but a stock's total is its mean, 102, never 204)
+    assert map_changes(_graph(before), _graph(after), threshold=0.01).set_index("attribute").loc[
+        "caseload", "value_after"] == 102.0
+    assert map_changes(_graph(before), _graph(after), threshold=0.1).empty
+
+
+def test_a_service_whose_source_went_missing_is_source_missing_not_removed() -> None:
+    before, after = map_tables(), map_tables()
+    before["services"].loc[before["services"]["service_id"] == E, ["source_id", "source_ids"]] = "council_services"
+    after["services"] = after["services"][after["services"]["service_id"] != E]
+    after["activity"] = after["activity"][after["activity"]["service_id"] != E]
+    after["flows"] = after["flows"][(after["flows"]["from_service_id"] != E) & (after["flows"]["to_service_id"] != E)]
+    first = VersionFacts("v0001", ("2025-04", "2025-05"), "aaa", {"council_services": "ok", "svc": "ok", "act": "ok",
+                                                                  "flw": "ok"})
+    second = VersionFacts("v0002", ("2025-04", "2025-05"), "aaa", {"council_services": "missing", "svc": "ok",
+                                                                   "act": "ok", "flw": "ok"})
+    changes = map_changes(_graph(before, first), _graph(after, second), threshold=0.1)
+    echo = changes[(changes["element"] == "service") & (changes["name"] == "Echo")].iloc[0]
+    assert echo["change"] == "source missing" and echo["note"] == "source missing: council_services (missing)"
+    # the same service gone while its source is fine: removed
+    fine = VersionFacts("v0002", ("2025-04", "2025-05"), "aaa", dict.fromkeys(first.sources, "ok"))
+    changes = map_changes(_graph(before, first), _graph(after, fine), threshold=0.1)
+    assert changes[(changes["element"] == "service") & (changes["name"] == "Echo")].iloc[0]["change"] == "removed"
+
+
+def test_two_versions_with_different_periods_name_both_in_the_first_lines() -> None:
+    first = VersionFacts("v0001", ("2025-04", "2026-03"), "a" * 64, {"x": "ok", "y": "ok"})
+    second = VersionFacts("v0002", ("2025-05", "2026-04"), "b" * 64, {"x": "ok", "y": "blocked", "z": "ok"})
+    lines = comparison_lines(first, second)
+    assert lines[0] == ("v0001 covers 2025-04 to 2026-03; v0002 covers 2025-05 to 2026-04 (the periods differ: "
+                        "totals cover different months, so a change is not growth).")
+    assert lines[1].startswith("Config: aaaaaaaaaaaa → bbbbbbbbbbbb (the config differs")
+    assert lines[2] == ("Sources: 2 of 2 with data → 2 of 3 with data (without data in v0002: y (blocked); new data "
+                        "in v0002: z).")
+    table = version_comparison(first, second)
+    assert table["differs"].tolist() == [True, True, True]
+    assert version_comparison(first, first)["differs"].tolist() == [False, False, False]
+    before, after = map_tables(), map_tables()
+    after["activity"].loc[after["activity"]["service_id"] == A, "value"] = 300.0
+    changes = map_changes(_graph(before, first), _graph(after, second), threshold=0.1)
+    assert changes.set_index("name").loc["Alpha", "note"] == "over different periods"

@@ -6,10 +6,12 @@ import pandas as pd
 import pytest
 
 from expectations.errors import ConfigError
+from expectations.measures import builtin_catalogue
 from tests.transforms.analysis_map import LANES, A, B, C, D, E, map_tables
 from transforms.consolidate import service_id
 from transforms.diff import diff_graph
 from transforms.scenario import ChangeSet, LaneChange, Merge, NewService, Removal, Reroute, applied_scenario
+from transforms.totals import service_totals
 
 HAH = service_id("scenario", "hah")
 FULL = ChangeSet(
@@ -112,3 +114,41 @@ def test_removing_a_service_drops_its_activity_flows_and_initiative_links() -> N
 def test_a_wrong_change_set_names_the_key(change_set: ChangeSet, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         applied_scenario(map_tables(), change_set, LANES)
+
+
+def _with_beds(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """D and E each report caseload (a stock) and average available beds in April."""
+    april = tables["activity"][tables["activity"]["service_id"] == D].iloc[0]
+    extra = pd.DataFrame([
+        {**april.to_dict(), "service_id": D, "measure": "caseload", "value": 40.0},
+        {**april.to_dict(), "service_id": E, "measure": "caseload", "value": 10.0},
+        {**april.to_dict(), "service_id": D, "measure": "average_available_beds", "value": 20.0},
+        {**april.to_dict(), "service_id": E, "measure": "average_available_beds", "value": 12.0},
+    ])
+    tables["activity"] = pd.concat([tables["activity"], extra], ignore_index=True)
+    return tables
+
+
+def test_a_merge_adds_stocks_but_not_averages_and_a_new_service_repeats_a_stock() -> None:
+    change_set = ChangeSet("To-be", add=(NewService("hah", "Hospital at Home", "community", "nhs",
+                                                    activity={"caseload": 30, "contacts": 120}),),
+                           merge=(Merge(("Delta", "Echo")),))
+    result = applied_scenario(_with_beds(map_tables()), change_set, LANES)
+    activity = result.tables["activity"]
+
+    def values(sid: str, measure: str) -> list[float]:
+        return activity.loc[(activity["service_id"] == sid) & (activity["measure"] == measure), "value"].tolist()
+
+    assert values(D, "caseload") == [50.0]  # caseloads add over services
+    found = activity[(activity["service_id"] == D) & (activity["measure"] == "average_available_beds")]
+    assert found["value"].isna().all() and found["qualifier"].tolist() == [":"]  # averages do not add
+    assert values(HAH, "caseload") == [30.0, 30.0]  # a stock is its figure every month
+    assert values(HAH, "contacts") == [60.0, 60.0]  # a count is spread over the months
+    merged = result.changes[result.changes["attribute"] == "merged"].iloc[0]
+    assert "average_available_beds of the merged services cannot be added" in merged["note"]
+    totals = service_totals(result.tables["activity"], builtin_catalogue()).set_index(["service_id", "measure"])
+    assert totals.loc[(HAH, "caseload"), "value"] == 30.0  # the mean of the months, as declared
+    delta = result.changes[(result.changes["element"] == "activity") & (result.changes["name"] == "Delta")]
+    assert delta.set_index("attribute").loc["caseload", ["value_before", "value_after", "unit"]].tolist() == [
+        40.0, 50.0, "people"]
+    assert set(result.tables["measures"]["measure"]) >= {"caseload", "average_available_beds", "contacts"}

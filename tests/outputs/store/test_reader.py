@@ -14,6 +14,7 @@ import pytest
 
 from expectations.canonical import CANONICAL_MODELS, CANONICAL_TABLES, empty_frame
 from expectations.errors import PublishError, UnknownReferenceError
+from expectations.measures import builtin_catalogue
 from outputs import dataset
 from outputs.store.reader import open_version
 from outputs.store.versions import MANIFEST, MapStore
@@ -43,6 +44,7 @@ def map_tables(name_of_first: str = "Emergency Department") -> dict[str, pd.Data
                           "source_id": "nhs_flows"})
     tables = {"organisations": organisations, "services": services, "activity": activity, "flows": flows,
               "initiatives": empty_frame(CANONICAL_MODELS["initiatives"]),
+              "measures": builtin_catalogue().frame([*activity["measure"], *flows["measure"]]),
               "rejects": empty_frame(CANONICAL_MODELS["rejects"])}
     return {table: frame.reindex(columns=dataset.columns(CANONICAL_MODELS[table])) for table, frame in tables.items()}
 

@@ -1,0 +1,286 @@
+"""Period totals that follow each measure's kind (expectations/measures.py) and say how many months were suppressed.
+Every total a person reads comes from here: one figure per service (or flow, or group of services) and measure,
+never a sum over unlike measures.
+
+The API, for every writer that shows a total (analysis tables, poster, interactive map, exports, spreadsheet):
+
+- `service_totals(activity, catalogue)`: one row per service_id x measure; `flow_totals(flows, catalogue)`: one row
+  per from_service_id x to_service_id x measure; `group_totals(service_totals, groups, catalogue)`: one row per
+  group (e.g. lane) x measure. Each row carries TOTAL_COLUMNS:
+  `measure`, `label`, `unit`, `kind` (from the catalogue); `value` (the period figure: counts summed, stocks the
+  mean or last month, averages the day-weighted mean, percentages and rates recomputed from the numerator and
+  denominator totals; NaN when nothing was published or the kind has no period figure); `months` (calendar months
+  the rows cover); `suppressed_months` (months with a suppressed cell, qualifier "c"); `numerator`, `denominator`
+  (the totals a ratio was recomputed from, else NaN); `display` (what a person reads, e.g. "1,234",
+  "≥ 117 (10 of 12 months suppressed)", "75.6%", "per month only").
+- `total_display(...)`: the display string of any one figure.
+- `measured_map(activity, flows, catalogue)`: the catalogue with both tables of totals (`MeasuredMap`);
+  `comparable_graph(graph, measured)`: the map graph with edge volumes in the demand unit only.
+- `service_demand(service_totals, flow_totals, catalogue)`: per service, the activity in the catalogue's demand
+  measures, the flow in and out in the demand unit, and demand (activity + inflow), all in one unit.
+
+- `totals_records(totals, key)`: the same rows as plain records per service (key "service_id") or flow (key
+  ("from_service_id", "to_service_id")), ready for a JSON panel, a node attribute or a spreadsheet row.
+
+Writers in outputs/ may not import transforms/ (DESIGN.md layers): flows/ builds the totals once, e.g.
+`measured_map(tables["activity"], tables["flows"], catalogue_of(tables["measures"]))` (catalogue_of in
+expectations/measures.py), and hands the frames or records to the writers (a field of PublishedVersion).
+
+Totals stay sums (or means) of published cells: nothing suppressed can be worked out from them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import networkx as nx
+import pandas as pd
+
+from expectations.measures import MeasureCatalogue, MeasureKind, PeriodFigure
+
+SUPPRESSED = "c"  # the qualifier of a cell withheld by the disclosure rule (or by the partner)
+TOTAL_COLUMNS = ["measure", "label", "unit", "kind", "value", "months", "suppressed_months", "numerator",
+                 "denominator", "display"]
+SERVICE_KEY = ["service_id"]
+FLOW_KEY = ["from_service_id", "to_service_id"]
+DEMAND_COLUMNS = ["service_id", "demand_activity", "in_volume", "out_volume", "demand", "suppressed_cells"]
+
+
+def _month_index(stamp: pd.Timestamp) -> int:
+    return stamp.year * 12 + stamp.month - 1
+
+
+def _months_of(start: pd.Timestamp, end: pd.Timestamp) -> range:
+    return range(_month_index(start), _month_index(end) + 1)
+
+
+def _number(value: float, kind: MeasureKind) -> str:
+    if kind == MeasureKind.PERCENTAGE:
+        return f"{value:,.1f}%"
+    if kind == MeasureKind.RATE:
+        return f"{value:,.2f}"
+    if value == int(value) or abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.1f}"
+
+
+def total_display(value: float, kind: MeasureKind | str, months: int, suppressed_months: int,
+                  figure: PeriodFigure | str | None = None, across_services: bool = False) -> str:
+    """What a person reads for one period figure: the number, "≥" before a count missing suppressed months, how
+    many of its months were suppressed, "per month only" for a ratio without numerator and denominator."""
+    kind = MeasureKind(kind)
+    if figure is not None and PeriodFigure(figure) == PeriodFigure.MONTHLY:
+        return "per month only"
+    where = "with suppressed cells" if across_services else "suppressed"
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        if suppressed_months:
+            return f"suppressed ({suppressed_months} of {months} months)"
+        if kind == MeasureKind.AVERAGE and across_services:
+            return "not added over services (average)"
+        return "–"
+    text = _number(float(value), kind)
+    if not suppressed_months:
+        return text
+    at_least = "≥ " if kind == MeasureKind.COUNT else ""
+    return f"{at_least}{text} ({suppressed_months} of {months} months {where})"
+
+
+def _empty(key: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in [*key, *TOTAL_COLUMNS]})
+    for column in ("value", "numerator", "denominator"):
+        frame[column] = frame[column].astype("float64")
+    for column in ("months", "suppressed_months"):
+        frame[column] = frame[column].astype("int64")
+    return frame
+
+
+def _period_cells(rows: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """One row per key x measure x period: the published sum (NaN when no cell has a value), whether a cell was
+    suppressed, the days and the calendar months the period covers."""
+    frame = rows[[*key, "measure", "period_start", "period_end", "value", "qualifier"]].copy()
+    frame["period_start"] = pd.to_datetime(frame["period_start"])
+    frame["period_end"] = pd.to_datetime(frame["period_end"])
+    frame["suppressed"] = frame["value"].isna() & (frame["qualifier"] == SUPPRESSED)
+    grouped = frame.groupby([*key, "measure", "period_start", "period_end"], sort=True, dropna=False)
+    cells = pd.concat([grouped["value"].sum(min_count=1), grouped["suppressed"].any()], axis=1).reset_index()
+    cells["days"] = (cells["period_end"] - cells["period_start"]).dt.days + 1
+    return cells
+
+
+def _figure(cells: pd.DataFrame, figure: PeriodFigure) -> float:
+    known = cells[cells["value"].notna()]
+    if known.empty:
+        return float("nan")
+    if figure == PeriodFigure.SUM:
+        return float(known["value"].sum())
+    if figure == PeriodFigure.LAST:
+        return float(known.sort_values("period_start", kind="mergesort")["value"].iloc[-1])
+    return float(known["value"].mean())
+
+
+def _weighted_mean(cells: pd.DataFrame) -> float:
+    known = cells[cells["value"].notna()]
+    if known.empty:
+        return float("nan")
+    return float((known["value"] * known["days"]).sum() / known["days"].sum())
+
+
+def _months(cells: pd.DataFrame) -> set[int]:
+    found: set[int] = set()
+    for start, end in zip(cells["period_start"], cells["period_end"], strict=True):
+        found.update(_months_of(start, end))
+    return found
+
+
+def _totals(rows: pd.DataFrame, key: list[str], catalogue: MeasureCatalogue) -> pd.DataFrame:
+    if rows.empty:
+        return _empty(key)
+    cells = _period_cells(rows, key)
+    by_key = {k: g for k, g in cells.groupby([*key, "measure"], sort=True)}
+    out = []
+    for group_key, group in by_key.items():
+        *ids, measure = group_key
+        entry = catalogue.get(measure)
+        figure = entry.period_figure
+        months = _months(group)
+        suppressed = _months(group[group["suppressed"]])
+        numerator = denominator = float("nan")
+        if figure == PeriodFigure.RATIO:
+            parts = [by_key.get((*ids, m)) for m in (entry.numerator, entry.denominator)]
+            if all(p is not None for p in parts):
+                both = parts[0].merge(parts[1], on=["period_start", "period_end"], suffixes=("_n", "_d"))  # type: ignore[union-attr]
+                usable = both[both["value_n"].notna() & both["value_d"].notna()]
+                suppressed |= _months(both[both["suppressed_n"] | both["suppressed_d"]])
+                if not usable.empty:
+                    numerator, denominator = float(usable["value_n"].sum()), float(usable["value_d"].sum())
+            value = numerator / denominator * entry.ratio_scale if denominator else float("nan")
+        elif figure == PeriodFigure.MONTHLY:
+            value = float("nan")
+        elif entry.kind == MeasureKind.AVERAGE:
+            value = _weighted_mean(group)
+        else:
+            value = _figure(group, figure)
+        suppressed &= months
+        out.append({**dict(zip(key, ids, strict=True)), "measure": measure, "label": entry.label,
+                    "unit": entry.unit, "kind": str(entry.kind), "value": value, "months": len(months),
+                    "suppressed_months": len(suppressed), "numerator": numerator, "denominator": denominator,
+                    "display": total_display(value, entry.kind, len(months), len(suppressed), figure)})
+    frame = pd.DataFrame(out, columns=[*key, *TOTAL_COLUMNS])
+    return frame.astype({"value": "float64", "numerator": "float64", "denominator": "float64",
+                         "months": "int64", "suppressed_months": "int64"})
+
+
+def service_totals(activity: pd.DataFrame, catalogue: MeasureCatalogue) -> pd.DataFrame:
+    """Per service and measure over all the rows' periods (canonical `activity` rows; any period length)."""
+    return _totals(activity, SERVICE_KEY, catalogue)
+
+
+def flow_totals(flows: pd.DataFrame, catalogue: MeasureCatalogue) -> pd.DataFrame:
+    """Per flow (from -> to) and measure over all the rows' periods (canonical `flows` rows)."""
+    return _totals(flows, FLOW_KEY, catalogue)
+
+
+def group_totals(totals: pd.DataFrame, groups: Mapping[str, str], catalogue: MeasureCatalogue,
+                 group_column: str = "group") -> pd.DataFrame:
+    """Per group (e.g. lane: `groups` maps service_id -> group) and measure: counts and stocks summed over the
+    group's services, percentages and rates recomputed from the summed numerator and denominator; averages are
+    not added over services (value NaN). `months` is the largest number any service covers; `suppressed_months`
+    the largest number of months any one service had suppressed (the display says "with suppressed cells")."""
+    frame = totals[totals["service_id"].isin(list(groups))].assign(
+        **{group_column: lambda f: f["service_id"].map(groups)})
+    if frame.empty:
+        return _empty([group_column])
+    rows = []
+    for (group, measure), part in frame.groupby([group_column, "measure"], sort=True):
+        entry = catalogue.get(measure)
+        numerator = denominator = float("nan")
+        if entry.kind in (MeasureKind.COUNT, MeasureKind.STOCK):
+            value = float(part["value"].sum(min_count=1))
+        elif entry.period_figure == PeriodFigure.RATIO and part["denominator"].notna().any():
+            numerator, denominator = float(part["numerator"].sum()), float(part["denominator"].sum())
+            value = numerator / denominator * entry.ratio_scale if denominator else float("nan")
+        else:
+            value = float("nan")
+        months, suppressed = int(part["months"].max()), int(part["suppressed_months"].max())
+        rows.append({group_column: group, "measure": measure, "label": entry.label, "unit": entry.unit,
+                     "kind": str(entry.kind), "value": value, "months": months, "suppressed_months": suppressed,
+                     "numerator": numerator, "denominator": denominator,
+                     "display": total_display(value, entry.kind, months, suppressed, entry.period_figure,
+                                              across_services=True)})
+    return pd.DataFrame(rows, columns=[group_column, *TOTAL_COLUMNS]).astype(
+        {"value": "float64", "months": "int64", "suppressed_months": "int64"})
+
+
+def service_demand(service_totals: pd.DataFrame, flow_totals: pd.DataFrame, catalogue: MeasureCatalogue,
+                   service_ids: list[str] | None = None) -> pd.DataFrame:
+    """Per service (every one of `service_ids`, default: those in the totals), in the catalogue's demand unit:
+    activity in the demand measures, flow in and out (flow measures counted as inflow), demand = activity + flow
+    in, and how many of those figures include suppressed months (`suppressed_cells`)."""
+    ids = sorted(set(service_totals["service_id"]) | set(flow_totals["from_service_id"])
+                 | set(flow_totals["to_service_id"])) if service_ids is None else list(service_ids)
+    activity = service_totals[service_totals["measure"].isin(catalogue.demand)]
+    flows = flow_totals[flow_totals["measure"].map(catalogue.counts_as_inflow).astype(bool)] \
+        if len(flow_totals) else flow_totals
+    frame = pd.DataFrame({"service_id": ids})
+    frame["demand_activity"] = frame["service_id"].map(activity.groupby("service_id")["value"].sum()).fillna(0.0)
+    frame["in_volume"] = frame["service_id"].map(flows.groupby("to_service_id")["value"].sum()).fillna(0.0)
+    frame["out_volume"] = frame["service_id"].map(flows.groupby("from_service_id")["value"].sum()).fillna(0.0)
+    frame["demand"] = frame["demand_activity"] + frame["in_volume"]
+    incomplete = pd.concat([
+        activity.loc[activity["suppressed_months"] > 0, "service_id"],
+        flows.loc[flows["suppressed_months"] > 0, "to_service_id"].rename("service_id"),
+    ])
+    frame["suppressed_cells"] = frame["service_id"].map(incomplete.value_counts()).fillna(0).astype("int64")
+    return frame[DEMAND_COLUMNS]
+
+
+def totals_records(totals: pd.DataFrame, key: str | tuple[str, ...] = "service_id",
+                   ) -> dict[object, list[dict[str, object]]]:
+    """Per service (or flow: a (from, to) tuple) its totals as records of TOTAL_COLUMNS, by measure label; NaN
+    figures are None (JSON-safe)."""
+    columns = list(key) if isinstance(key, tuple) else [key]
+    found: dict[object, list[dict[str, object]]] = {}
+    ordered = totals.sort_values([*columns, "label", "measure"], kind="mergesort")
+    for row in ordered.to_dict("records"):
+        ident = tuple(row[c] for c in columns) if isinstance(key, tuple) else row[key]
+        found.setdefault(ident, []).append({c: (None if isinstance(row[c], float) and math.isnan(row[c]) else row[c])
+                                            for c in TOTAL_COLUMNS})
+    return found
+
+
+@dataclass(frozen=True)
+class MeasuredMap:
+    """A map's totals by measure: the catalogue, per service x measure and per flow x measure."""
+
+    catalogue: MeasureCatalogue
+    services: pd.DataFrame  # service_totals
+    flows: pd.DataFrame  # flow_totals
+
+    def demand(self, service_ids: list[str] | None = None) -> pd.DataFrame:
+        return service_demand(self.services, self.flows, self.catalogue, service_ids)
+
+
+def measured_map(activity: pd.DataFrame, flows: pd.DataFrame, catalogue: MeasureCatalogue) -> MeasuredMap:
+    return MeasuredMap(catalogue, service_totals(activity, catalogue), flow_totals(flows, catalogue))
+
+
+def comparable_graph(graph: nx.DiGraph, measured: MeasuredMap) -> nx.DiGraph:
+    """A copy of a `transforms.graph.service_graph` graph in one unit, the demand unit: each edge's `volume` is its
+    flow in the measures counted as inflow (edges with none are left out), each node's `in_volume` and `out_volume`
+    follow, and `demand_activity` is its activity in the demand measures. Loops, betweenness, lane demand and
+    coverage read this graph, so no figure of theirs adds unlike units."""
+    comparable = nx.DiGraph()
+    demand = measured.demand(list(graph.nodes)).set_index("service_id")
+    for node, data in graph.nodes(data=True):
+        comparable.add_node(node, **{**data, "in_volume": 0.0, "out_volume": 0.0,
+                                     "demand_activity": float(demand.loc[node, "demand_activity"])})
+    for source, target, data in graph.edges(data=True):
+        volume = sum(v for m, v in data.get("measures", {}).items() if measured.catalogue.counts_as_inflow(m))
+        if volume <= 0:
+            continue
+        comparable.add_edge(source, target, **{**data, "volume": float(volume)})
+        comparable.nodes[source]["out_volume"] += float(volume)
+        comparable.nodes[target]["in_volume"] += float(volume)
+    return comparable
