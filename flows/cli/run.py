@@ -11,6 +11,7 @@ import typer
 
 from expectations.errors import IsmError
 from flows.cli.common import EXIT_FAILED, ConfigArg, JsonOpt, RootOpt, config_path, fail
+from flows.cli.progress import shown
 from outputs.json_text import json_text
 
 if TYPE_CHECKING:
@@ -45,7 +46,8 @@ def refresh(config: ConfigArg = None, publish_root: RootOpt = None, as_json: Jso
             from flows.refresh import refresh_map  # imports Prefect: only when the flow has to run
 
             tied_temporary_server()  # a killed run leaves no Prefect server behind
-            result = refresh_map(str(path), root, wait)
+            with shown([s.id for s in map_config.sources], as_json):
+                result = refresh_map(str(path), root, wait)
     except IsmError as error:
         fail(error)
     if as_json:
@@ -104,7 +106,8 @@ def validate(config: ConfigArg = None, publish_root: RootOpt = None, as_json: Js
             typer.echo(f"Validating {map_config.map_id}: {len(map_config.sources)} sources "
                        f"({map_config.period.start} to {map_config.period.end}) ...", err=True)
         tied_temporary_server()  # a killed run leaves no Prefect server behind
-        summary = validate_map(str(path), str(publish_root) if publish_root else None)
+        with shown([s.id for s in map_config.sources], as_json):
+            summary = validate_map(str(path), str(publish_root) if publish_root else None)
     except IsmError as error:
         fail(error)
     failures = blocking_failures(summary)
@@ -114,5 +117,7 @@ def validate(config: ConfigArg = None, publish_root: RootOpt = None, as_json: Js
         typer.echo(source_table_text(summary))
         for failure in failures:
             typer.echo(f"ism: failed: {failure}", err=True)
+        if summary.get("report"):
+            typer.echo(f"quality report: {summary['report']}", err=True)
     if failures:
         raise typer.Exit(EXIT_FAILED)
