@@ -134,8 +134,6 @@ def test_no_published_file_nor_artifact_carries_a_machine_path(tmp_path: Path) -
     assert artifacts and not [p for p in paths if p in shown]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 part 1: a map whose only services source is blocked ends in an "
-                                       "internal error today; this passes once the blocked source is reported itself")
 def test_a_map_whose_only_services_source_is_blocked_names_it(tmp_path: Path) -> None:
     config = write_mini_map(tmp_path)
     text = config.read_text()
