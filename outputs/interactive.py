@@ -40,7 +40,6 @@ from outputs.poster import (
     version_suppressions,
 )
 from outputs.poster.gaps import GAP_LEGEND, GAP_MARKS
-
 from outputs.safe_text import json_value
 
 MAP_FILE = "map.html"

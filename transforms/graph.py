@@ -13,6 +13,11 @@ from transforms.totals import flow_totals, service_totals, totals_records
 FLOW_TOTALS = "flow_totals"  # graph attribute: (from, to) -> the totals records of every flow, with an edge or not
 
 
+def _figures(records: list[dict[str, object]]) -> dict[str, float]:
+    """Measure -> period figure of the totals records that have one."""
+    return {str(r["measure"]): float(r["value"]) for r in records if isinstance(r["value"], int | float)}
+
+
 def service_graph(
     services: pd.DataFrame, organisations: pd.DataFrame, activity: pd.DataFrame, flows: pd.DataFrame,
     initiatives: pd.DataFrame | None = None, measures: pd.DataFrame | MeasureCatalogue | None = None,
@@ -53,22 +58,19 @@ def service_graph(
         for sid in touched:
             if sid in graph and initiative.name not in graph.nodes[sid]["initiatives"]:
                 graph.nodes[sid]["initiatives"] = sorted([*graph.nodes[sid]["initiatives"], initiative.name])
-    for sid, records in totals_records(service_totals(activity, catalogue)).items():
-        if sid in graph:
-            node = graph.nodes[sid]
+    for service, records in totals_records(service_totals(activity, catalogue)).items():
+        if service in graph:
+            node = graph.nodes[service]
             node["totals"] = records
-            node["activity"] = {str(r["measure"]): float(r["value"]) for r in records  # type: ignore[arg-type]
-                                if r["value"] is not None}
+            node["activity"] = _figures(records)
             node["demand_total"] = max((v for m, v in node["activity"].items() if m in catalogue.demand),
                                        default=0.0)
     by_flow = totals_records(flow_totals(flows, catalogue), ("from_service_id", "to_service_id"))
 
     drawn = flows[flows["value"].notna()]
-    figures: dict[tuple[str, str], dict[str, float]] = {}
-    for pair, records in by_flow.items():
-        known = {str(r["measure"]): float(r["value"]) for r in records if r["value"] is not None}  # type: ignore[arg-type]
-        if known:
-            figures[pair] = known  # type: ignore[index]
+    figures: dict[tuple[str, str], dict[str, float]] = {
+        (str(pair[0]), str(pair[1])): known for pair, records in by_flow.items()  # type: ignore[index]
+        if (known := _figures(records))}
     graph.graph[FLOW_TOTALS] = by_flow
     months = drawn.groupby(["from_service_id", "to_service_id"])["period_start"].nunique()
     coded = flows[flows["qualifier"].notna()]

@@ -2,9 +2,9 @@
 activity per measure as `activity_<measure>` numbers, flows in and out as `in_<measure>` and `out_<measure>`).
 Unlike measures are never added: there is no total across measures. Each period figure follows its measure's kind
 (the graph's totals, transforms/totals.py) and, where it misses suppressed months, says how many in a separate
-integer attribute `<measure>_suppressed_months` (on the service, or on the flow). A value that is not known (a measure a service
-does not report, a volume every month of which is suppressed) is left out of that record, never written as 0 or
-null. Flows also carry their values per month (for timelines), and the loops the analysis found."""
+integer attribute `<measure>_suppressed_months` (on the service, or on the flow). A value that is not known (a
+measure a service does not report, a volume every month of which is suppressed) is left out of that record, never
+written as 0 or null. Flows also carry their values per month (for timelines), and the loops the analysis found."""
 
 from __future__ import annotations
 

@@ -9,20 +9,19 @@ import subprocess
 from datetime import date, datetime
 from pathlib import Path
 
-import networkx as nx
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
 from expectations.canonical import CANONICAL_MODELS, CANONICAL_TABLES, columns
+from expectations.measures import builtin_catalogue
 from flows.publish import ARTEFACT_WRITERS
 from outputs import spreadsheet
-from expectations.measures import builtin_catalogue
 from outputs.context import LaneStyle, PublishedVersion
 from outputs.dataset import MAP_LICENCES, publishable
 from outputs.spreadsheet import spreadsheet_artefact, write_spreadsheet
-from transforms.graph import service_graph
 from tests.outputs.store import test_reader as reader_tests
+from transforms.graph import service_graph
 
 GRAPH_TABLES = ("services", "organisations", "activity", "flows", "initiatives")
 ATTRIBUTION = "Contains public sector information licensed under the Open Government Licence v3.0 (PHS)"
@@ -35,7 +34,8 @@ def version_of(tables: dict[str, pd.DataFrame], folder: Path) -> PublishedVersio
         lanes=[LaneStyle("urgent_care", "Urgent care", "#e06666"), LaneStyle("acute", "Acute", "#6fa8dc"),
                LaneStyle("social_care", "Social care", "#93c47d")],
         sector_colours={}, partners={"nhs": "NHS Mini"}, attributions=[ATTRIBUTION],
-        licences=[MAP_LICENCES["OGL-UK-3.0"], MAP_LICENCES["CC-BY-SA-4.0"]], tables=tables, graph=service_graph(*(tables[t] for t in GRAPH_TABLES), measures=tables["measures"]),
+        licences=[MAP_LICENCES["OGL-UK-3.0"], MAP_LICENCES["CC-BY-SA-4.0"]], tables=tables,
+        graph=service_graph(*(tables[t] for t in GRAPH_TABLES), measures=tables["measures"]),
         sources=[{"source_id": "nhs_flows", "partner": "nhs", "kind": "csv", "location": "extracts/flows.csv",
                   "sha256": "ab" * 32, "status": "ok", "licence": "OGL-UK-3.0", "attribution": ATTRIBUTION}],
     )
