@@ -20,7 +20,7 @@ def _figures(records: list[dict[str, object]]) -> dict[str, float]:
 
 def service_graph(
     services: pd.DataFrame, organisations: pd.DataFrame, activity: pd.DataFrame, flows: pd.DataFrame,
-    initiatives: pd.DataFrame | None = None, measures: pd.DataFrame | MeasureCatalogue | None = None,
+    initiatives: pd.DataFrame | None = None, *, measures: pd.DataFrame | MeasureCatalogue | None = None,
 ) -> nx.DiGraph:
     """A DiGraph of services and flows over the whole map period.
 

@@ -284,9 +284,16 @@ def test_the_demo_map_reads_back_through_the_reader_and_the_spreadsheet(publishe
         CANONICAL_MODELS[table].validate(opened.table(table))
     assert opened.graph().number_of_nodes() == len(opened.services) >= 60
     workbook = load_workbook(published_demo / "exports" / "map.xlsx", read_only=True)
-    assert workbook.sheetnames == ["README", *CANONICAL_TABLES, "flows_over_period"]
+    assert workbook.sheetnames == ["README", *CANONICAL_TABLES, "activity_over_period", "flows_over_period"]
     for table in CANONICAL_TABLES:
         assert sum(1 for _ in workbook[table].iter_rows()) == opened.manifest["counts"][table] + 1
+    # the period sheets: a count missing suppressed months reads "≥ ... (n of m months suppressed)"
+    rows = workbook["activity_over_period"].iter_rows(values_only=True)
+    header = next(rows)
+    period = [dict(zip(header, row, strict=True)) for row in rows]
+    withheld = [r for r in period if r["suppressed_months"] and r["kind"] == "count" and r["value"] is not None]
+    assert withheld and all(r["display"].startswith("≥ ") and f"({r['suppressed_months']} of {r['months']} months "
+                                                               "suppressed)" in r["display"] for r in withheld)
 
 
 # Columns of the analysis tables that hold no amount of any measure: counts of services, links or loops, shares,
