@@ -52,7 +52,8 @@ def _version(config: MapConfig, store: MapStore, staging: Path, version_id: str,
              sources: list[dict[str, Any]], quality: dict[str, Any]) -> tuple[PublishedVersion, Any]:
     """What every artefact writer is handed, and the version's analyses (started now, awaited when needed)."""
     latest = store.latest()
-    graph = service_graph(*(tables[t] for t in ("services", "organisations", "activity", "flows", "initiatives")))
+    graph = service_graph(*(tables[t] for t in ("services", "organisations", "activity", "flows", "initiatives")),
+                          measures=tables.get("measures"))
     facts = VersionFacts(version_id, (config.period.start, config.period.end), config_digest(config),
                          {str(s["source_id"]): str(s["status"]) for s in sources})
     analyses = started_analyses(graph, tables, config.lane_ids, store.version_path(latest) if latest else None,

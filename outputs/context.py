@@ -19,6 +19,9 @@ SOURCE_STALE = SourceStatus.STALE  # the new extract failed: the last good extra
 SOURCE_ABSENT = (SourceStatus.MISSING, SourceStatus.BLOCKED)  # nothing of the source is in the version
 FLAG_OUTLIER = "outlier_value"
 FLAG_STALE = "source_stale"
+# The graph attribute (set by transforms/graph.py) holding every flow's totals by measure, edge or not: (from, to) ->
+# records of transforms/totals.py TOTAL_COLUMNS.
+FLOW_TOTALS = "flow_totals"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import networkx as nx
 import pandas as pd
 
 from expectations.canonical import LIST_SEPARATOR, QUALIFIERS
-from outputs.context import LaneStyle, PosterOptions, PublishedVersion
+from outputs.context import FLOW_TOTALS, LaneStyle, PosterOptions, PublishedVersion
 from outputs.poster import (
     DEFAULT_SECTOR_COLOURS,
     LANE_WRAP,
@@ -145,6 +145,7 @@ def _service_items(graph: nx.DiGraph, info: PosterInfo, layout: PosterLayout, ta
             "externalIds": _listed(row["external_ids"]) if row is not None else [],
             "sourceIds": source_ids, "activitySources": sorted(activity_sources.get(node, set())),
             "activity": {m: float(v) for m, v in (data.get("activity") or {}).items()},
+            "totals": [dict(record) for record in data.get("totals") or []],
             "suppressed": dict(withheld), "months": by_month.get(node, {}),
             "initiatives": [str(i) for i in data.get("initiatives") or []],
             "flags": flags.get(str(node), []) + notes,
@@ -171,6 +172,7 @@ def _flow_items(graph: nx.DiGraph, lanes: Sequence[LaneStyle], layout: PosterLay
         pair = (str(u), str(v))
         items.append({
             "from": pair[0], "to": pair[1], "measures": {m: float(x) for m, x in (data.get("measures") or {}).items()},
+            "totals": [dict(record) for record in data.get("totals") or []],
             "months": int(data.get("months") or 0), "qualifiers": [str(q) for q in data.get("qualifiers") or []],
             "sources": sorted(flow_sources.get(pair, set())), "onPoster": pair in drawn,
             "byMonth": flow_months.get(pair, {}),
@@ -178,11 +180,29 @@ def _flow_items(graph: nx.DiGraph, lanes: Sequence[LaneStyle], layout: PosterLay
             "path": paths.get(pair) or layout.curve_path(*pair),
             "width": round(flow_width(*flow_scale(data, layout.selection)), 2),
         })
+    withheld_totals = graph.graph.get(FLOW_TOTALS) or {}
     for u, v in layout.suppressed_flows:
         items.append({"from": u, "to": v, "measures": {}, "months": 0, "qualifiers": ["c"], "byMonth": {},
+                      "totals": [dict(record) for record in withheld_totals.get((u, v), [])],
                       "sources": sorted(flow_sources.get((u, v), set())), "onPoster": layout.suppressed_drawn,
                       "colour": "#666666", "path": paths.get((u, v)) or layout.curve_path(u, v), "width": 1.5})
     return items
+
+
+def _meta(info: PosterInfo, layout: PosterLayout, links: Mapping[str, str] | None) -> dict[str, Any]:
+    return {"title": clean_text(info.title), "area": clean_text(info.area),
+            "population": clean_text(info.population), "period": clean_text(info.period),
+            "version": clean_text(info.version), "partners": [clean_text(p) for p in info.partners],
+            "layout": layout.method, "links": dict(links or {}),
+            "missing": [clean_text(t) for t in info.gaps.missing], "stale": [clean_text(t) for t in info.gaps.stale]}
+
+
+def _lane_items(graph: nx.DiGraph, lanes: Sequence[LaneStyle], layout: PosterLayout) -> list[dict[str, Any]]:
+    lane_boxes = layout.lane_boxes()
+    return [{"id": lane.id, "label": clean_text(lane.label), "colour": lane.colour,
+             "lines": textwrap.wrap(clean_text(lane.label), LANE_WRAP) or [""],
+             "box": [round(v, 1) for v in lane_boxes.get(lane.id, (0.0, 0.0, 0.0, 0.0))]}
+            for lane in poster_lanes(graph, lanes)]
 
 
 def map_data(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, layout: PosterLayout,
@@ -191,26 +211,17 @@ def map_data(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, la
              links: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Everything the page shows, as plain JSON-able values."""
     colours = {**DEFAULT_SECTOR_COLOURS, **info.sector_colours}
-    lane_boxes = layout.lane_boxes()
     items = _service_items(graph, info, layout, tables, suppressed, quality or {}, sources)
     flow_items = _flow_items(graph, lanes, layout, tables.get("flows"))
     measures = sorted({m for item in items for m in (*item["activity"], *item["suppressed"])}
                       | {m for item in flow_items for m in item["measures"]})
     return {
-        "meta": {"title": clean_text(info.title), "area": clean_text(info.area),
-                 "population": clean_text(info.population), "period": clean_text(info.period),
-                 "version": clean_text(info.version), "partners": [clean_text(p) for p in info.partners],
-                 "layout": layout.method, "links": dict(links or {}),
-                 "missing": [clean_text(t) for t in info.gaps.missing],
-                 "stale": [clean_text(t) for t in info.gaps.stale]},
+        "meta": _meta(info, layout, links),
         "gapLegend": {kind: {"mark": GAP_MARKS[kind], "text": GAP_LEGEND[kind]} for kind in info.gaps.kinds()},
         "months": sorted({m for item in flow_items for m in item["byMonth"]}
                          | {row[0] for item in items for rows in item["months"].values() for row in rows}),
         "page": {"width": round(layout.width, 1), "height": round(layout.height, 1)},
-        "lanes": [{"id": lane.id, "label": clean_text(lane.label), "colour": lane.colour,
-                   "lines": textwrap.wrap(clean_text(lane.label), LANE_WRAP) or [""],
-                   "box": [round(v, 1) for v in lane_boxes.get(lane.id, (0.0, 0.0, 0.0, 0.0))]}
-                  for lane in poster_lanes(graph, lanes)],
+        "lanes": _lane_items(graph, lanes, layout),
         "sectors": {s: colours.get(s, DEFAULT_SECTOR_COLOURS["other"])
                     for s in sorted({item["sector"] for item in items})},
         "measures": measures,

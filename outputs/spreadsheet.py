@@ -1,21 +1,23 @@
 """The map dataset as one Excel workbook (`exports/map.xlsx`) for readers without data tools: a README sheet that
 explains the map and every column, then one sheet per table with real dates and numbers (the activity and flows
-sheets also name each service and its lane next to its id), then the flows summed over the period, one row per
-pair of services and measure (unlike measures are never added)."""
+sheets also name each service and its lane next to its id), then each service's activity and each flow over the
+period, one row per service (or pair of services) and measure, each figure as its measure's kind says and with its
+suppressed months (unlike measures are never added)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from expectations.canonical import CANONICAL_TABLES, QUALIFIERS
-from outputs.context import PublishedVersion
+from outputs.context import FLOW_TOTALS, PublishedVersion
 from outputs.dataset import (
     SCHEMA_VERSION,
     TABLE_DESCRIPTIONS,
@@ -28,6 +30,7 @@ from outputs.dataset import (
 from outputs.xlsx import BOLD, PLAIN, TITLE, XlsxWriter, frame_rows_xml, row_xml
 
 PERIOD_FLOWS = "flows_over_period"
+PERIOD_ACTIVITY = "activity_over_period"
 NAMED_COLUMNS = {  # table -> id column -> the readable columns written after it
     "activity": {"service_id": ("service_name", "lane")},
     "flows": {"from_service_id": ("from_service_name", "from_lane"), "to_service_id": ("to_service_name", "to_lane")},
@@ -40,8 +43,10 @@ ADDED_DESCRIPTIONS = {
     "to_service_name": "The receiving service's name (from the services table).",
     "to_lane": "The receiving service's lane on the map.",
 }
+TOTAL_COLUMNS = ("measure", "label", "unit", "kind", "value", "months", "suppressed_months", "display")
 PERIOD_COLUMNS = ("from_service_id", "from_service_name", "from_lane", "to_service_id", "to_service_name", "to_lane",
-                  "measure", "value", "months", "suppressed_months")
+                  *TOTAL_COLUMNS)
+ACTIVITY_PERIOD_COLUMNS = ("service_id", "service_name", "lane", *TOTAL_COLUMNS)
 MAX_DATA_ROWS = 1_048_575  # Excel's row limit less the header row: a longer table continues on another sheet
 README_WIDTHS = (28, 30, 14, 40, 20, 30, 60, 60)
 
@@ -75,22 +80,26 @@ def named(table: str, frame: pd.DataFrame, services: pd.DataFrame) -> pd.DataFra
     return out
 
 
-def period_flows(flows: pd.DataFrame, services: pd.DataFrame) -> pd.DataFrame:
-    """Flows summed over the period per pair of services and measure: the known total, the months it is known in
-    and the months withheld (qualifier c), which are not in the total."""
-    if not len(flows):
-        return pd.DataFrame(columns=list(PERIOD_COLUMNS))
-    keys = ["from_service_id", "to_service_id", "measure"]
-    frame = flows.assign(known=flows["value"].notna(), withheld=flows["qualifier"].eq("c").fillna(False))
-    grouped = frame.groupby(keys, sort=True)
-    summed = pd.DataFrame({
-        "value": grouped["value"].sum(min_count=1),
-        "months": grouped.apply(lambda rows: rows.loc[rows["known"], "period_start"].nunique(), include_groups=False),
-        "suppressed_months": grouped.apply(lambda rows: rows.loc[rows["withheld"], "period_start"].nunique(),
-                                           include_groups=False),
-    }).reset_index()
-    summed = named("flows", summed, services)
-    return summed[list(PERIOD_COLUMNS)].astype({"months": "int64", "suppressed_months": "int64"})
+def _total_rows(totals: Mapping[Any, Sequence[Mapping[str, Any]]], key: Sequence[str]) -> pd.DataFrame:
+    rows = [{**dict(zip(key, ident if isinstance(ident, tuple) else (ident,), strict=True)),
+             **{c: record[c] for c in TOTAL_COLUMNS}} for ident, records in totals.items() for record in records]
+    frame = pd.DataFrame(rows, columns=[*key, *TOTAL_COLUMNS])
+    frame = frame.sort_values([*key, "measure"], kind="mergesort").reset_index(drop=True)
+    return frame.astype({"value": "float64", "months": "int64", "suppressed_months": "int64"})
+
+
+def period_flows(graph: nx.DiGraph, services: pd.DataFrame) -> pd.DataFrame:
+    """Each flow over the period per pair of services and measure, as the graph's totals say (transforms/totals.py):
+    the figure its kind gives, the months its rows cover, the months withheld (qualifier c, not in the figure) and
+    what a person reads ("≥ 117 (10 of 12 months suppressed)")."""
+    frame = _total_rows(graph.graph.get(FLOW_TOTALS) or {}, ["from_service_id", "to_service_id"])
+    return named("flows", frame, services)[list(PERIOD_COLUMNS)]
+
+
+def period_activity(graph: nx.DiGraph, services: pd.DataFrame) -> pd.DataFrame:
+    """Each service's activity over the period per measure, as the graph's totals say (as period_flows)."""
+    frame = _total_rows({node: data.get("totals") or [] for node, data in graph.nodes(data=True)}, ["service_id"])
+    return named("activity", frame, services)[list(ACTIVITY_PERIOD_COLUMNS)]
 
 
 def readme_rows(version: PublishedVersion, row_counts: dict[str, int]) -> list[list[Any]]:
@@ -127,10 +136,13 @@ def readme_rows(version: PublishedVersion, row_counts: dict[str, int]) -> list[l
         [],
         ["Qualifier codes", "meaning"],
         *[[code, meaning] for code, meaning in QUALIFIERS.items()],
-        [PERIOD_FLOWS, row_counts.get(PERIOD_FLOWS, 0), ", ".join(sheet_names(PERIOD_FLOWS,
-                                                                             row_counts.get(PERIOD_FLOWS, 0))),
-         "The flows summed over the map's period: one row per pair of services and measure, never added across "
-         "measures; months withheld (qualifier c) are counted in suppressed_months, not in value."],
+        *[[sheet, row_counts.get(sheet, 0), ", ".join(sheet_names(sheet, row_counts.get(sheet, 0))),
+           f"{what} over the map's period: one row per {per} and measure, never added across measures; each "
+           "figure as its measure's kind says (counts summed, stocks the mean or last month, averages the "
+           "day-weighted mean, percentages recomputed from numerator and denominator); months withheld "
+           "(qualifier c) are counted in suppressed_months, not in value."]
+          for sheet, what, per in ((PERIOD_ACTIVITY, "Each service's activity", "service"),
+                                   (PERIOD_FLOWS, "The flows", "pair of services"))],
         [],
         ["Columns: table", "column", "type", "required", "unit", "allowed values", "description"],
     ]
@@ -142,10 +154,17 @@ def readme_rows(version: PublishedVersion, row_counts: dict[str, int]) -> list[l
                          field_description(table, column)])
             for added in NAMED_COLUMNS.get(table, {}).get(column, ()):
                 rows.append([table, added, "string", "no", None, None, ADDED_DESCRIPTIONS[added]])
-    rows += [[PERIOD_FLOWS, "value", "number", "no", None, None, "The known total over the period."],
-             [PERIOD_FLOWS, "months", "integer", "yes", None, None, "Months with a known value."],
-             [PERIOD_FLOWS, "suppressed_months", "integer", "yes", None, None,
-              "Months whose value is withheld (qualifier c): not in value."]]
+    for sheet in (PERIOD_ACTIVITY, PERIOD_FLOWS):
+        rows += [[sheet, "label", "string", "yes", None, None, "The measure's label (measure catalogue)."],
+                 [sheet, "unit", "string", "yes", None, None, "The measure's unit (measure catalogue)."],
+                 [sheet, "kind", "string", "yes", None, None, "count, stock, average, percentage or rate."],
+                 [sheet, "value", "number", "no", None, None,
+                  "The period figure as the kind says (empty: nothing published, or per month only)."],
+                 [sheet, "months", "integer", "yes", None, None, "Calendar months the rows cover."],
+                 [sheet, "suppressed_months", "integer", "yes", None, None,
+                  "Months whose value is withheld (qualifier c): not in value."],
+                 [sheet, "display", "string", "yes", None, None,
+                  "What a person reads, e.g. \"≥ 117 (10 of 12 months suppressed)\"."]]
     return rows
 
 
@@ -162,7 +181,8 @@ def write_spreadsheet(version: PublishedVersion, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     published = {table: publishable(table, version.tables[table]) for table in CANONICAL_TABLES}
     frames = {table: named(table, frame, published["services"]) for table, frame in published.items()}
-    frames[PERIOD_FLOWS] = period_flows(published["flows"], published["services"])
+    frames[PERIOD_ACTIVITY] = period_activity(version.graph, published["services"])
+    frames[PERIOD_FLOWS] = period_flows(version.graph, published["services"])
     with XlsxWriter(path) as workbook:
         _write_readme(workbook, readme_rows(version, {table: len(frame) for table, frame in frames.items()}))
         for table, frame in frames.items():

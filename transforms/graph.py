@@ -1,4 +1,5 @@
-"""The map as a networkx DiGraph: services as nodes with activity and in/out volume, flows as weighted edges."""
+"""The map as a networkx DiGraph: services as nodes with activity and in/out volume, flows as weighted edges. Every
+period figure on a node or edge follows its measure's kind (transforms/totals.py): nothing adds unlike measures."""
 
 from __future__ import annotations
 
@@ -6,19 +7,33 @@ import networkx as nx
 import pandas as pd
 
 from expectations.canonical import LIST_SEPARATOR
+from expectations.measures import MeasureCatalogue, catalogue_of
+from transforms.totals import flow_totals, service_totals, totals_records
+
+FLOW_TOTALS = "flow_totals"  # graph attribute: (from, to) -> the totals records of every flow, with an edge or not
+
+
+def _figures(records: list[dict[str, object]]) -> dict[str, float]:
+    """Measure -> period figure of the totals records that have one."""
+    return {str(r["measure"]): float(r["value"]) for r in records if isinstance(r["value"], int | float)}
 
 
 def service_graph(
     services: pd.DataFrame, organisations: pd.DataFrame, activity: pd.DataFrame, flows: pd.DataFrame,
-    initiatives: pd.DataFrame | None = None,
+    initiatives: pd.DataFrame | None = None, *, measures: pd.DataFrame | MeasureCatalogue | None = None,
 ) -> nx.DiGraph:
     """A DiGraph of services and flows over the whole map period.
 
-    Node attributes: name, lane, organisation, sector, partner, activity (measure -> total), activity_total,
-    in_volume, out_volume, initiatives (sorted names of the improvement initiatives touching the service; empty
-    without an `initiatives` frame). Edge attributes: volume (sum of known values), measures (measure -> total),
-    months (count of months with a flow), qualifiers (sorted codes seen). Flows whose every value is missing (e.g. PHS
-    "z", not applicable) add no edge: there is no flow to draw."""
+    `measures` is the version's measure catalogue (the `measures` table or a catalogue; None: the built-in one).
+    Node attributes: name, lane, organisation, sector, partner, activity (measure -> period figure as its kind
+    says; measures with no period figure left out), totals (transforms/totals.py records per measure, with months,
+    suppressed months and the display string), demand_total (the largest of its totals in the catalogue's demand
+    measures, 0 without), in_volume, out_volume, initiatives (sorted names of the improvement initiatives touching
+    the service; empty without an `initiatives` frame). Edge attributes: volume (sum of known values, the analyses'
+    weight), measures (measure -> period figure), totals (records as for nodes), months (count of months with a
+    flow), qualifiers (sorted codes seen). Flows whose every value is missing (e.g. PHS "z", not applicable) add no
+    edge: there is no flow to draw; the graph attribute FLOW_TOTALS keeps the totals of every flow, edge or not."""
+    catalogue = measures if isinstance(measures, MeasureCatalogue) else catalogue_of(measures)
     graph = nx.DiGraph()
     orgs = organisations.set_index("organisation_id")
     for row in services.itertuples(index=False):
@@ -32,7 +47,8 @@ def service_graph(
             sector=None if org is None else org["sector"],
             partner=None if org is None else org["partner"],
             activity={},
-            activity_total=0.0,
+            totals=[],
+            demand_total=0.0,
             in_volume=0.0,
             out_volume=0.0,
             initiatives=[],
@@ -42,25 +58,27 @@ def service_graph(
         for sid in touched:
             if sid in graph and initiative.name not in graph.nodes[sid]["initiatives"]:
                 graph.nodes[sid]["initiatives"] = sorted([*graph.nodes[sid]["initiatives"], initiative.name])
-    known = activity[activity["value"].notna()]
-    for (sid, measure), total in known.groupby(["service_id", "measure"])["value"].sum().items():
-        if sid in graph:
-            graph.nodes[sid]["activity"][measure] = float(total)
-            graph.nodes[sid]["activity_total"] += float(total)
+    for service, records in totals_records(service_totals(activity, catalogue)).items():
+        if service in graph:
+            node = graph.nodes[service]
+            node["totals"] = records
+            node["activity"] = _figures(records)
+            node["demand_total"] = max((v for m, v in node["activity"].items() if m in catalogue.demand),
+                                       default=0.0)
+    by_flow = totals_records(flow_totals(flows, catalogue), ("from_service_id", "to_service_id"))
 
     drawn = flows[flows["value"].notna()]
-    measures: dict[tuple[str, str], dict[str, float]] = {}
-    for (source, target, measure), total in drawn.groupby(["from_service_id", "to_service_id", "measure"])[
-        "value"
-    ].sum().items():
-        measures.setdefault((source, target), {})[measure] = float(total)
+    figures: dict[tuple[str, str], dict[str, float]] = {
+        (str(pair[0]), str(pair[1])): known for pair, records in by_flow.items()  # type: ignore[index]
+        if (known := _figures(records))}
+    graph.graph[FLOW_TOTALS] = by_flow
     months = drawn.groupby(["from_service_id", "to_service_id"])["period_start"].nunique()
     coded = flows[flows["qualifier"].notna()]
     qualifiers = {pair: sorted(set(q)) for pair, q in coded.groupby(["from_service_id", "to_service_id"])["qualifier"]}
-    for (source, target), by_measure in measures.items():
+    for (source, target), by_measure in figures.items():
         volume = sum(by_measure.values())
-        graph.add_edge(source, target, volume=volume, measures=by_measure, months=int(months.loc[(source, target)]),
-                       qualifiers=qualifiers.get((source, target), []))
+        graph.add_edge(source, target, volume=volume, measures=by_measure, totals=by_flow[(source, target)],
+                       months=int(months.loc[(source, target)]), qualifiers=qualifiers.get((source, target), []))
         graph.nodes[source]["out_volume"] += volume
         graph.nodes[target]["in_volume"] += volume
     return graph

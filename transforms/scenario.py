@@ -161,12 +161,24 @@ def to_be_tables(tables: Mapping[str, pd.DataFrame], change_set: ChangeSet, lane
     every month. Merged services' counts and stocks add; their averages and percentages do not, so a month where
     two merged services report one is not available (qualifier ':') and the merge note says so."""
     catalogue = catalogue or builtin_catalogue()
-    services = tables["services"].copy()
-    activity = tables["activity"].copy()
-    flows = tables["flows"].copy()
-    initiatives = tables["initiatives"].copy()
+    work = {table: tables[table].copy() for table in ("services", "activity", "flows", "initiatives")}
     notes: list[dict[str, str]] = []
+    _add_services(work, tables, change_set, lanes, catalogue, notes)
+    _reroute_flows(work, change_set, notes)
+    _merge_services(work, change_set, lanes, catalogue, notes)
+    _move_and_remove(work, change_set, lanes, notes)
+    activity, flows = work["activity"], work["flows"]
+    to_be = {"organisations": tables["organisations"].copy(), "services": work["services"].reset_index(drop=True),
+             "activity": activity.reset_index(drop=True), "flows": flows.reset_index(drop=True),
+             "initiatives": work["initiatives"].reset_index(drop=True),
+             "measures": catalogue.frame([*activity["measure"], *flows["measure"]])}
+    return to_be, notes
 
+
+def _add_services(work: dict[str, pd.DataFrame], tables: Mapping[str, pd.DataFrame], change_set: ChangeSet,
+                  lanes: Sequence[str], catalogue: MeasureCatalogue, notes: list[dict[str, str]]) -> None:
+    """The change-set's new services, with their activity spread over the map's months."""
+    services, activity = work["services"], work["activity"]
     months = _months(tables)
     for new in change_set.add:
         sid = service_id(SCENARIO_SOURCE, new.key)
@@ -191,6 +203,12 @@ def to_be_tables(tables: Mapping[str, pd.DataFrame], change_set: ChangeSet, lane
             activity = pd.concat([activity, pd.DataFrame(added)], ignore_index=True)
         notes.append({"service_id": sid, "note": "added by the change-set"})
 
+    work["services"], work["activity"] = services, activity
+
+
+def _reroute_flows(work: dict[str, pd.DataFrame], change_set: ChangeSet, notes: list[dict[str, str]]) -> None:
+    """A share of each named flow sent to another service instead."""
+    services, flows = work["services"], work["flows"]
     for reroute in change_set.reroute:
         source = _service(reroute.source, services, f"{reroute.where}.from")
         target = _service(reroute.target, services, f"{reroute.where}.to")
@@ -210,6 +228,13 @@ def to_be_tables(tables: Mapping[str, pd.DataFrame], change_set: ChangeSet, lane
                       "note": f"{reroute.share:.0%} re-routed to {names[instead]}"})
         notes.append({"from_service_id": source, "to_service_id": instead, "note": f"re-routed from {names[target]}"})
 
+    work["flows"] = flows
+
+
+def _merge_services(work: dict[str, pd.DataFrame], change_set: ChangeSet, lanes: Sequence[str],
+                    catalogue: MeasureCatalogue, notes: list[dict[str, str]]) -> None:
+    """Services merged into the first one named: their flows, activity (as each kind adds) and initiatives."""
+    services, activity, flows, initiatives = (work[t] for t in ("services", "activity", "flows", "initiatives"))
     for merge in change_set.merge:
         ids = [_service(ref, services, f"{merge.where}.services[{i}]") for i, ref in enumerate(merge.services)]
         if len(set(ids)) < 2:
@@ -248,6 +273,13 @@ def to_be_tables(tables: Mapping[str, pd.DataFrame], change_set: ChangeSet, lane
         notes.append({"service_id": keeper, "change": "merged",
                       "note": "merged with " + "; ".join(names[sid] for sid in absorbed) + internal_note})
 
+    work.update(services=services, activity=activity, flows=flows, initiatives=initiatives)
+
+
+def _move_and_remove(work: dict[str, pd.DataFrame], change_set: ChangeSet, lanes: Sequence[str],
+                     notes: list[dict[str, str]]) -> None:
+    """Services moved to another lane, and services removed with their activity and flows."""
+    services, activity, flows, initiatives = (work[t] for t in ("services", "activity", "flows", "initiatives"))
     for move in change_set.change_lane:
         sid = _service(move.service, services, f"{move.where}.service")
         services.loc[services["service_id"] == sid, "lane"] = _lane(move.lane, lanes, f"{move.where}.lane")
@@ -261,11 +293,7 @@ def to_be_tables(tables: Mapping[str, pd.DataFrame], change_set: ChangeSet, lane
             lambda ids, gone=sid: _repointed(ids, {gone: None})))
         notes.append({"service_id": sid, "note": "removed with its activity and flows"})
 
-    to_be = {"organisations": tables["organisations"].copy(), "services": services.reset_index(drop=True),
-             "activity": activity.reset_index(drop=True), "flows": flows.reset_index(drop=True),
-             "initiatives": initiatives.reset_index(drop=True),
-             "measures": catalogue.frame([*activity["measure"], *flows["measure"]])}
-    return to_be, notes
+    work.update(services=services, activity=activity, flows=flows, initiatives=initiatives)
 
 
 def _repointed(ids: object, repoint: Mapping[str, str | None]) -> str:

@@ -76,7 +76,7 @@ def lane_columns(graph: nx.DiGraph, lanes: Sequence[LaneStyle], aspect: float) -
         members.setdefault(str(data.get("lane")), []).append(node)
     for lane_id, nodes in members.items():
         members[lane_id] = sorted(nodes, key=lambda n: (str(graph.nodes[n].get("organisation") or ""),
-                                                       -float(graph.nodes[n].get("activity_total") or 0.0),
+                                                       -float(graph.nodes[n].get("demand_total") or 0.0),
                                                        str(graph.nodes[n].get("name") or n), str(n)))
     tallest = max((len(nodes) for nodes in members.values()), default=1) or 1
 

@@ -120,10 +120,25 @@ def sources_by_flow(flows: pd.DataFrame | None) -> dict[tuple[str, str], set[str
 
 
 def activity_lines(data: Mapping[str, Any], withheld: Mapping[str, int] | None = None) -> list[str]:
-    """The activity of a service over the period, one line per measure, largest first; a measure whose values
-    are withheld shows `c (suppressed)`, never 0."""
+    """The activity of a service over the period, one line per measure, largest first, each figure as its
+    measure's kind says (the node's `totals`, from transforms/totals.py): a figure missing suppressed months reads
+    "referrals: ≥ 117 (10 of 12 months suppressed)", a measure whose every value is withheld is never shown as 0.
+    A graph without totals (read back from an old version) shows its sums with `c (suppressed)` marks."""
+    records = data.get("totals")
+    if records is None:
+        return _summed_lines(data, withheld or {})
+    lines = []
+    for record in sorted(records, key=lambda r: (r["value"] is None, -float(r["value"] or 0.0), str(r["measure"]))):
+        name = measure_text(str(record["measure"]))
+        if record["value"] is None or record["suppressed_months"]:
+            lines.append(f"{name}: {record['display']}")
+        else:
+            lines.append(f"{record['display']} {name}")
+    return lines
+
+
+def _summed_lines(data: Mapping[str, Any], withheld: Mapping[str, int]) -> list[str]:
     known: dict[str, float] = dict(data.get("activity") or {})
-    withheld = withheld or {}
     lines = []
     for measure, total in sorted(known.items(), key=lambda item: (-item[1], item[0])):
         extra = f" + {SUPPRESSED_TEXT}" if measure in withheld else ""

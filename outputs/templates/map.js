@@ -521,14 +521,19 @@
       const button = el("button", { type: "button" }, other ? other.name : otherId);
       button.addEventListener("click", function () { select(otherId, true); });
       li.appendChild(button);
-      let text = ": " + (f.suppressed ? "c (suppressed)" : perMeasure(flowValues(f)) || "none in " + state.month);
-      if (f.qualifiers.indexOf("c") >= 0 && !f.suppressed) text += " + c (suppressed months)";
+      let text = ": " + (state.month ? (f.suppressed ? "c (suppressed)" : perMeasure(flowValues(f)) ||
+        "none in " + state.month) : flowTotals(f));
       if (!f.onPoster) text += " — not on the poster (bundled with its lanes' other flows)";
       li.appendChild(document.createTextNode(text));
       if (f.sources.length) li.appendChild(el("div", { class: "muted" }, "sources: " + f.sources.join(", ")));
       ul.appendChild(li);
     });
     details.appendChild(ul);
+  }
+  function flowTotals(f) {
+    // a flow over the period: each measure's figure as its kind says, with its suppressed months
+    return (f.totals || []).map(function (t) { return t.display + " " + measureName(t.measure); }).join(", ") ||
+      "c (suppressed)";
   }
   function activityTable(s) {
     const measures = Object.keys(s.months).sort();
@@ -560,11 +565,12 @@
     });
     const total = el("tr");
     total.appendChild(el("th", {}, "Period"));
+    const periodText = {};
+    (s.totals || []).forEach(function (t) { periodText[t.measure] = t.display; });
     measures.forEach(function (m) {
-      const value = s.activity[m];
-      let text = value === undefined ? "c (suppressed)" : number(value);
-      if (value !== undefined && s.suppressed[m]) text += " + c";
-      total.appendChild(el("th", {}, text));
+      // the period figure as the measure's kind says (summed, mean, recomputed ratio), "≥ … (n of m months
+      // suppressed)" when months are missing: computed once by the pipeline, never re-added here
+      total.appendChild(el("th", {}, periodText[m] || "–"));
     });
     table.appendChild(total);
     details.appendChild(table);

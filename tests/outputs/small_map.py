@@ -73,7 +73,7 @@ def small_tables() -> dict[str, pd.DataFrame]:
 def small_graph(tables: dict[str, pd.DataFrame] | None = None) -> nx.DiGraph:
     tables = tables or small_tables()
     return service_graph(tables["services"], tables["organisations"], tables["activity"], tables["flows"],
-                         tables["initiatives"])
+                         tables["initiatives"], measures=tables["measures"])
 
 
 def small_version(folder: Path, options: PosterOptions | None = None, quality: dict | None = None) -> PublishedVersion:

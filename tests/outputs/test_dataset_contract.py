@@ -284,9 +284,16 @@ def test_the_demo_map_reads_back_through_the_reader_and_the_spreadsheet(publishe
         CANONICAL_MODELS[table].validate(opened.table(table))
     assert opened.graph().number_of_nodes() == len(opened.services) >= 60
     workbook = load_workbook(published_demo / "exports" / "map.xlsx", read_only=True)
-    assert workbook.sheetnames == ["README", *CANONICAL_TABLES, "flows_over_period"]
+    assert workbook.sheetnames == ["README", *CANONICAL_TABLES, "activity_over_period", "flows_over_period"]
     for table in CANONICAL_TABLES:
         assert sum(1 for _ in workbook[table].iter_rows()) == opened.manifest["counts"][table] + 1
+    # the period sheets: a count missing suppressed months reads "≥ ... (n of m months suppressed)"
+    rows = workbook["activity_over_period"].iter_rows(values_only=True)
+    header = next(rows)
+    period = [dict(zip(header, row, strict=True)) for row in rows]
+    withheld = [r for r in period if r["suppressed_months"] and r["kind"] == "count" and r["value"] is not None]
+    assert withheld and all(r["display"].startswith("≥ ") and f"({r['suppressed_months']} of {r['months']} months "
+                                                               "suppressed)" in r["display"] for r in withheld)
 
 
 # Columns of the analysis tables that hold no amount of any measure: counts of services, links or loops, shares,
@@ -351,3 +358,109 @@ def test_no_published_total_in_analysis_adds_two_units(published_demo: Path) -> 
     assert parameters["demand_measures"] == ";".join(catalogue.demand) and parameters["demand_unit"] == "people"
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert f"({', '.join(catalogue.demand)})" in page and "in people" in page
+
+
+def _expected_figures(rows: pd.DataFrame, key: list[str], catalogue: Any) -> dict[tuple[str, ...], tuple[Any, int]]:
+    """(ids..., measure) -> (period figure or None, suppressed months), recomputed from published cells as each
+    measure's kind says (the demo has counts and stocks)."""
+    found = {}
+    for ident, part in rows.groupby([*key, "measure"]):
+        entry = catalogue.get(ident[-1])
+        monthly = part.groupby("period_start")["value"].sum(min_count=1).dropna().sort_index()
+        assert str(entry.kind) in ("count", "stock"), f"the demo has a {entry.kind}: extend this test"
+        if monthly.empty:
+            value = None
+        elif entry.kind == "count":
+            value = float(monthly.sum())
+        else:
+            value = float(monthly.iloc[-1] if entry.period_figure == "last" else monthly.mean())
+        withheld = int(part[part["value"].isna() & (part["qualifier"] == "c")]["period_start"].nunique())
+        found[tuple(ident)] = (value, withheld)
+    return found
+
+
+def _exported_graphs(folder: Path, measures: list[str]) -> dict[str, tuple[dict[str, dict], dict[tuple, dict]]]:
+    """Every export format's node and edge attributes: format -> ({service: attrs}, {(from, to): attrs})."""
+    import networkx as nx
+
+    from outputs.exports.kumu import field_title
+
+    found = {}
+    for name, graph in (("graphml", nx.read_graphml(folder / "map.graphml")),
+                        ("graphml_flat", nx.read_graphml(folder / "map-flat.graphml")),
+                        ("gexf", nx.read_gexf(folder / "map.gexf", version="1.3")),
+                        ("cytoscape", nx.cytoscape_graph(json.loads((folder / "cytoscape.json").read_text())))):
+        nodes = {str(n): dict(d) for n, d in graph.nodes(data=True) if not str(n).startswith("lane::")}
+        found[name] = (nodes, {(str(u), str(v)): dict(d) for u, v, d in graph.edges(data=True)})
+    blueprint = json.loads((folder / "kumu.json").read_text(encoding="utf-8"))
+    names = [f"{prefix}{m}" for m in measures for prefix in ("activity_", "in_", "out_")] + \
+            [f"{m}_suppressed_months" for m in measures]
+    fields = [f"flow_{m}" for m in measures] + [f"{m}_suppressed_months" for m in measures]
+    found["kumu"] = ({e["id"]: {n: e[field_title(n)] for n in names if field_title(n) in e}
+                      for e in blueprint["elements"]},
+                     {(c["from"], c["to"]): {n: c[field_title(n)] for n in fields if field_title(n) in c}
+                      for c in blueprint["connections"]})
+    return found
+
+
+@pytest.mark.slow
+def test_no_published_total_in_the_exports_or_the_map_data_adds_two_units(published_demo: Path) -> None:
+    from expectations.measures import catalogue_of
+
+    catalogue = catalogue_of(pd.read_csv(published_demo / "measures.csv"))
+    activity = pd.read_csv(published_demo / "activity.csv")
+    flows = pd.read_csv(published_demo / "flows.csv")
+    by_service = _expected_figures(activity, ["service_id"], catalogue)
+    by_flow = _expected_figures(flows, ["from_service_id", "to_service_id"], catalogue)
+    measures = sorted({m for *_, m in by_service} | {m for *_, m in by_flow})
+    flowing: dict[tuple[str, str], float] = {}  # (service, "in_<m>" / "out_<m>") -> the flow figures added
+    for (source, target, measure), (value, _) in by_flow.items():
+        assert catalogue.get(measure).kind == "count"  # flows in and out add over flows: counts only
+        for node, way in ((source, f"out_{measure}"), (target, f"in_{measure}")):
+            if value is not None:
+                flowing[(node, way)] = flowing.get((node, way), 0.0) + value
+    assert any(withheld for _, withheld in by_service.values())  # the demo has totals missing suppressed months
+
+    for name, (nodes, edges) in _exported_graphs(published_demo / "exports", measures).items():
+        for sid, attrs in nodes.items():
+            totals = {k: v for k, v in attrs.items() if k.startswith(("activity_", "in_", "out_"))
+                      or k.endswith("_suppressed_months")}
+            expected: dict[str, Any] = {}
+            for (service, measure), (value, withheld) in by_service.items():
+                if service == sid and value is not None:
+                    expected[f"activity_{measure}"] = pytest.approx(value)
+                if service == sid and withheld:
+                    expected[f"{measure}_suppressed_months"] = withheld
+            expected.update({way: pytest.approx(v) for (node, way), v in flowing.items() if node == sid})
+            assert totals == expected, (name, sid)
+        for (source, target), attrs in edges.items():
+            figures = {k: v for k, v in attrs.items() if k.startswith("flow_") or k.endswith("_suppressed_months")}
+            expected = {}
+            for (u, v, measure), (value, withheld) in by_flow.items():
+                if (u, v) == (source, target) and value is not None:
+                    expected[f"flow_{measure}"] = pytest.approx(value)
+                if (u, v) == (source, target) and withheld:
+                    expected[f"{measure}_suppressed_months"] = withheld
+            assert figures == expected, (name, source, target)
+
+    page = (published_demo / "diagrams" / "map.html").read_text(encoding="utf-8")
+    block = re.search(r'<script type="application/json" id="ism-data">(.*?)</script>', page, re.S)
+    assert block
+    data = json.loads(block.group(1))
+    shown = {(s["id"], t["measure"]): t for s in data["services"] for t in s["totals"]}
+    shown_flows = {(f["from"], f["to"], t["measure"]): t for f in data["flows"] for t in f.get("totals", [])}
+    # the map shows every service's measures, and every flow with a figure or a suppressed month (a flow whose
+    # every value is "not applicable" is no flow: it is not drawn)
+    drawn = {key: figure for key, figure in by_flow.items() if figure[0] is not None or figure[1]}
+    for read, recomputed in ((shown, by_service), (shown_flows, drawn)):
+        assert set(read) == set(recomputed)
+        for key, (value, withheld) in recomputed.items():
+            total, entry = read[key], catalogue.get(key[-1])
+            assert (total["unit"], total["kind"], total["label"]) == (entry.unit, str(entry.kind), entry.label)
+            assert total["value"] == (None if value is None else pytest.approx(value)), key
+            assert total["suppressed_months"] == withheld, key
+            if withheld and value is not None and entry.kind == "count":
+                assert total["display"].startswith("≥ ") and f"({withheld} of " in total["display"], key
+    for service in data["services"]:  # what the panel adds up is what the totals say, per measure
+        assert service["activity"] == {t["measure"]: pytest.approx(t["value"]) for t in service["totals"]
+                                       if t["value"] is not None}

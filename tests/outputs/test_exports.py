@@ -56,6 +56,11 @@ def test_graphml_reads_back_with_the_dataset_services_flows_and_values(exported:
     assert graph.nodes[ED]["activity_attendances"] == 2500.0 and graph.nodes[ED]["initiative_count"] == 1
     assert graph.nodes[AMU]["activity_attendances"] == 50.0 and graph.nodes[AMU]["suppressed_measures"] == "attendances"
     assert "activity_bed_days" not in graph.nodes[WARD]  # every value suppressed: left out, never 0
+    # a figure missing suppressed months says how many, apart from the figure
+    assert graph.nodes[AMU]["attendances_suppressed_months"] == 1
+    assert graph.nodes[WARD]["bed_days_suppressed_months"] == 2
+    assert "attendances_suppressed_months" not in graph.nodes[ED]
+    assert graph.edges[SUPPRESSED_FLOW]["referrals_suppressed_months"] == 2
     assert graph.nodes[XSS]["name"] == HOSTILE_NAME and graph.nodes[XSS]["label"] == HOSTILE_NAME
     assert graph.nodes[ED]["client_groups"] == "Adults;Older people" and graph.nodes[WARD]["client_groups"] == ""
     text = (exported / "map.graphml").read_text(encoding="utf-8")

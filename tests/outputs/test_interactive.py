@@ -78,6 +78,21 @@ def test_the_page_is_self_contained_and_carries_the_map(published: Path) -> None
     assert {(f["from"], f["to"]): f["onPoster"] for f in data["flows"]}[(AMU, WARD)] is True  # WARD's largest inflow
 
 
+def test_the_map_data_reads_a_total_missing_suppressed_months_as_at_least(published: Path) -> None:
+    data = _data(published.read_text(encoding="utf-8"))
+    services = {s["id"]: s for s in data["services"]}
+    [attendances] = services[AMU]["totals"]  # 2025-04 suppressed, 2025-05 50
+    assert (attendances["measure"], attendances["kind"], attendances["value"]) == ("attendances", "count", 50.0)
+    assert (attendances["months"], attendances["suppressed_months"]) == (2, 1)
+    assert attendances["display"] == "≥ 50 (1 of 2 months suppressed)"
+    assert "attendances: ≥ 50 (1 of 2 months suppressed)" in services[AMU]["activityLines"]
+    [bed_days] = services[WARD]["totals"]  # every month suppressed: no figure, never 0
+    assert bed_days["value"] is None and bed_days["display"] == "suppressed (2 of 2 months)"
+    assert "activity_total" not in services[ED] and [t["display"] for t in services[ED]["totals"]] == ["2,500"]
+    withheld = {(f["from"], f["to"]): f for f in data["flows"]}[(WARD, XSS)]
+    assert [t["display"] for t in withheld["totals"]] == ["suppressed (2 of 2 months)"]
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
@@ -118,6 +133,7 @@ def test_it_loads_searches_and_shows_a_service(page: Any, tmp_path: Path) -> Non
     assert page.inner_text("#d-name") == "Acute Medical Unit"
     table = page.inner_text("#activity-table")
     assert "2025-04\tc (suppressed)" in table and "2025-05\t50" in table
+    assert "Period\t≥ 50 (1 of 2 months suppressed)" in table  # the period figure, as the pipeline computed it
     assert "Emergency Department: 300 referrals" in page.inner_text(".flows-in")
     assert "Ward 7: 1 referrals" in page.inner_text(".flows-out")  # drawn: Ward 7's largest inflow
     assert AMU in page.inner_text("#provenance") and "nhs_services" in page.inner_text("#provenance")

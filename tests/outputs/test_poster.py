@@ -106,8 +106,9 @@ def test_the_poster_draws_lanes_in_order_services_legend_and_footer(tmp_path: Pa
     assert [label for _, label in sorted(lanes)] == ["Urgent care", "Acute hospital", "Social care"]
     assert "★ Emergency" in text  # the initiative's mark
     assert "2,500 attendances" in text  # activity over the period
-    assert "50 attendances + c (suppressed)" in text  # partly withheld: the known part and a mark, never 0
-    assert "bed days: c (suppressed)" in text and "0 bed days" not in text
+    # partly withheld: the known part as "at least", with how many months are missing, never 0
+    assert "attendances: ≥ 50 (1 of 2 months suppressed)" in text
+    assert "bed days: suppressed (2 of 2 months)" in text and "0 bed days" not in text
     assert "<script>alert(1)</" in text and "&lt;script&gt;" in raw and "<script" not in raw and "<img" not in raw
     assert ">300 referrals<" in raw and ">20 referrals<" not in raw  # flows of 50% of their measure or more
     assert 'stroke-dasharray="5,2"' not in raw  # a flow whose every value is suppressed is small: not drawn

@@ -9,19 +9,21 @@ import subprocess
 from datetime import date, datetime
 from pathlib import Path
 
-import networkx as nx
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
 from expectations.canonical import CANONICAL_MODELS, CANONICAL_TABLES, columns
+from expectations.measures import builtin_catalogue
 from flows.publish import ARTEFACT_WRITERS
 from outputs import spreadsheet
 from outputs.context import LaneStyle, PublishedVersion
 from outputs.dataset import MAP_LICENCES, publishable
 from outputs.spreadsheet import spreadsheet_artefact, write_spreadsheet
 from tests.outputs.store import test_reader as reader_tests
+from transforms.graph import service_graph
 
+GRAPH_TABLES = ("services", "organisations", "activity", "flows", "initiatives")
 ATTRIBUTION = "Contains public sector information licensed under the Open Government Licence v3.0 (PHS)"
 
 
@@ -32,7 +34,8 @@ def version_of(tables: dict[str, pd.DataFrame], folder: Path) -> PublishedVersio
         lanes=[LaneStyle("urgent_care", "Urgent care", "#e06666"), LaneStyle("acute", "Acute", "#6fa8dc"),
                LaneStyle("social_care", "Social care", "#93c47d")],
         sector_colours={}, partners={"nhs": "NHS Mini"}, attributions=[ATTRIBUTION],
-        licences=[MAP_LICENCES["OGL-UK-3.0"], MAP_LICENCES["CC-BY-SA-4.0"]], tables=tables, graph=nx.DiGraph(),
+        licences=[MAP_LICENCES["OGL-UK-3.0"], MAP_LICENCES["CC-BY-SA-4.0"]], tables=tables,
+        graph=service_graph(*(tables[t] for t in GRAPH_TABLES), measures=tables["measures"]),
         sources=[{"source_id": "nhs_flows", "partner": "nhs", "kind": "csv", "location": "extracts/flows.csv",
                   "sha256": "ab" * 32, "status": "ok", "licence": "OGL-UK-3.0", "attribution": ATTRIBUTION}],
     )
@@ -50,7 +53,7 @@ def test_the_workbook_has_a_readme_then_a_sheet_per_table_with_dates_and_numbers
 ) -> None:
     path = write_spreadsheet(version_of(tables, tmp_path), tmp_path / "exports" / "map.xlsx")
     workbook = load_workbook(path)
-    assert workbook.sheetnames == ["README", *CANONICAL_TABLES, "flows_over_period"]
+    assert workbook.sheetnames == ["README", *CANONICAL_TABLES, "activity_over_period", "flows_over_period"]
     activity = workbook["activity"]
     expected = columns(CANONICAL_MODELS["activity"])
     expected[1:1] = ["service_name", "lane"]  # readable next to the id
@@ -91,8 +94,37 @@ def test_a_sheet_sums_each_flow_over_the_period_per_measure(tables: dict[str, pd
     names = dict(zip(tables["services"]["service_id"], tables["services"]["name"], strict=True))
     assert all(r["from_service_name"] == names[r["from_service_id"]] for r in rows)
     assert all(isinstance(r["months"], int) and isinstance(r["suppressed_months"], int) for r in rows)
+    by_pair = {(r["from_service_id"], r["to_service_id"]): r for r in rows}
+    svc = reader_tests.SVC
+    assert by_pair[(svc[0], svc[1])]["display"] == "550" and by_pair[(svc[0], svc[1])]["months"] == 2
+    withheld = by_pair[(svc[1], svc[0])]  # its only month suppressed: no figure, never 0
+    assert (withheld["value"], withheld["suppressed_months"], withheld["display"]) == (
+        None, 1, "suppressed (1 of 1 months)")
     readme = [row for row in workbook["README"].iter_rows(values_only=True) if row[0] == "flows_over_period"]
     assert readme and readme[0][1] == len(rows)
+
+
+def test_a_sheet_gives_each_service_s_activity_over_the_period_as_its_kind_says(
+    tables: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    svc = reader_tests.SVC
+    months = pd.to_datetime(["2025-04-01", "2025-05-01", "2025-04-01", "2025-05-01"])
+    tables["activity"] = pd.DataFrame({
+        "service_id": [svc[0], svc[0], svc[2], svc[2]], "period_start": months,
+        "period_end": months + pd.offsets.MonthEnd(0), "measure": ["attendances", "attendances", "caseload",
+                                                                   "caseload"],
+        "value": [1200.0, None, 40.0, 50.0], "qualifier": [None, "c", None, None], "source_id": "nhs_activity",
+    }).reindex(columns=tables["activity"].columns)
+    tables["measures"] = builtin_catalogue().frame(["attendances", "caseload", *tables["flows"]["measure"]])
+    workbook = load_workbook(write_spreadsheet(version_of(tables, tmp_path), tmp_path / "map.xlsx"))
+    sheet = workbook["activity_over_period"]
+    header = [c.value for c in sheet[1]]
+    rows = {(r["service_id"], r["measure"]): r for r in
+            (dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2, values_only=True))}
+    attendances, caseload = rows[(svc[0], "attendances")], rows[(svc[2], "caseload")]
+    assert (attendances["value"], attendances["suppressed_months"]) == (1200, 1)
+    assert attendances["display"] == "≥ 1,200 (1 of 2 months suppressed)"  # a count missing a month: at least
+    assert (caseload["kind"], caseload["value"], caseload["display"]) == ("stock", 45, "45")  # a stock: the mean
 
 
 def _as_read(value: object) -> object:

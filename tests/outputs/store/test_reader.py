@@ -133,4 +133,4 @@ def test_graph_is_the_published_structure_or_what_a_builder_makes(root: Path) ->
     assert graph.edges[SVC[1], SVC[2]]["measures"] == {"discharges": 20.0}
     built = opened.graph(service_graph)
     assert sorted(built.edges) == sorted(graph.edges) and sorted(built.nodes) == sorted(graph.nodes)
-    assert built.nodes[SVC[0]]["activity_total"] == 2500.0
+    assert built.nodes[SVC[0]]["activity"] == {"attendances": 2500.0}  # per measure, never a total across them
