@@ -8,7 +8,7 @@ export PREFECT_HOME ?= $(CURDIR)/.ism/prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test test-fast lint lock bench server clean
+.PHONY: demo test test-fast test-property lint lock bench server clean
 
 # Bytecode compiled at install: every CLI process imports Prefect and GX, and where .pyc files are not written
 # (PYTHONDONTWRITEBYTECODE, a read-only venv) each would compile them again, seconds per process.
@@ -28,6 +28,10 @@ test: $(BIN)/ism  ## Run the test suite.
 FAST_TESTS := not (browser or database or office or wheel)
 test-fast: $(BIN)/ism  ## The inner loop: every test but the browser, database, office and wheel ones.
 	$(BIN)/python -m pytest -m "$(FAST_TESTS)"
+
+test-property: $(BIN)/ism  ## The property tests with many more generated cases (Hypothesis profile `large`).
+	HYPOTHESIS_PROFILE=large $(BIN)/python -m pytest tests/property tests/transforms/test_numbers.py -p no:cacheprovider \
+		--hypothesis-show-statistics -q
 
 SIZE ?= S
 bench: $(BIN)/ism  ## Benchmark a synthetic map of SIZE=S|M|L against a bare DuckDB pass (bench/results/).

@@ -43,9 +43,19 @@ RAG_OF_STATUS = {SourceStatus.OK: Rag.GREEN, SourceStatus.WARN: Rag.AMBER, Sourc
                  SourceStatus.MISSING: Rag.RED, SourceStatus.BLOCKED: Rag.RED}
 
 
-def version_status(statuses: Sequence[str]) -> SourceStatus:
-    """A version's status in its manifest: ok when every source is, warn otherwise."""
-    return SourceStatus.WARN if any(status != SourceStatus.OK for status in statuses) else SourceStatus.OK
+RAG_ORDER = (Rag.RED, Rag.AMBER, Rag.GREEN)  # worst first
+
+
+def worst_rag(rags: Sequence[str]) -> Rag:
+    """The worst of some reds, ambers and greens (green when there are none)."""
+    return next((rag for rag in RAG_ORDER if rag in rags), Rag.GREEN)
+
+
+def version_status(statuses: Sequence[str]) -> Rag:
+    """A version's status from its sources' statuses alone, for a manifest written without a quality summary.
+    With one, a version's status is its run's (transforms/quality_summary.overall_status: the sources' and the
+    consolidated checks'), the same word the report, the catalog, `ism versions` and the Prefect artifact show."""
+    return worst_rag([RAG_OF_STATUS[SourceStatus(status)] for status in statuses])
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,8 @@ class QualitySummary:
     rejects: dict[str, Any]
     change: dict[str, Any]
     services: dict[str, list[dict[str, str]]]
+    map_errors: list[str] = field(default_factory=list)  # what fails the whole map, e.g. no services at all
+    root_causes: list[dict[str, Any]] = field(default_factory=list)  # blocked sources others' rejects follow from
     schema: str = "ism-quality/1"
     extra: Mapping[str, Any] = field(default_factory=dict)  # e.g. the raw GX validations, written after the rest
 
@@ -70,6 +82,8 @@ class QualitySummary:
             "schema": self.schema,
             **self.header,
             "status": self.status,
+            "map_errors": self.map_errors,
+            "root_causes": self.root_causes,
             "thresholds": dict(self.thresholds),
             "previous_version": self.previous_version,
             "sources": self.sources,

@@ -58,7 +58,8 @@ class _Model(BaseModel):
 
 OPERATIONAL_KEYS = {"path", "publish_root", "private_root", "schedule", "runner", "publish", "allowed_roots", "limits"}
 """Map config keys that say where, when and how a map is run, never what it contains (left out of content hashes)."""
-OPERATIONAL_SOURCE_KEYS = {"retries", "retry_delay_seconds", "timeout_seconds", "max_bytes", "max_rows"}
+OPERATIONAL_SOURCE_KEYS = {"retries", "retry_delay_seconds", "timeout_seconds", "max_bytes", "max_rows",
+                           "max_field_length"}
 ADDED_KEYS: set[str] = {"measures"}
 """Map config keys added after maps were published (such as a measure catalogue): left out of the dump while at
 their defaults, so a config that does not use them keeps its digest and content hash. Add a new key's name here."""
@@ -156,7 +157,8 @@ class MapConfig(_Model):
             options=options,
             folder=self.folder,
             limits=SourceLimits(int(source.max_bytes or self.limits.max_bytes),
-                                source.max_rows or self.limits.max_rows),
+                                source.max_rows or self.limits.max_rows,
+                                source.max_field_length or self.limits.max_field_length),
         )
 
     def allowed_folders(self) -> list[Path]:

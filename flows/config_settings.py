@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from expectations.canonical import SECTORS
-from sources.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS
+from sources.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_FIELD_LENGTH, DEFAULT_MAX_ROWS
 
 IDENTIFIER = r"^[a-z][a-z0-9_\-]*$"
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -128,6 +128,7 @@ class Limits(_Model):
 
     max_bytes: ByteSize = ByteSize(DEFAULT_MAX_BYTES)
     max_rows: int = Field(default=DEFAULT_MAX_ROWS, ge=1)
+    max_field_length: int = Field(default=DEFAULT_MAX_FIELD_LENGTH, ge=1)  # characters in any one field
 
 
 class Quality(_Model):

@@ -19,6 +19,9 @@ from expectations.canonical import STAGED_TABLES
 from flows.config_settings import IDENTIFIER
 from flows.config_steps import STEP_KEYS, SourceStepsSpec
 from sources import KINDS
+from transforms.numbers import DecimalMark, NumberRule, ThousandsMark
+
+NUMBER_AND_FIELD_KEYS = ("decimal", "thousands", "max_field_length")
 
 
 class Source(SourceStepsSpec):
@@ -46,6 +49,9 @@ class Source(SourceStepsSpec):
     pseudonymised_columns: list[str] = Field(default_factory=list)  # pseudonymised ids: never mapped, never published
     max_bytes: ByteSize | None = None  # default: [limits] max_bytes; "500 MiB" or a number of bytes
     max_rows: int | None = Field(default=None, ge=1)  # default: [limits] max_rows
+    max_field_length: int | None = Field(default=None, ge=1)  # default: [limits] max_field_length (characters)
+    decimal: DecimalMark = "."  # how the extract writes numbers (transforms/numbers.py): "12,5" with decimal = ","
+    thousands: ThousandsMark = ","  # groups of three digits ("1,234"); "" when the extract never groups them
     # reading the source: IO errors and timeouts are retried with exponential backoff; bad data never is
     retries: int = Field(default=2, ge=0, le=10)
     retry_delay_seconds: float = Field(default=5.0, ge=0)  # before the first retry; doubles for each next one
@@ -78,10 +84,18 @@ class Source(SourceStepsSpec):
             raise ValueError(f"kind {self.kind!r} reads a database named in `options`: remove `location`")
         return self
 
+    @model_validator(mode="after")
+    def _numbers_readable(self) -> Source:
+        NumberRule(self.decimal, self.thousands)  # ValueError when the two separators are the same
+        return self
+
     @model_serializer(mode="wrap")
     def _without_unused_steps(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         """Step keys at their defaults are left out, so a config that does not use them hashes as before."""
         dumped: dict[str, Any] = handler(self)
+        for key in NUMBER_AND_FIELD_KEYS:  # at their defaults: a config that does not set them hashes as before
+            if key in dumped and dumped[key] == Source.model_fields[key].default:
+                del dumped[key]
         for key in STEP_KEYS:
             if key in dumped and getattr(self, key) == SourceStepsSpec.model_fields[key].get_default(
                     call_default_factory=True):

@@ -13,6 +13,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from expectations.errors import ConfigError, SourceError
+from transforms.numbers import NumberRule
 from transforms.source_steps import OPERATORS, Condition, Lookup, SourceSteps, Unpivot, selected_rows
 
 if TYPE_CHECKING:
@@ -152,6 +153,7 @@ def source_steps(config: MapConfig, source: Source, table: str, header: list[str
         unpivot=source.unpivot.unpivot(header) if single and source.unpivot is not None else None,
         lookups=lookups,
         external_ids=source.external_ids if single or table == "services" else {},
+        numbers=NumberRule(source.decimal, source.thousands),
     )
 
 

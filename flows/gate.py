@@ -22,11 +22,14 @@ from expectations.suite import SuiteLimits, consolidated_suite, suite_results
 from flows.config import MapConfig, load_config
 from flows.faults import checkpoint
 from flows.outcomes import SourceOutcome
-from flows.quality_artifacts import artifact_key, quality_artifacts
+from flows.progress import announce
+from flows.quality_artifacts import quality_artifacts
 from flows.quarantine import quarantined
 from flows.safety import suppress_consolidated
 from flows.stage import named_location, source_location
 from outputs import dataset
+from outputs.quality_report import report_json
+from outputs.run_log import run_report
 from outputs.staged_tables import consolidated_tables, load_staged
 from outputs.store.versions import MapStore
 from outputs.store.workarea import read_frame, write_frame
@@ -41,7 +44,15 @@ from transforms.quality_summary import (
     volume_changes,
 )
 from transforms.rejects import concat_rejects, rejects_frame
-from transforms.source_status import gate_refusal, over_reject_share, recounted_status, rejected_rows
+from transforms.source_status import (
+    gate_refusal,
+    no_services_message,
+    over_reject_share,
+    recounted_status,
+    rejected_rows,
+    root_cause_line,
+    root_causes,
+)
 
 CONSOLIDATION_MEMORY = "1536MB"
 
@@ -54,6 +65,8 @@ class QualityOutcome:
     status: Rag
     over_reject_share: dict[str, str]  # fresh source -> why it is over [quality] max_reject_share
     errors: list[str]  # failed error-severity checks of the consolidated map
+    report: str | None = None  # the run's report in the private working area, once written
+    map_errors: tuple[str, ...] = ()  # what fails the whole map (no services at all)
 
 
 @task(name="consolidate")
@@ -136,6 +149,8 @@ def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str
         "volumes": volume_changes(tables, _previous_tables(store, latest)),
         "lanes": lane_counts(tables["services"], config.lane_ids),
     }
+    services_sources = {s.id: "external_ids" in s.columns for s in config.sources if "services" in s.tables}
+    map_errors = [] if len(tables["services"]) else [no_services_message(entries, services_sources)]
     # the suite's reject_share check takes the loosest limit; the gate holds each source to its own
     loosest = max([config.quality.max_reject_share, *(s.max_reject_share or 0 for s in config.sources)])
     limits = SuiteLimits(tuple(config.lane_ids), loosest, config.quality.max_volume_change)
@@ -148,7 +163,10 @@ def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str
         flags=service_flags(tables, config.quality.outlier_ratio,
                             [o.source_id for o in counted if o.status == SourceStatus.STALE]),
         thresholds=config.quality.model_dump(),
+        root_causes=root_causes(entries, services_sources, tables["rejects"]),
+        map_errors=map_errors,
         header={"map_id": config.map_id, "title": config.title,
+                "partners": {pid: p.name for pid, p in config.partners.items()},
                 "period": {"start": config.period.start, "end": config.period.end},
                 "checked_at": datetime.now(UTC).replace(microsecond=0).isoformat()},
     )
@@ -161,7 +179,7 @@ def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str
     for entry in entries:  # each source against its own max_reject_share, else the map's
         own = config.source(entry["source_id"]).max_reject_share
         over.update(over_reject_share([entry], config.quality.max_reject_share if own is None else own))
-    return QualityOutcome(str(path), summary.status, over, errors)
+    return QualityOutcome(str(path), summary.status, over, errors, map_errors=tuple(map_errors))
 
 
 def _with_policy(config: MapConfig, outcome: SourceOutcome, store: MapStore, work: str) -> SourceOutcome:
@@ -181,13 +199,18 @@ def _blocked(outcome: SourceOutcome, reason: str, work: str) -> SourceOutcome:
 
 
 def quality_gate(config: MapConfig, outcomes: list[SourceOutcome], store: MapStore, work: str,
-                 enforce: bool = True, artifact: str = "quality") -> tuple[list[SourceOutcome], str, QualityOutcome]:
+                 enforce: bool = True, artifact: str = "quality", run_id: str | None = None
+                 ) -> tuple[list[SourceOutcome], str, QualityOutcome]:
     """Apply each blocked source's on_error policy, consolidate and check. A fresh source over max_reject_share is
-    blocked in turn and the map consolidated again. Under `fail`, a blocked source (or a failed error check of the
-    consolidated map) publishes nothing: QualityGateError, after the quality artifacts are written."""
+    blocked in turn and the map consolidated again. With `run_id`, the run's quality report is written to the
+    private working area (outputs/run_log.py) whatever happens next. Under `fail`, a blocked source (or a failed
+    error check of the consolidated map) publishes nothing: QualityGateError naming every blocked source, root
+    causes first, and the report's path, after the quality artifacts are written."""
     outcomes = [_with_policy(config, o, store, work) for o in outcomes]
     while True:
+        announce("consolidate")
         database = consolidate_sources(str(config.path), outcomes, work)
+        announce("check")
         checked = check_quality(str(config.path), outcomes, database, str(store.root), work)
         over = set(checked.over_reject_share)
         if not over or any(o.status == SourceStatus.BLOCKED for o in outcomes) or any(
@@ -196,11 +219,36 @@ def quality_gate(config: MapConfig, outcomes: list[SourceOutcome], store: MapSto
         outcomes = [_with_policy(config, _blocked(o, checked.over_reject_share[o.source_id], work), store, work)
                     if o.source_id in over else o for o in outcomes]
     with open(checked.path, encoding="utf-8") as handle:
-        quality_artifacts(json.load(handle), artifact)
-    refusal = gate_refusal(
-        blocked=[o.error or o.source_id for o in outcomes if o.status == SourceStatus.BLOCKED],
-        too_many=[why for sid, why in checked.over_reject_share.items() if config.source(sid).on_error == "fail"],
-        failed_checks=checked.errors, artifact_key=artifact_key(config.map_id, artifact))
+        summary = json.load(handle)
+    quality_artifacts(summary, artifact)
+    blocked = {o.source_id: o.error or o.source_id for o in outcomes if o.status == SourceStatus.BLOCKED}
+    held = {o.source_id: f"{o.error or o.source_id} ({o.status})" for o in outcomes
+            if o.status in (SourceStatus.STALE, SourceStatus.MISSING)}
+    too_many = {sid: why for sid, why in checked.over_reject_share.items() if config.source(sid).on_error == "fail"}
+    held.update({sid: why for sid, why in checked.over_reject_share.items()  # would be quarantined next round
+                 if sid not in too_many and sid not in held})
+    causes = summary.get("root_causes", [])
+    refusal = gate_refusal(blocked=blocked, too_many=too_many, failed_checks=checked.errors, causes=causes,
+                           map_errors=checked.map_errors, quarantined=held)
+    report = None
+    if run_id is not None:
+        report = run_report(store.private, run_id, report_json(summary), {
+            "command": "validate" if artifact == "validate" else "refresh", "map_id": config.map_id,
+            "finished_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+            "outcome": "failed" if enforce and refusal else "checked", "status": summary.get("status"),
+            "blocked": _blocked_in_order(causes, blocked, too_many) + sorted(held),
+            "root_causes": [root_cause_line(c) for c in causes], "message": refusal if enforce else None})
+        checked = replace(checked, report=str(report))
     if enforce and refusal is not None:
-        raise QualityGateError(refusal)
+        raise QualityGateError(gate_refusal(blocked=blocked, too_many=too_many, failed_checks=checked.errors,
+                                            causes=causes, map_errors=checked.map_errors, quarantined=held,
+                                            report=str(report) if report else None) or refusal)
     return outcomes, database, checked
+
+
+def _blocked_in_order(causes: list[dict[str, Any]], blocked: dict[str, str], too_many: dict[str, str]) -> list[str]:
+    """Every blocked source id, root causes first, then the sources that follow from them, then the others."""
+    ordered = [sid for cause in causes for sid in cause["source_ids"]]
+    ordered += [sid for cause in causes for sid in cause["sources"] if sid in too_many or sid in blocked]
+    ordered += sorted({*blocked, *too_many})
+    return list(dict.fromkeys(ordered))

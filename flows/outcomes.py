@@ -4,11 +4,11 @@ refresh (flows/shortcut.py) without importing them."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from expectations.status import RunStatus, SourceStatus
+from outputs.json_text import json_text
 
 
 @dataclass(frozen=True)
@@ -69,4 +69,4 @@ class RunResult:
 
 
 def result_json(result: RunResult) -> str:
-    return json.dumps(asdict(result), indent=2, default=str)
+    return json_text(asdict(result), indent=2, default=str)

@@ -5,14 +5,11 @@ big frames."""
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +25,18 @@ from flows.config_measures import published_measures
 from flows.faults import checkpoint
 from flows.gate import check_quality, consolidate_sources, quality_gate, run_tables, with_all_rejects
 from flows.outcomes import ExtractOutcome, RunResult, SourceOutcome, result_json  # noqa: F401  (re-exported)
+from flows.progress import announce
 from flows.publish import ARTEFACT_WRITERS, NEEDS_ANALYSES
 from flows.runners import source_task_runner
 from flows.safety import logs_redacted, refuse_leaked_secrets, safety_quality, secret_values
 from flows.shortcut import unchanged_result
 from flows.source_cache import config_digest, run_inputs, source_key_before_reading
-from flows.stage import SourceRun, cached_source, refresh_source, source_task  # noqa: F401  (re-exported)
+from flows.stage import SourceRun, cached_source, new_run_id, refresh_source, source_detail, source_task  # noqa: F401  (re-exported)
 from outputs import dataset
 from outputs.context import LaneStyle, PosterOptions, PublishedVersion
 from outputs.manifest import source_entry, version_manifest
+from outputs.quality_report import QUALITY_FOLDER
+from outputs.run_log import REPORT_FILE, update_run
 from outputs.store.cache import prune_cache
 from outputs.store.last_good import keep_last_good
 from outputs.store.versions import MANIFEST, MapStore
@@ -112,7 +112,7 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
         version_id=version_id, map_id=config.map_id, title=config.title, area=config.area.described(),
         population=config.population, period=(config.period.start, config.period.end), content_hash=content_hash,
         schema_version=dataset.SCHEMA_VERSION, sources=sources, counts=counts, digests=digests,
-        disclosure=version.quality.get("disclosure"), inputs=inputs)
+        disclosure=version.quality.get("disclosure"), inputs=inputs, status=version.quality.get("status"))
     checkpoint("mid_publish")
     refuse_leaked_secrets(staging, config)
     dataset.write_json(staging / MANIFEST, manifest)  # written last: a version without it is incomplete
@@ -149,7 +149,9 @@ def _source_outcomes(config: MapConfig, store: MapStore, work: Path, timings: di
             cached = cached_source(store, source.id, key)
             if key and cached:
                 outcomes[source.id], keys[source.id] = cached, key
+                announce("sources", source.id, "cached", source_detail(cached))
                 continue
+            announce("sources", source.id, "reading")
             if not running:
                 import_in_background()  # there is work: the checks will need GX
             running[source.id] = runner.submit(source_task(source), {
@@ -158,6 +160,7 @@ def _source_outcomes(config: MapConfig, store: MapStore, work: Path, timings: di
         for source_id, future in running.items():
             run: SourceRun = future.result()
             outcomes[source_id] = run.outcome
+            announce("sources", source_id, run.outcome.status, source_detail(run.outcome))
             if run.key is not None:
                 keys[source_id] = run.key
             for step, seconds in run.seconds.items():  # summed over sources, as task times are
@@ -177,13 +180,14 @@ def refresh_map(config_path: str, publish_root: str | None = None, wait: bool = 
     waiting = f"waiting for another refresh of map {config.map_id!r} to finish ..."
     with store.locked(wait, on_wait=lambda: get_run_logger().warning(waiting)), logs_redacted(secret_values(config)):
         store.clean_leftovers()
-        run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-{os.getpid()}"
+        run_id = new_run_id()
         work = store.work / run_id
         work.mkdir(parents=True)  # even when every source comes from the cache, consolidation writes here
         timings: dict[str, float] = {}
         lap = time.perf_counter()
         try:
             with _task_seconds(timings, refresh_source, consolidate_sources, check_quality, publish_version):
+                announce("sources")
                 outcomes, keys = _source_outcomes(config, store, work, timings)
                 timings["sources_wall"], lap = time.perf_counter() - lap, time.perf_counter()
                 checkpoint("after_extract")
@@ -191,11 +195,14 @@ def refresh_map(config_path: str, publish_root: str | None = None, wait: bool = 
                 unchanged = unchanged_result(config, store, inputs, outcomes)
                 if unchanged is not None:
                     return replace(unchanged, timings={**timings, "flow": time.perf_counter() - started})
-                outcomes, database, quality = quality_gate(config, outcomes, store, str(work))
+                outcomes, database, quality = quality_gate(config, outcomes, store, str(work), run_id=run_id)
                 timings["gate_wall"], lap = time.perf_counter() - lap, time.perf_counter()
+                announce("publish")
                 result = publish_version(str(config.path), outcomes, database, str(root), run_id, quality.path,
                                          inputs)
                 timings["publish_wall"] = time.perf_counter() - lap
+                update_run(store.private, run_id, outcome=result.status, version_id=result.version_id,
+                           report=str(Path(result.path) / QUALITY_FOLDER / REPORT_FILE))
             return replace(result, timings={**timings, "flow": time.perf_counter() - started})
         finally:
             shutil.rmtree(work, ignore_errors=True)

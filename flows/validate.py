@@ -11,7 +11,8 @@ from prefect import flow
 
 from flows.config import load_config
 from flows.gate import quality_gate
-from flows.stage import source_task
+from flows.progress import announce
+from flows.stage import new_run_id, source_detail, source_task
 from outputs.quality_report import report_json
 
 
@@ -19,14 +20,21 @@ from outputs.quality_report import report_json
 def validate_map(config_path: str, publish_root: str | None = None) -> dict[str, Any]:
     """Check one map without publishing: every source's policy is applied as in a refresh (a quarantined source
     shows whether its last good extract would be used), the previous version is the one compared against, and
-    the summary goes to the Prefect artifacts ism-validate-<map_id>. Nothing under the publish root changes."""
+    the summary goes to the Prefect artifacts ism-validate-<map_id>, and the run's report (its path under "report")
+to the private working area. Nothing under the publish root changes."""
     config = load_config(config_path)
     store = config.store(publish_root)
     path = str(config.path)
     with tempfile.TemporaryDirectory(prefix=f"ism-validate-{config.map_id}-") as work:
-        running = [source_task(source).submit(path, source.id, work, source.timeout_seconds)
-                   for source in config.sources]
+        announce("sources")
+        running = []
+        for source in config.sources:
+            announce("sources", source.id, "reading")
+            running.append(source_task(source).submit(path, source.id, work, source.timeout_seconds))
         outcomes = [future.result().outcome for future in running]  # no publish root: no cache read or written
-        _, _, checked = quality_gate(config, outcomes, store, work, enforce=False, artifact="validate")
+        for outcome in outcomes:
+            announce("sources", outcome.source_id, outcome.status, source_detail(outcome))
+        _, _, checked = quality_gate(config, outcomes, store, work, enforce=False, artifact="validate",
+                                     run_id=new_run_id())
         with open(checked.path, encoding="utf-8") as handle:
-            return report_json(json.load(handle))
+            return {**report_json(json.load(handle)), "report": checked.report}

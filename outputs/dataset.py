@@ -4,7 +4,6 @@ the published contract itself (types, keys, descriptions, SCHEMA_VERSION) that d
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from expectations.canonical import (
     columns,
 )
 from outputs.context import PublishedVersion
+from outputs.json_text import json_text
 from outputs.safe_text import neutralised_frame
 
 # Semantic version of the published contract (tables, columns, types, keys): major for a breaking change
@@ -402,7 +402,7 @@ def datapackage(version: PublishedVersion) -> dict[str, Any]:
 
 
 def write_json(path: Path, document: Any) -> None:
-    path.write_text(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
+    path.write_text(json_text(document, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
 
 
 def dataset_artefact(version: PublishedVersion) -> list[Path]:

@@ -52,7 +52,8 @@ def source_entry(outcome: CountedSource, location: str, licence: Any, attributio
 def version_manifest(*, version_id: str, map_id: str, title: str, area: Mapping[str, Any], population: Any,
                      period: tuple[str, str], content_hash: str, schema_version: str,
                      sources: Sequence[Mapping[str, Any]], counts: Mapping[str, int], digests: Mapping[str, Any],
-                     disclosure: Any, inputs: Mapping[str, Any] | None) -> dict[str, Any]:
+                     disclosure: Any, inputs: Mapping[str, Any] | None, status: str | None = None
+                     ) -> dict[str, Any]:
     """The manifest document, keys in their published order. `inputs` (config digest and source keys) let the
     next run with equal inputs answer `unchanged`."""
     return {
@@ -65,7 +66,7 @@ def version_manifest(*, version_id: str, map_id: str, title: str, area: Mapping[
         "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "content_hash": content_hash,
         "schema_version": schema_version,
-        "status": version_status([s["status"] for s in sources]),
+        "status": status or version_status([s["status"] for s in sources]),  # the run's green / amber / red
         "sources": list(sources),
         "counts": dict(counts),
         "tables": digests,

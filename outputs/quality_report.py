@@ -34,7 +34,6 @@ results with their Data Docs site under `gx/`.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ import pandas as pd
 
 from expectations.status import Rag, SourceStatus
 from outputs.context import PublishedVersion
+from outputs.json_text import json_text
 from outputs.quality_text import staleness
 
 QUALITY_FOLDER = "quality"
@@ -57,8 +57,13 @@ STATUS_WORDS: dict[str, str] = {
 }
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA or value is pd.NaT
+
+
 def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    """Escaped text; a value that is not there (a whole-file problem has no column or value) is a dash."""
+    return "–" if _missing(value) else html.escape(str(value), quote=True)
 
 
 def _n(value: Any) -> str:
@@ -105,9 +110,11 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float, float | None, str]], 
     return "".join(parts)
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = ()) -> str:
-    """An HTML table; cells are already escaped HTML."""
-    head = "".join(f'<th{" class=num" if i in numeric else ""}>{_e(h)}</th>' for i, h in enumerate(headers))
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = (),
+           widths: Sequence[int] = ()) -> str:
+    """An HTML table; cells are already escaped HTML. `widths`: each column's share of the page, in percent."""
+    cols = "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in widths) + "</colgroup>" if widths else ""
+    head = cols + "".join(f'<th{" class=num" if i in numeric else ""}>{_e(h)}</th>' for i, h in enumerate(headers))
     body = "".join("<tr>" + "".join(f'<td{" class=num" if i in numeric else ""}>{cell}</td>'
                                     for i, cell in enumerate(row)) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -120,27 +127,63 @@ def _checks_cell(failed: Sequence[Mapping[str, Any]]) -> str:
                        for f in failed)
 
 
-def _sources_section(quality: Mapping[str, Any]) -> str:
-    rows = []
+RAG_ORDER: dict[str, int] = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2}
+
+
+def partner_groups(quality: Mapping[str, Any]) -> list[tuple[str, str, list[Mapping[str, Any]]]]:
+    """(partner name, worst rag, its sources worst first) per partner, worst partner first, then by name; sources
+    of the same rag keep config order."""
+    names = quality.get("partners") or {}
+    grouped: dict[str, list[Mapping[str, Any]]] = {}
     for s in quality.get("sources", []):
-        explain = STATUS_WORDS.get(s["status"], s["status"])
-        error = f'<div class="why">{_e(s["error"])}</div>' if s.get("error") else ""
-        rows.append([
-            _badge(s["rag"]),
-            f'<b>{_e(s["source_id"])}</b><div class="why">{_e(s.get("location"))}</div>',
-            _e(s.get("partner")),
-            f"{_e(explain)}{error}",
-            _n(s.get("rows_read")) + (f'<div class="why">{_n(s.get("rows_filtered"))} filtered by design</div>'
-                                      if s.get("rows_filtered") else ""),
-            _n(s.get("rows_accepted")),
-            f'{_n(s.get("rows_rejected"))} <span class="why">({s.get("reject_share", 0):.1%})</span>',
-            _checks_cell(s.get("checks_failed", [])),
-            html.escape(staleness(s), quote=False),
-            _e(s.get("on_error")),
-        ])
-    return "<h2>Sources</h2>" + _table(
-        ["Status", "Source", "Partner", "What happened", "Rows read", "Accepted", "Rejected", "Checks failed",
-         "Data used", "On error"], rows, numeric=(4, 5, 6))
+        grouped.setdefault(str(s.get("partner")), []).append(s)
+    groups = []
+    for partner, sources in grouped.items():
+        ordered = sorted(sources, key=lambda s: RAG_ORDER.get(str(s["rag"]), 0))
+        groups.append((str(names.get(partner) or partner), str(ordered[0]["rag"]), ordered))
+    return sorted(groups, key=lambda g: (RAG_ORDER.get(g[1], 0), g[0].casefold()))
+
+
+def _sources_section(quality: Mapping[str, Any]) -> str:
+    parts = ["<h2>Partners and their sources</h2><p class=why>Worst first. Rows: read / accepted / rejected.</p>"]
+    for name, rag, sources in partner_groups(quality):
+        rows = []
+        for s in sources:
+            explain = STATUS_WORDS.get(s["status"], s["status"])
+            error = f'<div class="why">{_e(s["error"])}</div>' if s.get("error") else ""
+            rows.append([
+                _badge(s["rag"]),
+                f'<b>{_e(s["source_id"])}</b><div class="why">{_e(s.get("location"))}</div>',
+                f"{_e(explain)}{error}",
+                f'{_n(s.get("rows_read"))} / {_n(s.get("rows_accepted"))} / {_n(s.get("rows_rejected"))} '
+                f'<span class="why">({(s.get("reject_share") or 0):.1%})</span>'
+                + (f'<div class="why">{_n(s.get("rows_filtered"))} filtered by design</div>'
+                   if s.get("rows_filtered") else ""),
+                _checks_cell(s.get("checks_failed", [])),
+                f'{html.escape(staleness(s), quote=False)}<div class="why">on error: {_e(s.get("on_error"))}</div>',
+            ])
+        parts.append(f"<h3>{_badge(rag)} {_e(name)}</h3>" + _table(
+            ["Status", "Source", "What happened", "Rows", "Checks failed", "Data used"], rows, numeric=(3,),
+            widths=(8, 22, 30, 14, 14, 12)))
+    return "".join(parts)
+
+
+def _causes_section(quality: Mapping[str, Any]) -> str:
+    """What stopped the map, root causes first: map-level errors, then each blocked source the rejects of other
+    sources follow from."""
+    map_errors, causes = quality.get("map_errors") or [], quality.get("root_causes") or []
+    if not map_errors and not causes:
+        return ""
+    parts = ["<h2>Root causes</h2>"]
+    parts += [f'<p class="error">{_e(error)}</p>' for error in map_errors]
+    for cause in causes:
+        followers = ", ".join(f"{_e(sid)} ({_n(n)})" for sid, n in cause["sources"].items())
+        parts.append(
+            f'<p><span class="error">{_e(", ".join(cause["source_ids"]))} blocked</span> → {_n(cause["rows"])} '
+            f'<code>{_e(cause["check"])}</code> in {len(cause["sources"])} source(s): {followers}. '
+            "Those rows name services the blocked source would have listed: fix it first.</p>"
+            + "".join(f'<p class="why">{_e(error)}</p>' for error in cause.get("errors", [])))
+    return "".join(parts)
 
 
 def _charts_section(quality: Mapping[str, Any]) -> str:
@@ -246,12 +289,13 @@ CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;max-width:1200px;
 color:#222;padding:0 1em;line-height:1.4}
 h1{margin-bottom:.2em} h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}
-table{border-collapse:collapse;margin:.6em 0 1em;font-size:.9em}
-th,td{border:1px solid #ddd;padding:.3em .5em;vertical-align:top;text-align:left}
+table{border-collapse:collapse;margin:.6em 0 1em;font-size:.9em;max-width:100%;table-layout:fixed;width:100%}
+th,td{border:1px solid #ddd;padding:.3em .5em;vertical-align:top;text-align:left;overflow-wrap:anywhere}
 th{background:#f4f4f4} td.num,th.num{text-align:right;white-space:nowrap}
 .badge{color:#fff;border-radius:1em;padding:.1em .7em;font-weight:bold;font-size:.9em;white-space:nowrap}
 .why{color:#666;font-size:.85em} .error{color:#c62828;font-weight:bold} .warn{color:#c77700;font-weight:bold}
-code{background:#f6f6f6;padding:0 .2em} svg{display:block;margin:.5em 0 1em}
+code{background:#f6f6f6;padding:0 .2em;overflow-wrap:anywhere} svg{display:block;margin:.5em 0 1em;max-width:100%}
+p,h3,div{overflow-wrap:anywhere}
 """
 
 
@@ -275,7 +319,8 @@ def report_html(quality: Mapping[str, Any], services: pd.DataFrame | None = None
         f"period {_e(period.get('start'))} to {_e(period.get('end'))}; checked {_e(quality.get('checked_at'))}.</p>",
         f"<p>{_e(summary)} Green: all rows taken. Amber: some rows rejected or flagged, or the last good extract "
         "used. Red: the source is not in this map.</p>",
-        _sources_section(quality), _charts_section(quality), _rejects_section(quality), _change_section(quality),
+        _causes_section(quality), _sources_section(quality),
+        _charts_section(quality), _rejects_section(quality), _change_section(quality),
         _checks_section(quality), _flags_section(quality, services), _safety_section(quality),
         '<p class="why">Machine-readable: <a href="report.json">report.json</a>. Thresholds: '
         + ", ".join(f"{_e(k)} = {_e(v)}" for k, v in quality.get("thresholds", {}).items()) + ".</p>",
@@ -295,7 +340,7 @@ def write_gx_site(validations: Mapping[str, Mapping[str, Any]], folder: Path) ->
 
     folder.mkdir(parents=True, exist_ok=True)
     results = folder / "validation_results.json"
-    results.write_text(json.dumps(validations, indent=2, default=str) + "\n", encoding="utf-8")
+    results.write_text(json_text(validations, indent=2, default=str) + "\n", encoding="utf-8")
     context = ephemeral_context()
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResultSchema
     from great_expectations.core.run_identifier import RunIdentifier
@@ -333,7 +378,7 @@ def quality_artefact(version: PublishedVersion) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     quality = {**version.quality, "version_id": version.version_id}
     written = [folder / "report.json", folder / "report.html"]
-    written[0].write_text(json.dumps(report_json(quality), indent=2, default=str) + "\n", encoding="utf-8")
+    written[0].write_text(json_text(report_json(quality), indent=2, default=str) + "\n", encoding="utf-8")
     written[1].write_text(report_html(quality, version.tables.get("services")), encoding="utf-8")
     rejects = version.tables.get("rejects")
     if rejects is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,11 +13,12 @@ from typing import Any, ClassVar, TypeAlias
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
 from expectations.checks import RejectRecord
 from expectations.errors import SourceError
-from sources.limits import SourceLimits, checked_rows, checked_size
+from sources.limits import SourceLimits, checked_rows, checked_size, field_too_long
 
 ROW_COLUMN = "__row__"  # every raw frame carries the record's line/row number in its file, for rejects
 
@@ -52,6 +54,48 @@ class Provenance:
 
 # text columns plus ROW_COLUMN; a big CSV stays Arrow (sources/tabular.py csv_table): no Python object per cell
 RawFrame: TypeAlias = pd.DataFrame | pa.Table
+
+
+def shown_path(path: Path, folder: Path) -> str:
+    """A path as messages and outputs show it: relative to the map config's folder (as the config names it), never
+    the machine's absolute path; a path outside the folder (an allowed root) keeps the `..` steps to it."""
+    try:
+        return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
+    except ValueError:  # another drive: nothing relative exists
+        return path.name
+
+
+def source_where(request: SourceRequest, path: Path | None = None) -> str:
+    """`source_id: location` for messages, the location relative to the map config."""
+    return f"{request.source_id}: {shown_path(request.location if path is None else path, request.folder)}"
+
+
+def _text_lengths(values: pd.Series | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    if isinstance(values, pd.Series):
+        try:
+            values = pa.array(values, from_pandas=True, type=pa.large_string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text (a database's numbers): measured as text
+            values = pa.array([None if pd.isna(v) else str(v) for v in values], type=pa.large_string())
+    elif not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        values = pc.cast(values, pa.large_string())
+    return pc.utf8_length(values)
+
+
+def checked_field_lengths(frame: RawFrame, limits: SourceLimits, where: str) -> None:
+    """SourceError naming the row and column of the first field (in row order) longer than `max_field_length`."""
+    names = frame.column_names if isinstance(frame, pa.Table) else [str(c) for c in frame.columns]
+    rows = (frame.column(ROW_COLUMN).to_pandas() if isinstance(frame, pa.Table) else frame[ROW_COLUMN]).to_numpy()
+    first: tuple[int, str, int] | None = None
+    for column in (c for c in names if c != ROW_COLUMN):
+        lengths = _text_lengths(frame.column(column) if isinstance(frame, pa.Table) else frame[column])
+        longest = pc.max(lengths).as_py()
+        if longest is None or longest <= limits.max_field_length:
+            continue
+        position = pc.index(pc.greater(lengths, limits.max_field_length), True).as_py()
+        found = (int(rows[position]), column, int(lengths[position].as_py()))
+        first = found if first is None or found[0] < first[0] else first
+    if first is not None:
+        raise field_too_long(where, *first, limits)
 
 
 def as_pandas(frame: RawFrame) -> pd.DataFrame:
@@ -142,22 +186,24 @@ def fingerprint(kind: SourceKind, request: SourceRequest) -> str | None:
 
 def extract(kind: SourceKind, request: SourceRequest) -> Extract:
     """Read one source with its kind and record provenance."""
+    where = source_where(request) if kind.describe is None else f"{request.source_id}: {kind.describe(request)}"
     if kind.describe is None and not request.location.exists():
         raise SourceError(
-            f"{request.source_id}: file not found: {request.location} "
+            f"{request.source_id}: file not found: {shown_path(request.location, request.folder)} "
             "(check `location` in the map config; it is relative to the config file)"
         )
-    where = f"{request.source_id}: {request.location}"
     if kind.describe is None:
         checked_size(source_files(kind, request), request.limits, where)
     extracted_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     raw = kind.read(request)
     for table, frame in raw.tables.items():
         checked_rows(len(frame), request.limits, f"{where}: {table}")
+        if ROW_COLUMN in (frame.column_names if isinstance(frame, pa.Table) else frame.columns):
+            checked_field_lengths(frame, request.limits, f"{where}: {table}" if table else where)
     provenance = Provenance(
         source_id=request.source_id,
         kind=kind.name,
-        location=kind.describe(request) if kind.describe else str(request.location),
+        location=kind.describe(request) if kind.describe else shown_path(request.location, request.folder),
         sha256=raw.sha256 or sha256_of(source_files(kind, request)),
         rows=sum(len(frame) for frame in raw.tables.values()),
         extracted_at=extracted_at,

@@ -13,7 +13,16 @@ import pandas as pd
 
 from expectations.checks import RejectRecord
 from expectations.errors import SourceError
-from sources.base import ROW_COLUMN, KindOptions, RawTables, SourceKind, SourceRequest, register
+from sources.base import (
+    ROW_COLUMN,
+    KindOptions,
+    RawTables,
+    SourceKind,
+    SourceRequest,
+    register,
+    shown_path,
+    source_where,
+)
 from sources.tabular import csv_frame, decoded_text, json_text
 
 
@@ -102,7 +111,7 @@ def _descriptor(package_path: Path, where: str) -> dict[str, Any]:
         ) from None
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
         raise SourceError(
-            f"{where}: {package_path} has no `resources` list; is it a Frictionless data package?"
+            f"{where}: {PACKAGE} has no `resources` list; is it a Frictionless data package?"
         )
     return descriptor
 
@@ -128,13 +137,13 @@ def _resource_paths(package_path: Path, where: str) -> list[Path]:
     return [_resource_path(package_path, r, where) for r in _descriptor(package_path, where)["resources"]]
 
 
-def _resources(package_path: Path, source_id: str) -> dict[str, Resource]:
-    where = f"{source_id}: {package_path}"
+def _resources(package_path: Path, source_id: str, folder: Path) -> dict[str, Resource]:
+    where = f"{source_id}: {shown_path(package_path, folder)}"
     resources: dict[str, Resource] = {}
     for entry in _descriptor(package_path, where)["resources"]:
         path = _resource_path(package_path, entry, where)
         name = str(entry.get("name") or path.stem)
-        file_where = f"{source_id}: {path}"
+        file_where = f"{source_id}: {shown_path(path, folder)}"
         if not path.is_file():
             raise SourceError(
                 f"{file_where}: resource {name!r} is listed in {PACKAGE} but the file is missing"
@@ -225,8 +234,8 @@ def _checked(resource: Resource, source_id: str) -> pd.DataFrame:
 
 
 def _tabular(request: SourceRequest) -> RawTables:
-    where = f"{request.source_id}: {request.location}"
-    resources = _resources(_package_path(request.location, where), request.source_id)
+    where = source_where(request)
+    resources = _resources(_package_path(request.location, where), request.source_id, request.folder)
     organisations_in = _first_resource(resources, ORGANISATION_RESOURCES)
     services_in = _first_resource(resources, SERVICE_RESOURCES)
     if organisations_in is None and services_in is None:
@@ -360,7 +369,7 @@ def _deduplicated(rows: list[dict[str, Any]], key: str, columns: list[str]) -> p
 
 
 def _json(request: SourceRequest) -> RawTables:
-    where = f"{request.source_id}: {request.location}"
+    where = source_where(request)
     if request.location.is_dir():
         raise SourceError(
             f'{where}: a folder is not a JSON file; use format "tabular" or point at a .json file'
@@ -407,8 +416,9 @@ def _hashed_files(request: SourceRequest) -> list[Path]:
     location, options = request.location, request.options
     if not isinstance(options, HsdsOptions) or _format(location, options) != "tabular":
         return []
-    package_path = _package_path(location, str(location))
-    return [path for path in _resource_paths(package_path, str(location)) if path.is_file()]
+    where = source_where(request)
+    package_path = _package_path(location, where)
+    return [path for path in _resource_paths(package_path, where) if path.is_file()]
 
 
 HSDS = register(

@@ -1,9 +1,11 @@
-"""Limits on what one source may read (bytes on disk, rows, and how far compressed input may expand), checked
-before a parser commits memory to it, so an oversized file or a compressed bomb is refused with a clear message.
+"""Limits on what one source may read (bytes on disk, rows, the length of one field, and how far compressed input
+may expand), checked before a parser commits memory to it, so an oversized file or a compressed bomb is refused
+with a clear message.
 
 An .xlsx is a zip: its central directory declares each member's uncompressed size, and Python's zipfile (which
 openpyxl reads through) never returns more than that, so checking the declared sizes and ratios is enough. A
-gzip stream declares nothing trustworthy, so it is decompressed with a byte cap.
+gzip stream declares nothing trustworthy, so it is first inflated and counted, a chunk at a time and nothing kept,
+under the same byte cap and expansion ratio; only a stream that passes is inflated again to be read.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from expectations.errors import SourceError
 
 DEFAULT_MAX_BYTES = 4 * 1024**3
 DEFAULT_MAX_ROWS = 100_000_000
+DEFAULT_MAX_FIELD_LENGTH = 64 * 1024  # characters in one cell: a name or a code, never a document
 MAX_COMPRESSION_RATIO = 100  # worksheets of repeated rows compress ~15x; deflate bombs reach ~1000x
 RATIO_CHECKED_FROM = 1024**2  # members smaller than this expand to nothing that matters, whatever the ratio
 CHUNK = 1 << 20
@@ -26,10 +29,12 @@ CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class SourceLimits:
-    """The most one source may read: bytes (on disk, and once decompressed) and rows of any raw table."""
+    """The most one source may read: bytes (on disk, and once decompressed), rows of any raw table, and characters
+    in any one field."""
 
     max_bytes: int = DEFAULT_MAX_BYTES
     max_rows: int = DEFAULT_MAX_ROWS
+    max_field_length: int = DEFAULT_MAX_FIELD_LENGTH
 
 
 def size_text(size: float) -> str:
@@ -92,18 +97,46 @@ def checked_zip(path: Path, limits: SourceLimits, where: str) -> None:
             )
 
 
-def capped_gzip_bytes(path: Path, limits: SourceLimits, where: str) -> bytes:
-    """The decompressed bytes of a gzip file, refusing to inflate past `max_bytes`."""
-    out = bytearray()
+def checked_gzip_size(path: Path, limits: SourceLimits, where: str) -> int:
+    """The decompressed size of a gzip file, counted while inflating a chunk at a time (nothing kept, so memory
+    stays at one chunk); SourceError past `max_bytes`, or expanding more than a real extract does (a bomb)."""
+    inflated = 0
     try:
-        with gzip.open(path, "rb") as stream:
+        with path.open("rb") as packed, gzip.GzipFile(fileobj=packed, mode="rb") as stream:
             while chunk := stream.read(CHUNK):
-                out += chunk
-                if len(out) > limits.max_bytes:
+                inflated += len(chunk)
+                if inflated > limits.max_bytes:
                     raise SourceError(
                         f"{where}: the gzip file expands past max_bytes = {size_text(limits.max_bytes)} "
                         f"(the file itself is {size_text(path.stat().st_size)}); {_raise_hint('max_bytes')}"
                     )
+                ratio = inflated / max(packed.tell(), 1)
+                if inflated >= RATIO_CHECKED_FROM and ratio > MAX_COMPRESSION_RATIO:
+                    raise SourceError(
+                        f"{where}: the gzip file expands {ratio:,.0f} times (past {size_text(inflated)} from "
+                        f"{size_text(packed.tell())} read), more than a real extract does "
+                        f"({MAX_COMPRESSION_RATIO}x); it looks like a compression bomb: ask the partner to send it "
+                        "again"
+                    )
     except (gzip.BadGzipFile, EOFError, zlib.error) as error:
         raise SourceError(f"{where}: not a complete gzip file ({error}); check options.compression") from None
-    return bytes(out)
+    return inflated
+
+
+def capped_gzip_bytes(path: Path, limits: SourceLimits, where: str) -> bytes:
+    """The decompressed bytes of a gzip file that `checked_gzip_size` lets through (read in one go, sized ahead)."""
+    size = checked_gzip_size(path, limits, where)
+    with gzip.open(path, "rb") as stream:
+        data = stream.read(size + 1)
+    if len(data) != size:  # the file changed between the two reads
+        raise SourceError(f"{where}: the gzip file changed while it was read; run again")
+    return data
+
+
+def field_too_long(where: str, row: int, column: str, length: int, limits: SourceLimits) -> SourceError:
+    """The error for a field over `max_field_length`, naming its row (line or sheet row) and column."""
+    return SourceError(
+        f"{where}: row {row} column {column!r} holds {length:,} characters, over the limit max_field_length = "
+        f"{limits.max_field_length:,}; a field is a name, a code or a number: check options.delimiter and quoting "
+        f"(an unclosed quote swallows the rest of the file), or {_raise_hint('max_field_length')}"
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from expectations.errors import SourceError
-from sources.base import ROW_COLUMN, KindOptions, RawTables, SourceKind, SourceRequest, register
+from sources.base import ROW_COLUMN, KindOptions, RawTables, SourceKind, SourceRequest, register, source_where
 
 
 class PhsAeOptions(KindOptions):
@@ -124,7 +124,7 @@ def _site_names(path: Path | None, source_id: str, columns: tuple[str, str] = SI
     carry trailing spaces: stripped)."""
     if path is None:
         return {}
-    where = f"{source_id}: options.{option} {path}"
+    where = f"{source_id}: options.{option} {path.name}"  # the file's name, never the machine's path
     if not path.is_file():
         raise SourceError(f"{where}: file not found (check options.{option}; it is relative to the map config)")
     sites = _text_csv(path.read_bytes(), where, columns)
@@ -260,7 +260,7 @@ def _flows(rows: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
 
 def _read(request: SourceRequest) -> RawTables:
     options: PhsAeOptions = request.options  # type: ignore[assignment]
-    where = f"{request.source_id}: {request.location}"
+    where = source_where(request)
     data = request.location.read_bytes()
     frame = _text_csv(data, where, REQUIRED_COLUMNS)
     frame.insert(0, ROW_COLUMN, _line_numbers(data, len(frame), where).to_numpy())

@@ -11,6 +11,7 @@ import os
 import re
 from datetime import date, datetime, time
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -107,8 +108,9 @@ def _url(options: SqlOptions, where: str) -> tuple[URL, str | None]:
     return url.set(password=password), password
 
 
-def masked_location(options: SqlOptions) -> str:
-    """Where the rows come from, safe to show: the URL with its password as ***, and the table (or `query`)."""
+def masked_location(options: SqlOptions, folder: Path = Path(".")) -> str:
+    """Where the rows come from, safe to show: the URL with its password as ***, a database file named relative to
+    the map config's `folder` (never by the machine's absolute path), and the table (or `query`)."""
     from sqlalchemy import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -116,12 +118,23 @@ def masked_location(options: SqlOptions) -> str:
     if options.url_env is not None:
         value = os.environ.get(options.url_env)
         try:
-            shown = make_url(value).render_as_string(hide_password=True) if value else f"${options.url_env}"
+            shown = _shown_url(make_url(value), folder) if value else f"${options.url_env}"
         except ArgumentError:
             shown = f"${options.url_env}"
     else:
-        shown = make_url(options.url or "").render_as_string(hide_password=True)
+        shown = _shown_url(make_url(options.url or ""), folder)
     return f"{shown} ({what})"
+
+
+def _shown_url(url: URL, folder: Path) -> str:
+    database = url.database
+    if url.drivername.startswith("sqlite") and database and Path(database).is_absolute():
+        path = Path(database)
+        try:
+            url = url.set(database=str(path.resolve().relative_to(folder.resolve())))
+        except ValueError:
+            url = url.set(database=path.name)  # outside the config's folder: its name only
+    return url.render_as_string(hide_password=True)
 
 
 def _scrubbed(message: str, secret: str | None) -> str:
@@ -165,7 +178,7 @@ def _read_sql(request: SourceRequest) -> RawTables:
     from sqlalchemy.pool import NullPool
 
     options: SqlOptions = request.options  # type: ignore[assignment]
-    where = f"{request.source_id}: {masked_location(options)}"
+    where = f"{request.source_id}: {masked_location(options, request.folder)}"
     url, secret = _url(options, where)
     connect_args = {"connect_timeout": options.connect_timeout_seconds} if url.get_backend_name() == "postgresql" \
         else {}
@@ -217,4 +230,4 @@ def _read_sql(request: SourceRequest) -> RawTables:
 
 
 SQL = register(SourceKind(name="sql", read=_read_sql, options=SqlOptions,
-                          describe=lambda request: masked_location(request.options)))  # type: ignore[arg-type]
+                          describe=lambda request: masked_location(request.options, request.folder)))  # type: ignore[arg-type]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
+import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -18,8 +20,12 @@ import pyarrow.csv as pa_csv
 from pydantic import Field
 
 from expectations.errors import SourceError
-from sources.base import ROW_COLUMN, KindOptions, RawTables, SourceKind, SourceRequest, register
+from sources.base import ROW_COLUMN, KindOptions, RawTables, SourceKind, SourceRequest, register, source_where
 from sources.limits import SourceLimits, capped_gzip_bytes, checked_rows, checked_zip
+
+# the csv module's own cap (128 KiB) would call a long field malformed CSV; fields are measured against the source's
+# max_field_length instead, which names the row and column (sources/base.py checked_field_lengths)
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
 
 
 class CsvOptions(KindOptions):
@@ -94,8 +100,10 @@ def csv_frame(
     handle = io.StringIO(text, newline="")  # newline="": keep line breaks inside quoted fields
     for _ in range(header_row - 1):
         handle.readline()
-    reader = csv.reader(handle, delimiter=delimiter, quotechar=quotechar)
+    # strict: a quote closed before the end of its field (`"ab"c`) or never closed is an error, not a guess
+    reader = csv.reader(handle, delimiter=delimiter, quotechar=quotechar, strict=True)
     numbered = _records_with_lines(reader, lambda: reader.line_num, header_row - 1)
+    read_to = header_row - 1  # lines consumed by the records read so far: the next record starts after them
     try:
         header_line, header = next(numbered, (header_row, []))
         if not any(cell.strip() for cell in header):
@@ -104,7 +112,9 @@ def csv_frame(
         columns = header_names(header, where)
         lines: list[int] = []
         rows: list[list[str | None]] = []
+        read_to = reader.line_num + header_row - 1
         for line, record in numbered:
+            read_to = reader.line_num + header_row - 1
             if not any(cell.strip() for cell in record):
                 continue
             if len(record) != len(columns):
@@ -117,7 +127,12 @@ def csv_frame(
             if max_rows is not None and len(rows) > max_rows:
                 checked_rows(len(rows), SourceLimits(max_rows=max_rows), where)
     except csv.Error as error:
-        raise SourceError(f"{where}: line {reader.line_num + header_row - 1} is not CSV: {error}") from None
+        if "unexpected end of data" in str(error):
+            raise SourceError(f"{where}: the quote ({quotechar}) opened in the record starting on line "
+                              f"{max(read_to + 1, header_row)} is never closed; check options.quotechar and ask "
+                              "the partner to double quotes inside quoted fields") from None
+        raise SourceError(f"{where}: line {reader.line_num + header_row - 1} is not CSV: {error} (a quote inside "
+                          "a quoted field must be doubled; check options.quotechar)") from None
     frame = pd.DataFrame(rows, columns=columns, dtype="str")
     frame.insert(0, ROW_COLUMN, pd.Series(lines, dtype="int64"))
     return frame
@@ -138,6 +153,10 @@ def csv_table(
             return None
         start = end + 1
     body = text[start:].rstrip("\r\n")
+    if quotechar in body and not _quoting_is_rfc_4180(body, quotechar, delimiter):
+        return None  # Arrow would read `"ab"c` as abc: csv_frame refuses it, naming the line
+    if body.count("\r") != body.count("\r\n"):  # a lone CR ends a line for csv_frame's count, not for this one
+        return None
     try:
         header = next(csv.reader([text[text.rfind("\n", 0, start - 1) + 1:start]], delimiter=delimiter,
                                  quotechar=quotechar, strict=True), [])
@@ -167,6 +186,22 @@ def csv_table(
     return table
 
 
+@functools.cache
+def _quoted_line(quotechar: str, delimiter: str) -> re.Pattern[str]:
+    """One line of RFC 4180 fields: quoted (quotes inside doubled) or plain (not starting with a quote)."""
+    q, d = re.escape(quotechar), re.escape(delimiter)
+    field = rf"(?:{q}(?:[^{q}]|{q}{q})*{q}|[^{q}{d}\r\n][^{d}\r\n]*|)"
+    return re.compile(rf"{field}(?:{d}{field})*\r?")
+
+
+def _quoting_is_rfc_4180(body: str, quotechar: str, delimiter: str) -> bool:
+    """Whether every line holding a quote quotes whole fields, as csv_frame's strict reader requires (Arrow
+    would read `"ab"c` as abc, or `"x"  ,1` as x with spaces, where csv_frame refuses them)."""
+    valid = _quoted_line(quotechar, delimiter)
+    with_quote = re.compile(rf"^[^\n]*{re.escape(quotechar)}[^\n]*$", re.MULTILINE)
+    return all(valid.fullmatch(line.group()) for line in with_quote.finditer(body))
+
+
 def _any(conditions: list[pa.ChunkedArray]) -> pa.ChunkedArray:
     found = pc.fill_null(conditions[0], False)
     for condition in conditions[1:]:
@@ -176,7 +211,7 @@ def _any(conditions: list[pa.ChunkedArray]) -> pa.ChunkedArray:
 
 def _read_csv(request: SourceRequest) -> RawTables:
     options: CsvOptions = request.options  # type: ignore[assignment]
-    where = f"{request.source_id}: {request.location}"
+    where = source_where(request)
     text = decoded_text(request.location, options.encoding, where, options.compression, request.limits)
     read = (options.delimiter, options.quotechar, options.header_row, request.limits.max_rows)
     frame = csv_table(text, *read, where=where)
@@ -185,7 +220,7 @@ def _read_csv(request: SourceRequest) -> RawTables:
 
 def _read_excel(request: SourceRequest) -> RawTables:
     options: ExcelOptions = request.options  # type: ignore[assignment]
-    where = f"{request.source_id}: {request.location}"
+    where = source_where(request)
     checked_zip(request.location, request.limits, where)
     try:
         # header=None: the header is read as a row so repeated or blank names are caught, not renamed;
@@ -244,7 +279,7 @@ def _flat(record: dict[str, Any], prefix: str = "") -> dict[str, str | None]:
 
 def _read_json(request: SourceRequest) -> RawTables:
     options: JsonOptions = request.options  # type: ignore[assignment]
-    where = f"{request.source_id}: {request.location}"
+    where = source_where(request)
     try:
         document = json.loads(decoded_text(Path(request.location), options.encoding, where))
     except json.JSONDecodeError as error:

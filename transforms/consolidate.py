@@ -141,8 +141,9 @@ def consolidated_services(
     staged["rep"] = [representative[(p, k)] for p, k in zip(staged["partner"], staged["service_key"], strict=True)]
     staged["service_id"] = [service_id(*rep) for rep in staged["rep"]]
     groups = staged.groupby("service_id", sort=True)
-    chosen = staged[[(p, k) == rep for p, k, rep in
-                     zip(staged["partner"], staged["service_key"], staged["rep"], strict=True)]]
+    is_rep = pd.Series([(p, k) == rep for p, k, rep in zip(staged["partner"], staged["service_key"], staged["rep"],
+                                                           strict=True)], index=staged.index, dtype=bool)
+    chosen = staged[is_rep]  # a mask, never a list: an empty list would select no columns
     chosen = chosen.drop_duplicates("service_id", keep="first").set_index("service_id")
 
     org_key = chosen["organisation_key"]

@@ -175,7 +175,8 @@ def service_flags(tables: Mapping[str, pd.DataFrame], ratio: float,
 
 
 def overall_status(rags: Sequence[str], results: Sequence[CheckResult]) -> Rag:
-    """red if any source is red or an error-severity check failed, amber if anything else is not clean."""
+    """A run's (and so its version's) status, the one definition: red if any source is red or an
+    error-severity check failed, amber if anything else is not clean, else green."""
     failed = [r for r in results if not r.success]
     if Rag.RED in rags or any(r.severity == Severity.ERROR for r in failed):
         return Rag.RED
@@ -224,6 +225,8 @@ def quality_summary(
     flags: Mapping[str, list[dict[str, str]]],
     thresholds: Mapping[str, float],
     header: Mapping[str, Any],
+    root_causes: Sequence[Mapping[str, Any]] = (),
+    map_errors: Sequence[str] = (),
 ) -> QualitySummary:
     """The run's quality summary (documented in outputs/quality_report.py). `sources` are the per-source entries
     of the run (source_id, partner, kind, location, on_error, status, rows_*, stale, error) in config order."""
@@ -231,7 +234,7 @@ def quality_summary(
     errors = rejects[rejects["severity"] == str(Severity.ERROR)]
     return QualitySummary(
         header=dict(header),
-        status=overall_status([e["rag"] for e in entries], results),
+        status=Rag.RED if map_errors else overall_status([e["rag"] for e in entries], results),
         thresholds=dict(thresholds),
         previous_version=previous_version,
         sources=entries,
@@ -249,6 +252,8 @@ def quality_summary(
                         for row in volumes.to_dict("records")],
         },
         services={sid: list(found) for sid, found in flags.items()},
+        root_causes=[dict(cause) for cause in root_causes],
+        map_errors=list(map_errors),
     )
 
 

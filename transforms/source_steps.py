@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from expectations.canonical import LIST_SEPARATOR
+from transforms.numbers import DEFAULT_RULE, NumberRule, parsed_numbers
 from transforms.rejects import concat_rejects, row_rejects
 
 ROW_COLUMN = "__row__"
@@ -59,6 +60,7 @@ class SourceSteps:
     unpivot: Unpivot | None = None
     lookups: tuple[Lookup, ...] = ()
     external_ids: Mapping[str, str] = field(default_factory=dict)  # scheme -> raw column
+    numbers: NumberRule = DEFAULT_RULE  # how the source writes the numbers a `where` compares
 
     def __bool__(self) -> bool:
         return bool(self.where or self.unpivot or self.lookups or self.external_ids)
@@ -79,16 +81,16 @@ def _text(series: pd.Series) -> pd.Series:
     return text.where(text.map(lambda v: v is not None and v != ""), None)
 
 
-def _number(series: pd.Series) -> pd.Series:
-    return pd.to_numeric(_text(series).map(lambda v: v.replace(",", "") if isinstance(v, str) else v),
-                         errors="coerce")
+def _number(series: pd.Series, rule: NumberRule) -> pd.Series:
+    """Numbers read by the source's rule; a value the rule cannot read exactly compares as missing (not kept)."""
+    return parsed_numbers(series, rule)[0]
 
 
-def condition_mask(frame: pd.DataFrame, condition: Condition) -> pd.Series:
+def condition_mask(frame: pd.DataFrame, condition: Condition, rule: NumberRule = DEFAULT_RULE) -> pd.Series:
     """Rows of `frame` the condition holds for. Missing and empty cells are equal to nothing and are not in
     any list, so `not_equals` and `not_in` keep them; numbers compare as numbers when the value is a number."""
     if condition.any_of:
-        masks = [condition_mask(frame, each) for each in condition.any_of]
+        masks = [condition_mask(frame, each, rule) for each in condition.any_of]
         out = masks[0]
         for mask in masks[1:]:
             out = out | mask
@@ -104,20 +106,21 @@ def condition_mask(frame: pd.DataFrame, condition: Condition) -> pd.Series:
         hit = text.isin([str(v).strip() for v in value])
         return hit if op == "in" else ~hit
     if isinstance(value, int | float) and not isinstance(value, bool):
-        left: pd.Series = _number(frame[condition.column])
+        left: pd.Series = _number(frame[condition.column], rule)
     else:
         left, value = text, str(value)
     compared = {"lt": left < value, "le": left <= value, "gt": left > value, "ge": left >= value}[op]
     return compared.fillna(False).astype(bool) & left.notna()
 
 
-def selected_rows(frame: pd.DataFrame, where: Sequence[Condition]) -> tuple[pd.DataFrame, int]:
+def selected_rows(frame: pd.DataFrame, where: Sequence[Condition], rule: NumberRule = DEFAULT_RULE
+                  ) -> tuple[pd.DataFrame, int]:
     """The rows every condition holds for (conditions combine with and), and how many were left out."""
     if not where:
         return frame, 0
     keep = pd.Series(True, index=frame.index)
     for condition in where:
-        keep &= condition_mask(frame, condition)
+        keep &= condition_mask(frame, condition, rule)
     return frame[keep], int((~keep).sum())
 
 
@@ -185,7 +188,7 @@ def with_external_ids(frame: pd.DataFrame, external_ids: Mapping[str, str]) -> p
 
 def shaped(raw: pd.DataFrame, steps: SourceSteps, source_id: str, location: str) -> Shaped:
     """The raw table after `steps`, in their fixed order: select, reshape, look up, external ids."""
-    frame, filtered = selected_rows(raw, steps.where)
+    frame, filtered = selected_rows(raw, steps.where, steps.numbers)
     if steps.unpivot is not None:
         frame = unpivoted(frame, steps.unpivot)
     found = []

@@ -17,6 +17,7 @@ import pyarrow
 import pyarrow.compute
 
 from expectations.canonical import QUALIFIERS, SECTORS, STAGED_MODELS, columns
+from transforms.numbers import DEFAULT_RULE, NumberRule, parsed_numbers
 from transforms.quality_summary import monthly_outliers
 from transforms.rejects import REJECT_COLUMNS, concat_rejects, normalised_rejects, row_rejects
 
@@ -83,6 +84,7 @@ class SourceMapping:
     keep_unlisted: tuple[str, ...] = ()  # canonical columns whose codes not in `codes` pass unchanged
     code_defaults: Mapping[str, str] = field(default_factory=dict)  # canonical -> value of codes not in `codes`
     duplicates: str = "reject"  # same key, measure and period twice: "reject" both, or "sum" them
+    numbers: NumberRule = DEFAULT_RULE  # the source's decimal and thousands separators (transforms/numbers.py)
 
 
 @dataclass
@@ -203,15 +205,14 @@ def layout_hint(found: list[str]) -> str:
     return ""
 
 
-def parsed_counts(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Numbers from count text ("1,234", " 12 "), suppression marks ("<5", "*") as missing + qualifier "c".
+def parsed_counts(text: pd.Series, rule: NumberRule = DEFAULT_RULE) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Numbers from count text ("1,234", " 12 ") read by the source's `rule`, suppression marks ("<5", "*") as
+    missing + qualifier "c".
 
-    Returns (value, suppressed mask, unparseable mask)."""
-    cleaned = text.fillna("").str.replace(",", "", regex=False).str.strip()
-    suppressed = cleaned.str.lower().isin(SUPPRESSED_MARKS)
-    value = pd.to_numeric(cleaned.where(~suppressed & (cleaned != "")), errors="coerce")
-    unparseable = value.isna() & ~suppressed & (cleaned != "")
-    return value.astype("float64"), suppressed, unparseable
+    Returns (value, suppressed mask, why each unreadable value is refused: missing where it was read)."""
+    suppressed = text.fillna("").str.strip().str.lower().isin(SUPPRESSED_MARKS)
+    value, reason = parsed_numbers(text.where(~suppressed), rule)
+    return value, suppressed, reason
 
 
 def staged_table(raw: pd.DataFrame, table: str, mapping: SourceMapping) -> Staged:
@@ -337,10 +338,11 @@ def _measured(frame: pd.DataFrame, mapping: SourceMapping, rejects: _Collector,
         frame["qualifier"] = None
 
     if "value" in frame:
-        value, suppressed, unparseable = parsed_counts(frame["value"])
+        value, suppressed, unreadable = parsed_counts(frame["value"], mapping.numbers)
         frame["value"] = value
-        frame = rejects.reject(frame, unparseable, "value", "not_a_number", "count is not a number",
-                               mapped.get("value"))
+        for reason in sorted(unreadable.dropna().unique()):
+            frame = rejects.reject(frame, unreadable.reindex(frame.index) == reason, "value", "not_a_number",
+                                   f"count is {reason}", mapped.get("value"))
         suppressed = suppressed.reindex(frame.index)
         frame.loc[suppressed, "qualifier"] = frame.loc[suppressed, "qualifier"].fillna("c")
         frame = rejects.reject(frame, frame["value"] < 0, "value", "negative_value", "count is negative",

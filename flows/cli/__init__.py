@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from expectations.errors import IsmError
-from flows.cli import analysis, changes, dataset, init, render, run, serve
+from flows.cli import analysis, changes, check, dataset, init, render, run, runs, serve
 from flows.cli.common import EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_INTERRUPTED
 from flows.cli.quiet import fontconfig_initialised_quietly
 from flows.environment import prepare_prefect
@@ -31,6 +31,8 @@ app = typer.Typer(
 app.command("refresh")(run.refresh)
 app.command("demo")(run.demo)
 app.command("validate")(run.validate)
+app.command("runs")(runs.runs)
+app.command("check")(check.check)
 app.command("versions")(dataset.versions)
 app.command("show")(dataset.show)
 app.command("render")(render.render)

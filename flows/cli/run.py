@@ -3,7 +3,6 @@ version (refresh, demo) or nothing (validate), and print each source's status.""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -12,6 +11,8 @@ import typer
 
 from expectations.errors import IsmError
 from flows.cli.common import EXIT_FAILED, ConfigArg, JsonOpt, RootOpt, config_path, fail
+from flows.cli.progress import shown
+from outputs.json_text import json_text
 
 if TYPE_CHECKING:
     from flows.outcomes import RunResult
@@ -41,9 +42,12 @@ def refresh(config: ConfigArg = None, publish_root: RootOpt = None, as_json: Jso
         root = str(publish_root) if publish_root else None
         result = None if no_shortcut else unchanged_before_running(map_config, root)
         if result is None:
+            from flows.ephemeral import tied_temporary_server
             from flows.refresh import refresh_map  # imports Prefect: only when the flow has to run
 
-            result = refresh_map(str(path), root, wait)
+            tied_temporary_server()  # a killed run leaves no Prefect server behind
+            with shown([s.id for s in map_config.sources], as_json):
+                result = refresh_map(str(path), root, wait)
     except IsmError as error:
         fail(error)
     if as_json:
@@ -90,6 +94,7 @@ def validate(config: ConfigArg = None, publish_root: RootOpt = None, as_json: Js
     Compares with the latest published version under the publish root and shows whether a quarantined source
     would use its last good extract. Exit 1 if any error-severity check failed."""
     from flows.config import load_config
+    from flows.ephemeral import tied_temporary_server
     from flows.validate import validate_map
     from outputs.quality_text import source_table_text
     from transforms.source_status import blocking_failures
@@ -100,15 +105,19 @@ def validate(config: ConfigArg = None, publish_root: RootOpt = None, as_json: Js
         if not as_json:
             typer.echo(f"Validating {map_config.map_id}: {len(map_config.sources)} sources "
                        f"({map_config.period.start} to {map_config.period.end}) ...", err=True)
-        summary = validate_map(str(path), str(publish_root) if publish_root else None)
+        tied_temporary_server()  # a killed run leaves no Prefect server behind
+        with shown([s.id for s in map_config.sources], as_json):
+            summary = validate_map(str(path), str(publish_root) if publish_root else None)
     except IsmError as error:
         fail(error)
     failures = blocking_failures(summary)
     if as_json:
-        typer.echo(json.dumps({**summary, "failures": failures}, indent=2, default=str))
+        typer.echo(json_text({**summary, "failures": failures}, indent=2, default=str))
     else:
         typer.echo(source_table_text(summary))
         for failure in failures:
             typer.echo(f"ism: failed: {failure}", err=True)
+        if summary.get("report"):
+            typer.echo(f"quality report: {summary['report']}", err=True)
     if failures:
         raise typer.Exit(EXIT_FAILED)

@@ -13,14 +13,16 @@ def test_statuses_serialise_as_the_bare_words() -> None:
     assert SourceStatus("warn") == "warn" and f"source_{SourceStatus.MISSING}" == "source_missing"
 
 
-def test_a_version_is_ok_only_when_every_source_is() -> None:
-    assert version_status(["ok", "ok"]) is SourceStatus.OK
-    assert version_status(["ok", "stale"]) is SourceStatus.WARN
+def test_a_version_without_a_summary_takes_its_worst_source_rag() -> None:
+    assert version_status(["ok", "ok"]) is Rag.GREEN
+    assert version_status(["ok", "stale"]) is Rag.AMBER
+    assert version_status(["warn", "missing", "ok"]) is Rag.RED
 
 
 def test_the_summary_document_has_the_header_after_the_schema_and_extras_last() -> None:
     summary = QualitySummary(header={"map_id": "m", "title": "T"}, status=Rag.GREEN, thresholds={"x": 0.1},
                              previous_version=None, sources=[], checks=[], rejects={}, change={}, services={},
                              extra={"gx": {}})
-    assert list(summary.as_json()) == ["schema", "map_id", "title", "status", "thresholds", "previous_version",
+    assert list(summary.as_json()) == ["schema", "map_id", "title", "status", "map_errors", "root_causes",
+                                       "thresholds", "previous_version",
                                        "sources", "checks", "rejects", "change", "services", "gx"]

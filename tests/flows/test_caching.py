@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 import flows.gate
 import flows.stage
+import flows.staging
 from flows.cli import app
 from flows.config import load_config
 from flows.refresh import refresh_map
@@ -34,7 +35,8 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """How often the run read a source, staged a table and consolidated the map."""
     seen: Counter[str] = Counter()
     monkeypatch.setattr(flows.stage, "extract", counting(seen, "extract", flows.stage.extract))
-    monkeypatch.setattr(flows.stage, "staged_from_parquet", counting(seen, "stage", flows.stage.staged_from_parquet))
+    monkeypatch.setattr(flows.staging, "staged_from_parquet",  # where stage_source finds it
+                        counting(seen, "stage", flows.staging.staged_from_parquet))
     monkeypatch.setattr(flows.gate, "consolidate", counting(seen, "consolidate", flows.gate.consolidate))
     return seen
 

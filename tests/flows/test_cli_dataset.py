@@ -40,7 +40,7 @@ def test_versions_lists_id_period_hash_sources_and_status(published: Path) -> No
     lines = out.strip().splitlines()
     assert lines[0].split()[:4] == ["version", "created", "as", "of"]
     assert lines[1].startswith("  v0001 ") and lines[2].startswith("* v0002 ")
-    assert "2025-04..2025-05" in lines[2] and "warn" in lines[2] and "4 sources (1 warn)" in lines[2]
+    assert "2025-04..2025-05" in lines[2] and " amber " in lines[2] and "4 sources (1 warn)" in lines[2]
 
     code, out, _ = run("versions", str(published), "--json")
     listing = json.loads(out)

@@ -12,6 +12,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
 import flows.stage
+import flows.staging
 from expectations.errors import ConfigError
 from flows.config import load_config
 from flows.refresh import refresh_map
@@ -45,7 +46,8 @@ def test_a_dask_cluster_publishes_the_same_content_as_the_default_runner(
     text = mini_map.read_text()
     mini_map.write_text(f'private_root = ".ism-dask"\n{text}\n[runner]\ndask_address = "{cluster.scheduler_address}"\n')
     monkeypatch.setattr(flows.stage, "within_seconds", on_a_worker("extract", flows.stage.within_seconds))
-    monkeypatch.setattr(flows.stage, "staged_from_parquet", on_a_worker("stage", flows.stage.staged_from_parquet))
+    monkeypatch.setattr(flows.staging, "staged_from_parquet",  # where stage_source finds it
+                        on_a_worker("stage", flows.staging.staged_from_parquet))
     on_dask = refresh_map(str(mini_map), str(tmp_path / "dask"))
     assert on_dask.status == default.status == "published"
     assert on_dask.content_hash == default.content_hash

@@ -92,7 +92,8 @@ def test_quarantine_publishes_the_last_good_extract_or_nothing_and_fail_keeps_la
     assert {s["source_id"]: s["status"] for s in manifest["sources"]}["nhs_activity"] == "stale"
 
     (extracts / "services.csv").write_text("code,name\nED,Emergency Department\n")  # nhs_services is on fail
-    with pytest.raises(QualityGateError, match=r"nothing published; blocked source\(s\) under on_error = \"fail\": "
+    with pytest.raises(QualityGateError, match=r"nothing published; root cause: nhs_services blocked -> \d+ "
+                                               r"unknown_service in \d source\(s\) \(.*nhs_flows\): "
                                                r"nhs_services: column 'type'"):
         refresh_map(str(mini_map))
     store = mini_map.parent / "published" / "mini"

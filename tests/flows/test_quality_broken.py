@@ -41,8 +41,24 @@ def test_broken_deliveries_are_quarantined_and_a_broken_fail_source_publishes_no
     assert housing["error"].startswith("housing_activity: 20% of its rows were rejected (24 of 120)")
 
     with pytest.raises(QualityGateError, match=r"acute_units: .*units.csv: line 4 has 7 fields where the header "
-                                               r"\(line 1\) has 6"):
+                                               r"\(line 1\) has 6") as refused:
         refresh_map(str(tmp_path / "broken" / "fail.toml"), str(root))
+    message = str(refused.value)
+    assert message.startswith("nothing published; root cause: acute_units blocked -> ")
+    report = Path(message.rsplit("quality report: ", 1)[1])  # the failed run's report, in the private area
+    assert report.is_file() and report.parent.parent.name == "runs" and "glenmuir" in str(report)
+    record = json.loads((report.parent / "run.json").read_text())
+    failed = json.loads((report.parent / "report.json").read_text())
+    over = {s["source_id"] for s in failed["sources"] if s["rag"] == "red"}
+    assert record["outcome"] == "failed" and record["blocked"][0] == "acute_units"
+    assert set(record["blocked"]) == over  # every blocked source named, the root cause first
+    assert all(sid in message for sid in over)
+    assert record["root_causes"][0].startswith("acute_units blocked -> ")
+    assert failed["root_causes"][0]["source_ids"] == ["acute_units"]
+    assert {"acute_activity", "acute_discharges", "acute_transfers"} <= set(failed["root_causes"][0]["sources"])
+    page = report.read_text()
+    assert page.index("Root causes") < page.index("acute_units blocked") < page.index("Partners and their sources")
+    assert ">nan<" not in page and " nan " not in page
     store = root / "glenmuir-unscheduled-care"
     assert (store / "latest").read_text().strip() == result.version_id
     assert [p.name for p in (store / "versions").iterdir()] == [result.version_id]

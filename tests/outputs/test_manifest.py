@@ -1,9 +1,9 @@
 """The version manifest: a source's record takes its provenance over the config's location, and the version is
-warn when any source is not ok."""
+its run's green / amber / red (else its worst source's)."""
 
 from __future__ import annotations
 
-from expectations.status import SourceStatus
+from expectations.status import Rag
 from flows.outcomes import SourceOutcome
 from outputs.manifest import source_entry, version_manifest
 
@@ -20,12 +20,13 @@ def test_a_read_source_is_recorded_where_it_was_read_and_an_unread_one_where_the
     assert source_entry(outcome("blocked", None), "s.csv", None, "x")["location"] == "s.csv"
 
 
-def test_the_manifest_is_warn_unless_every_source_is_ok() -> None:
-    def manifest(*statuses: str) -> dict:
+def test_the_manifest_takes_the_run_status_else_its_worst_source_rag() -> None:
+    def manifest(*statuses: str, status: str | None = None) -> dict:
         return version_manifest(version_id="v0001", map_id="m", title="T", area={}, population=None,
                                 period=("2025-04", "2026-03"), content_hash="h", schema_version="1",
                                 sources=[{"status": s} for s in statuses], counts={}, digests={}, disclosure=None,
-                                inputs=None)
-    assert manifest("ok", "ok")["status"] == SourceStatus.OK
-    assert manifest("ok", "stale")["status"] == "warn"
+                                inputs=None, status=status)
+    assert manifest("ok", "ok")["status"] == Rag.GREEN
+    assert manifest("ok", "stale")["status"] == "amber"
+    assert manifest("ok", "ok", status=Rag.RED)["status"] == "red"  # the report's word: a failed check
     assert manifest("ok")["as_of"] == {"start": "2025-04", "end": "2026-03"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -146,8 +148,14 @@ def test_gzip_csv_is_read_with_a_byte_cap(tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.csv.gz"
     bomb.write_bytes(gzip.compress(b"id,name\n" + b"S1,Service\n" * 2_000_000, compresslevel=9))
     assert bomb.stat().st_size < 200_000
-    with pytest.raises(SourceError, match=r"the gzip file expands past max_bytes = 1\.0 MiB \(the file itself is "):
-        extract(CSV, request(CSV, bomb, SourceLimits(max_bytes=1024**2), compression="gzip"))
+    with pytest.raises(SourceError, match=r"^x: bomb\.csv\.gz: the gzip file expands \d+ times .* compression bomb"):
+        extract(CSV, request(CSV, bomb, SourceLimits(), compression="gzip"))
+    varied = tmp_path / "varied.csv.gz"  # expands little, but past the byte cap
+    varied.write_bytes(gzip.compress(b"id,name\n" + b"".join(b"S%d,%s\n" % (i, os.urandom(8).hex().encode())
+                                                              for i in range(60_000))))
+    with pytest.raises(SourceError, match=r"^x: varied\.csv\.gz: the gzip file expands past max_bytes = 1\.0 MiB "
+                                          r"\(the file itself is "):
+        extract(CSV, request(CSV, varied, SourceLimits(max_bytes=1024**2), compression="gzip"))
 
 
 def test_gzip_mix_ups_are_explained(tmp_path: Path) -> None:
@@ -183,3 +191,29 @@ def _write(tmp_path: Path, text: str) -> Path:
 def test_sizes_read_well() -> None:
     assert [size_text(n) for n in (999, 1536, 5 * 1024**3)] == ["999 bytes", "1.5 KiB", "5.0 GiB"]
     assert MAX_COMPRESSION_RATIO >= 50  # a real workbook of repeated rows compresses about 15 times
+
+
+def test_a_field_over_max_field_length_is_refused_naming_row_and_column_on_every_reading_path(tmp_path: Path) -> None:
+    limits = SourceLimits(max_field_length=50)
+    long = "x" * 51
+    (tmp_path / "s.csv").write_text(f"id,name\nS1,ok\nS2,{long}\n")
+    (tmp_path / "q.csv").write_text(f'id,name\nS1,"two\nlines"\nS2,"{long}"\n')  # the Python path (quoted break)
+    (tmp_path / "s.json").write_text(json.dumps([{"id": "S1", "name": "ok"}, {"id": "S2", "name": long}]))
+    book = workbook(tmp_path / "s.xlsx", 3)
+    sheet = openpyxl.load_workbook(book)
+    sheet.active.cell(row=3, column=2, value=long)
+    sheet.save(book)
+    for kind, name, row in [(CSV, "s.csv", 3), (CSV, "q.csv", 4), (JSON, "s.json", 2), (EXCEL, "s.xlsx", 3)]:
+        with pytest.raises(SourceError, match=rf"^x: {re.escape(name)}: services: row {row} column 'name' holds 51 "
+                                              r"characters, over the limit max_field_length = 50"):
+            extract(kind, request(kind, tmp_path / name, limits))
+    wider = SourceLimits(max_field_length=51)
+    assert len(extract(CSV, request(CSV, tmp_path / "s.csv", wider)).tables["services"]) == 2
+
+
+def test_max_field_length_is_configured_per_map_and_per_source(tmp_path: Path) -> None:
+    config = tmp_path / "ism.toml"
+    config.write_text(config_text(top="[limits]\nmax_field_length = 100\n", extra="max_field_length = 7\n"))
+    assert load_config(config).request(load_config(config).sources[0]).limits.max_field_length == 7
+    config.write_text(config_text(top="[limits]\nmax_field_length = 100\n"))
+    assert load_config(config).request(load_config(config).sources[0]).limits.max_field_length == 100

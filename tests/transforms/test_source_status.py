@@ -12,6 +12,8 @@ from transforms.source_status import (
     over_reject_share,
     recounted_status,
     rejected_rows,
+    root_cause_line,
+    root_causes,
     staged_status,
 )
 
@@ -48,16 +50,6 @@ def test_only_fresh_sources_over_the_limit_are_named_with_their_share() -> None:
                                                "report"}
 
 
-def test_the_gate_names_blocked_sources_and_failed_checks_or_lets_the_run_publish() -> None:
-    assert gate_refusal([], [], [], "ism-quality-m") is None
-    assert gate_refusal(["a: unreadable"], ["b: too many"], ["orphan (flows.to): x"], "ism-quality-m") == (
-        'nothing published; blocked source(s) under on_error = "fail": a: unreadable; 1 more source(s) over '
-        "max_reject_share (quality artifact ism-quality-m); failed checks of the consolidated map: "
-        "orphan (flows.to): x")
-    assert gate_refusal([], ["b: too many"], [], "k") == ('nothing published; blocked source(s) under on_error = '
-                                                          '"fail": b: too many')
-
-
 def test_blocking_failures_list_blocked_sources_and_failed_error_checks() -> None:
     summary = {
         "sources": [{"source_id": "a", "status": "ok", "reject_share": 0.0},
@@ -69,3 +61,55 @@ def test_blocking_failures_list_blocked_sources_and_failed_error_checks() -> Non
     }
     assert blocking_failures(summary) == ["b: missing", "c: 50% of its rows were rejected, above [quality] "
                                           "max_reject_share 10%"]
+
+
+def _entry(source_id: str, partner: str, status: str, error: str | None = None) -> dict[str, object]:
+    return {"source_id": source_id, "partner": partner, "status": status, "error": error}
+
+
+def test_rejects_naming_a_blocked_services_source_are_grouped_under_it_most_rows_first() -> None:
+    sources = [_entry("units", "acute", "blocked", "units: line 4 has 7 fields"),
+               _entry("homes", "council", "blocked", "homes: empty"),
+               _entry("beds", "acute", "warn"), _entry("referrals", "gp", "warn"), _entry("sites", "phs", "ok")]
+    rejects = rejects_frame([
+        RejectRecord("beds", "unknown_service", "x", "b.csv", 2, "service_key", "acute:W1"),
+        RejectRecord("beds", "unknown_service", "x", "b.csv", 3, "service_key", "acute:W2"),
+        RejectRecord("referrals", "unknown_service", "x", "r.csv", 5, "to_key", "acute:ED"),
+        RejectRecord("referrals", "unknown_service", "x", "r.csv", 6, "to_key", "phs_location:Z1"),
+        RejectRecord("referrals", "unknown_service", "x", "r.csv", 7, "to_key", "council:CH1"),
+        RejectRecord("referrals", "unknown_service", "x", "r.csv", 8, "to_key", "phs:S1"),  # a delivered partner
+        RejectRecord("referrals", "negative_value", "x", "r.csv", 9, "value", "-1"),
+    ])
+    causes = root_causes(sources, {"units": True, "homes": False, "sites": False}, rejects)
+    assert [(c["source_ids"], c["rows"], c["sources"]) for c in causes] == [
+        (["units"], 4, {"beds": 2, "referrals": 2}),  # acute:... and the phs_location scheme (units has ids)
+        (["homes"], 1, {"referrals": 1}),
+    ]
+    assert root_cause_line(causes[0]) == "units blocked -> 4 unknown_service in 2 source(s) (beds, referrals)"
+    assert root_causes(sources, {"sites": False}, rejects) == []  # no blocked services source: no cause
+    assert causes[0]["errors"] == ["units: line 4 has 7 fields"]
+
+
+def test_the_gate_names_every_blocked_source_root_causes_first_and_the_report() -> None:
+    assert gate_refusal({}, {}, []) is None
+    cause = {"source_ids": ["units"], "check": "unknown_service", "rows": 491, "sources": {"beds": 400, "refs": 91},
+             "errors": ["units: line 4 has 7 fields"]}
+    message = gate_refusal({"other": "other: empty", "units": "units: line 4 has 7 fields"},
+                           {"beds": "beds: 80% rejected", "own": "own: 9% rejected"}, ["orphan (flows.to): x"],
+                           [cause], "/private/runs/r1/report.html")
+    assert message == (
+        "nothing published; root cause: units blocked -> 491 unknown_service in 2 source(s) (beds, refs): units: "
+        "line 4 has 7 fields; so over max_reject_share: beds; other blocked source(s) under on_error = \"fail\": "
+        "other: empty; own: 9% rejected; failed checks of the consolidated map: orphan (flows.to): x; quality "
+        "report: /private/runs/r1/report.html")
+
+
+def test_blocking_failures_put_root_causes_first() -> None:
+    summary = {
+        "sources": [{"source_id": "a", "status": "blocked", "error": "a: empty", "reject_share": 0.0},
+                    {"source_id": "units", "status": "blocked", "error": "units: ragged", "reject_share": 0.0}],
+        "root_causes": [{"source_ids": ["units"], "check": "unknown_service", "rows": 3, "sources": {"b": 3}}],
+        "checks": [],
+    }
+    assert blocking_failures(summary) == [
+        "units: ragged (root cause: units blocked -> 3 unknown_service in 1 source(s) (b))", "a: empty"]

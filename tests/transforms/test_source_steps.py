@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from sources.tabular import csv_frame
+from transforms.numbers import NumberRule
 from transforms.source_steps import (
     EXTERNAL_IDS_COLUMN,
     ROW_COLUMN,
@@ -50,6 +51,13 @@ AGES = raw([{"Board": "S08000024", "Age": "18plus", "Days": "10"},
 ])
 def test_each_condition_selects_its_rows(condition: Condition, kept: list[int]) -> None:
     assert AGES.loc[condition_mask(AGES, condition), ROW_COLUMN].tolist() == kept
+
+
+def test_a_comparison_reads_numbers_by_the_source_rule_and_never_guesses() -> None:
+    beds = raw([{"Beds": "1,234"}, {"Beds": "12,5"}, {"Beds": "999"}, {"Beds": "1.234,5"}])
+    assert beds.loc[condition_mask(beds, Condition("Beds", "gt", 12)), ROW_COLUMN].tolist() == [2, 4]
+    comma = NumberRule(decimal=",", thousands=".")
+    assert beds.loc[condition_mask(beds, Condition("Beds", "gt", 12), comma), ROW_COLUMN].tolist() == [3, 4, 5]
 
 
 def test_conditions_combine_with_and_and_count_what_they_leave_out() -> None:

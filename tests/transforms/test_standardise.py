@@ -34,7 +34,7 @@ def test_counts_parse_thousands_and_suppression() -> None:
     value, suppressed, bad = parsed_counts(pd.Series(["1,234", " 7 ", "<5", "*", "x", ""]))
     assert value.tolist()[:2] == [1234.0, 7.0]
     assert suppressed.tolist() == [False, False, True, True, False, False]
-    assert bad.tolist() == [False, False, False, False, True, False]
+    assert bad.notna().tolist() == [False, False, False, False, True, False]
 
 
 def test_activity_rows_become_staged_or_rejects() -> None:

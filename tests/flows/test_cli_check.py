@@ -1,0 +1,89 @@
+"""`ism check`: a starter config from `ism init` on the demo extracts, two mappings filled in, passes `ism check`;
+a mapping left unfilled shows its rejects with the fix; the command never imports Prefect or Great Expectations."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from examples import DEMO_CONFIG
+from flows.cli import app
+
+RUNNER = CliRunner()
+FILLED = {  # source id in the starter config -> the lane codes a person adds (the demo's own)
+    "units": '{ ED = "urgent_care", MIU = "urgent_care", AMU = "acute", SAU = "acute", FRAIL = "acute", '
+             'CCU = "acute", ICU = "acute", WARD-MED = "acute", WARD-SURG = "acute", WARD-REHAB = "acute", '
+             'DISCH-LOUNGE = "acute", HOME = "prevention_community" }',
+    "practices": '{ GMS = "primary_care", OOH = "urgent_care", PHARM = "primary_care" }',
+}
+
+
+def starter_config(folder: Path) -> Path:
+    out = folder / "ism.toml"
+    written = RUNNER.invoke(app, ["init", str(DEMO_CONFIG.parent / "extracts"), "--out", str(out)])
+    assert written.exit_code == 0, written.output
+    return out
+
+
+def fill_lane_codes(config: Path, source_id: str, codes: str) -> None:
+    """Add `codes.lane` to one source of the starter config, right under its suggested columns."""
+    lines = config.read_text(encoding="utf-8").splitlines()
+    start = lines.index(f'id = "{source_id}"')
+    at = next(n for n in range(start, len(lines)) if lines[n].startswith("columns = "))
+    lines.insert(at + 1, f"codes.lane = {codes}")
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_a_starter_config_with_two_mappings_filled_passes_check(tmp_path: Path) -> None:
+    config = starter_config(tmp_path)
+    unfilled = RUNNER.invoke(app, ["check", "units", str(config), "--json"])
+    assert unfilled.exit_code == 0, unfilled.output  # rows rejected, the source not blocked
+    found = json.loads(unfilled.stdout)["sources"][0]
+    assert (found["rows_read"], found["rows_accepted"], found["rows_rejected"]) == (16, 0, 16)
+    assert found["raw_columns"]["services"][:3] == ["Unit Code", "Unit Name", "Unit Type"]
+    lane = found["reasons"][0]
+    assert lane["check"] == "invalid_value" and lane["count"] == 16 and "map it with codes.lane" in \
+        lane["samples"][0]["message"] and lane["samples"][0]["value"] == "ED"
+
+    for source_id, codes in FILLED.items():
+        fill_lane_codes(config, source_id, codes)
+    for source_id in FILLED:
+        checked = RUNNER.invoke(app, ["check", source_id, str(config), "--json"])
+        assert checked.exit_code == 0, checked.output
+        found = json.loads(checked.stdout)["sources"][0]
+        assert found["passed"] and found["rows_read"] > 0 and found["rows_rejected"] == 0
+        assert found["rows_accepted"] == found["rows_read"]
+        assert not [r for r in found["reasons"] if r["severity"] == "error"]
+        assert found["head"]["services"][0]["lane"] in {"urgent_care", "acute", "primary_care"}
+    text = RUNNER.invoke(app, ["check", "units", str(config)]).stdout
+    assert text.startswith("units (nhs_glenmuir_acute, ") and "16 read, 0 filtered, 16 accepted, 0 rejected" in text
+
+
+def test_a_blocked_source_exits_1_with_its_reason_and_the_demo_checks_all(tmp_path: Path) -> None:
+    config = starter_config(tmp_path)
+    broken = tmp_path / "units.csv"
+    broken.write_text("Unit Code,Unit Name,Unit Type\nED,Emergency,ED,extra\n")
+    lines = config.read_text(encoding="utf-8").splitlines()
+    start = lines.index('id = "units"')
+    at = next(n for n in range(start, len(lines)) if lines[n].startswith("location = "))
+    lines[at] = 'location = "units.csv"'  # beside the config
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    blocked = RUNNER.invoke(app, ["check", "units", str(config)])
+    assert blocked.exit_code == 1 and "blocked: units: " in blocked.stdout
+    every = RUNNER.invoke(app, ["check", "--all", str(DEMO_CONFIG), "--json"])
+    assert every.exit_code == 0, every.output
+    assert len(json.loads(every.stdout)["sources"]) == 30  # every source of the demo map
+
+
+def test_check_imports_neither_prefect_nor_great_expectations() -> None:
+    script = ("import sys\nfrom flows.cli import app\nfrom typer.testing import CliRunner\n"
+              f"r = CliRunner().invoke(app, ['check', 'acute_units', {str(DEMO_CONFIG)!r}])\n"
+              "assert r.exit_code == 0, r.output\n"
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'great_expectations')))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).parents[2])
+    assert done.stdout.strip() == "[]"
