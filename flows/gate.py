@@ -178,7 +178,8 @@ def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str
     over: dict[str, str] = {}
     for entry in entries:  # each source against its own max_reject_share, else the map's
         own = config.source(entry["source_id"]).max_reject_share
-        over.update(over_reject_share([entry], config.quality.max_reject_share if own is None else own))
+        over.update(over_reject_share([entry], config.quality.max_reject_share if own is None else own,
+                                      own_limit=own is not None))
     return QualityOutcome(str(path), summary.status, over, errors, map_errors=tuple(map_errors))
 
 

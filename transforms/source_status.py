@@ -41,18 +41,26 @@ def recounted_status(status: str, rejected: int) -> SourceStatus:
     return SourceStatus.WARN if status == SourceStatus.OK and rejected else SourceStatus(status)
 
 
-def too_many_rejects(source_id: str, rejected: int, read: int, limit: float) -> str:
-    return (f"{source_id}: {reject_share(rejected, read):.0%} of its rows were rejected ({rejected:,} of {read:,}), "
-            f"above [quality] max_reject_share {limit:.0%}; see the top reasons in the quality report")
+def too_many_rejects(source_id: str, rejected: int, read: int, limit: float, location: str | None = None,
+                     own_limit: bool = False) -> str:
+    """Why a source is over its reject limit, naming its file and which limit (its own or the map's) it broke."""
+    rows = f"the rows of {location}" if location else "its rows"
+    which = f"[[sources]] {source_id} max_reject_share" if own_limit else "[quality] max_reject_share"
+    return (f"{source_id}: {reject_share(rejected, read):.0%} of {rows} were rejected ({rejected:,} of {read:,}), "
+            f"above {which} {limit:.0%}; see the top reasons in the quality report")
 
 
-def over_reject_share(entries: Iterable[Mapping[str, object]], limit: float) -> dict[str, str]:
-    """Fresh sources whose share of rejected rows is over `limit`, each with why."""
+def over_reject_share(entries: Iterable[Mapping[str, object]], limit: float, own_limit: bool = False
+                      ) -> dict[str, str]:
+    """Fresh sources whose share of rejected rows is over `limit` (the map's, or with `own_limit` the source's
+    own), each with why."""
     over = {}
     for e in entries:
         rejected, read = int(e["rows_rejected"]), int(e["rows_read"])  # type: ignore[call-overload]
         if e["status"] in FRESH and reject_share(rejected, read) > limit:
-            over[str(e["source_id"])] = too_many_rejects(str(e["source_id"]), rejected, read, limit)
+            location = str(e["location"]) if e.get("location") else None
+            over[str(e["source_id"])] = too_many_rejects(str(e["source_id"]), rejected, read, limit, location,
+                                                         own_limit)
     return over
 
 

@@ -109,7 +109,8 @@ def test_too_many_rejects_block_a_source_and_a_big_change_is_reported(mini_map: 
     gated = report(refresh_map(str(mini_map)))
     source = by_source(gated)["nhs_activity"]
     assert source["status"] == "stale"
-    assert source["error"] == ("nhs_activity: 67% of its rows were rejected (2 of 3), above [quality] "
+    assert source["error"] == ("nhs_activity: 67% of the rows of extracts/activity.csv were rejected (2 of 3), "
+                               "above [quality] "
                                "max_reject_share 50%; see the top reasons in the quality report")
     assert {c["code"] for c in source["checks_failed"]} >= {"source_stale", "reject_share", "negative_value"}
 

@@ -38,7 +38,8 @@ def test_broken_deliveries_are_quarantined_and_a_broken_fail_source_publishes_no
     assert {c["code"] for c in acute["checks_failed"]} == {"negative_value", "not_a_number", "bad_period",
                                                            "duplicate_period", "outlier_value", "unknown_column"}
     housing = next(s for s in summary["sources"] if s["source_id"] == "housing_activity")
-    assert housing["error"].startswith("housing_activity: 20% of its rows were rejected (24 of 120)")
+    assert housing["error"].startswith(f"housing_activity: 20% of the rows of {housing['location']} were rejected "
+                                       "(24 of 120)")
 
     with pytest.raises(QualityGateError, match=r"acute_units: .*units.csv: line 4 has 7 fields where the header "
                                                r"\(line 1\) has 6") as refused:

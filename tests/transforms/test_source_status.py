@@ -48,6 +48,10 @@ def test_only_fresh_sources_over_the_limit_are_named_with_their_share() -> None:
     assert over_reject_share(entries, 0.1) == {"many": "many: 30% of its rows were rejected (30 of 100), above "
                                                "[quality] max_reject_share 10%; see the top reasons in the quality "
                                                "report"}
+    named = [{**entries[0], "location": "extracts/many.csv"}]
+    assert over_reject_share(named, 0.2, own_limit=True) == {
+        "many": "many: 30% of the rows of extracts/many.csv were rejected (30 of 100), above [[sources]] many "
+                "max_reject_share 20%; see the top reasons in the quality report"}
 
 
 def test_blocking_failures_list_blocked_sources_and_failed_error_checks() -> None:
