@@ -146,7 +146,26 @@ def report(size: str, stats: pstats.Stats, wall: float, cpu: float, timings: dic
         for (file, line, name), (_, calls, self_time, cum_time, _) in ranked:
             where = name if file == "~" else f"{_short(file)}:{line} {name}"
             lines.append(f"| `{where}` | {calls:,} | {self_time:,.2f} | {cum_time:,.2f} |")
+    lines += deepcopy_callers(entries)
     return "\n".join(lines) + "\n"
+
+
+def deepcopy_callers(entries: dict[Key, tuple[int, int, float, float, Any]], top: int = 10) -> list[str]:
+    """Who calls `copy.deepcopy` from outside the copy module: its cumulative time is spread over many callers."""
+    calls: dict[Key, tuple[int, float]] = {}
+    for (file, _, name), value in entries.items():
+        if file.endswith("copy.py") and name == "deepcopy":
+            for caller, edge in value[4].items():
+                if not caller[0].endswith("copy.py"):
+                    count, seconds = calls.get(caller, (0, 0.0))
+                    calls[caller] = (count + edge[1], seconds + edge[3])
+    if not calls:
+        return []
+    lines = ["", "## Callers of copy.deepcopy (outside the copy module)", "", "| caller | calls | cumulative s |",
+             "|---|---:|---:|"]
+    for (file, line, name), (count, seconds) in sorted(calls.items(), key=lambda item: -item[1][1])[:top]:
+        lines.append(f"| `{_short(file)}:{line} {name}` | {count:,} | {seconds:,.2f} |")
+    return lines
 
 
 def _short(file: str) -> str:

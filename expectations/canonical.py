@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -32,6 +34,25 @@ class _Strict(pa.DataFrameModel):
     class Config:
         coerce = True
         strict = "filter"  # extra columns are dropped only after standardise has reported them
+
+    @classmethod
+    def build_schema_(cls, **kwargs: Any) -> pa.DataFrameSchema:
+        """pandera's schema of the contract, built as pandera builds a model's columns but without asking which
+        index types exist: pandera answers that by importing all of Dask (1.2 s of CPU per process), installed here
+        by prefect-dask, and every contract here is columns only (tests/expectations/test_canonical.py checks the
+        schemas are pandera's own)."""
+        columns: dict[str, pa.Column] = {}
+        for attribute, (annotation, field) in cls.__fields__.items():
+            if annotation.origin is not Series or annotation.metadata or field.dtype_kwargs:
+                raise TypeError(f"{cls.__name__}.{field.name}: a contract column is declared as Series[type]")
+            nullable = field.nullable if field.nullable_explicit else annotation.nullable
+            if annotation.arg is int and nullable:  # pandera would coerce to pandas' nullable Int64
+                raise TypeError(f"{cls.__name__}.{field.name}: a nullable whole number is declared as float")
+            columns[field.name] = pa.Column(**field.column_properties(
+                annotation.arg, nullable=annotation.nullable, required=not annotation.is_optional_field,
+                checks=cls.__checks__.get(attribute, []), parsers=cls.__parsers__.get(attribute, []),
+                name=field.name))
+        return pa.DataFrameSchema(columns, checks=cls.__root_checks__, parsers=cls.__root_parsers__, **kwargs)
 
 
 # ---- staged: one source after standardising, keys still in the partner's own namespace ----------------------

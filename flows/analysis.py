@@ -4,10 +4,7 @@ transforms/diff to the tables of the version being written and of the one before
 from __future__ import annotations
 
 import json
-import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -112,29 +109,11 @@ def version_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lane
     return found
 
 
-# Betweenness is pure-Python networkx: about 5 s on a national map (1,889 services, 11,854 flow pairs). From this
-# many flow pairs a version's analyses run in a second process while the artefacts that do not need them are
-# written; below it, starting a process would cost more than it saves.
-ANALYSES_PROCESS_FROM_EDGES = 4_000
-
-
 def started_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lanes: Sequence[str],
-                     previous: Path | None, process_from_edges: int = ANALYSES_PROCESS_FROM_EDGES,
-                     facts: VersionFacts | None = None) -> Callable[[], dict[str, pd.DataFrame]]:
-    """`version_analyses`, started: call the result for the tables. A big map's run in a second process (spawned:
-    the refresh has threads of its own), a small one's here and now."""
+                     previous: Path | None, facts: VersionFacts | None = None) -> Callable[[], dict[str, pd.DataFrame]]:
+    """`version_analyses`, computed here and now: call the result for the tables. Betweenness and loops run in
+    igraph (transforms/centrality.py), well under a second of CPU on a national map (bench/results/centrality.md),
+    so a second process would cost more to start (its imports alone take seconds) than it could save."""
     needed = {table: tables[table] for table in (*GRAPH_TABLES, "measures") if table in tables}
-    if graph.number_of_edges() < process_from_edges:
-        found = version_analyses(graph, needed, lanes, previous, facts)
-        return lambda: found
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    future = pool.submit(version_analyses, graph, needed, list(lanes), previous, facts)
-    pool.shutdown(wait=False)  # the worker ends with its one job
-
-    def result() -> dict[str, pd.DataFrame]:
-        try:
-            return future.result()
-        except BrokenProcessPool:  # the worker died (killed, out of memory): do the work here instead
-            return version_analyses(graph, needed, lanes, previous, facts)
-
-    return result
+    found = version_analyses(graph, needed, lanes, previous, facts)
+    return lambda: found

@@ -12,24 +12,20 @@ import re
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from pydantic import Field, model_validator
-from sqlalchemy import URL, MetaData, Table, create_engine, make_url, select, text
-from sqlalchemy.exc import (
-    ArgumentError,
-    DBAPIError,
-    InterfaceError,
-    NoSuchModuleError,
-    NoSuchTableError,
-    SQLAlchemyError,
-)
-from sqlalchemy.pool import NullPool
 
 from expectations.errors import SourceError
 from sources.base import ROW_COLUMN, KindOptions, RawTables, SourceKind, SourceRequest, register
 from sources.tabular import header_names
+
+if TYPE_CHECKING:
+    from sqlalchemy import URL
+
+# SQLAlchemy and psycopg (about 0.4 s of imports) are imported where a SQL source is configured or read, not when
+# the package registers its kinds.
 
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
@@ -54,6 +50,9 @@ class SqlOptions(KindOptions):
         if self.url_env is not None and self.password_env is not None:
             raise ValueError("password_env goes with url; with url_env the password is part of that URL")
         if self.url is not None:
+            from sqlalchemy import make_url
+            from sqlalchemy.exc import ArgumentError
+
             try:
                 parsed = make_url(self.url)
             except ArgumentError:
@@ -84,6 +83,9 @@ def single_select(query: str) -> str:
 
 def _url(options: SqlOptions, where: str) -> tuple[URL, str | None]:
     """The connection URL with its credentials, and the password (to scrub from messages)."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError
+
     if options.url_env is not None:
         value = os.environ.get(options.url_env)
         if not value:
@@ -109,6 +111,9 @@ def _url(options: SqlOptions, where: str) -> tuple[URL, str | None]:
 def masked_location(options: SqlOptions, folder: Path = Path(".")) -> str:
     """Where the rows come from, safe to show: the URL with its password as ***, a database file named relative to
     the map config's `folder` (never by the machine's absolute path), and the table (or `query`)."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError
+
     what = options.table or "query"
     if options.url_env is not None:
         value = os.environ.get(options.url_env)
@@ -161,6 +166,17 @@ def rows_sha256(columns: list[str], rows: list[list[str | None]]) -> str:
 
 
 def _read_sql(request: SourceRequest) -> RawTables:
+    from sqlalchemy import MetaData, Table, create_engine, select, text
+    from sqlalchemy.exc import (
+        ArgumentError,
+        DBAPIError,
+        InterfaceError,
+        NoSuchModuleError,
+        NoSuchTableError,
+        SQLAlchemyError,
+    )
+    from sqlalchemy.pool import NullPool
+
     options: SqlOptions = request.options  # type: ignore[assignment]
     where = f"{request.source_id}: {masked_location(options, request.folder)}"
     url, secret = _url(options, where)

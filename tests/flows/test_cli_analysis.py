@@ -160,13 +160,13 @@ def test_user_errors_are_one_line(two_versions: Path, tmp_path: Path) -> None:
     assert "has no published version yet" in _error(["impact", "ED", str(empty)], 1)
 
 
-def test_a_big_maps_analyses_computed_in_a_second_process_are_the_same(two_versions: Path) -> None:
+def test_started_analyses_are_the_versions_analyses(two_versions: Path) -> None:
     config = load_config(two_versions)
     store = config.store()
     tables = version_tables(opened_version(store, "v0002"))
     graph, previous = graph_of(tables), store.version_path("v0001")
     here = version_analyses(graph, tables, config.lane_ids, previous)
-    elsewhere = started_analyses(graph, tables, config.lane_ids, previous, process_from_edges=0)()
-    assert sorted(elsewhere) == sorted(here) and "changes" in here
+    started = started_analyses(graph, tables, config.lane_ids, previous)()
+    assert sorted(started) == sorted(here) and "changes" in here
     for name, frame in here.items():
-        pd.testing.assert_frame_equal(elsewhere[name], frame, check_exact=True)
+        pd.testing.assert_frame_equal(started[name], frame, check_exact=True)
