@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
     ValidationError,
@@ -31,6 +30,7 @@ from flows.config_references import reference_errors
 from flows.config_settings import (  # noqa: F401  (re-exported: the config's parts are imported from here)
     IDENTIFIER,
     Area,
+    ConfigModel,
     Disclosure,
     Initiative,
     Lane,
@@ -52,9 +52,6 @@ from sources.limits import SourceLimits
 COLOUR = r"^#[0-9a-fA-F]{6}$"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
 
 OPERATIONAL_KEYS = {"path", "publish_root", "private_root", "schedule", "runner", "publish", "allowed_roots", "limits"}
 """Map config keys that say where, when and how a map is run, never what it contains (left out of content hashes)."""
@@ -65,7 +62,7 @@ ADDED_KEYS: set[str] = {"measures"}
 their defaults, so a config that does not use them keeps its digest and content hash. Add a new key's name here."""
 
 
-class MapConfig(_Model):
+class MapConfig(ConfigModel):
     map_id: str = Field(pattern=IDENTIFIER)
     title: str
     area: Area

@@ -22,7 +22,7 @@ import re
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from expectations.checks import RejectRecord
 from expectations.errors import ConfigError
@@ -34,16 +34,14 @@ from expectations.measures import (
     PeriodFigure,
     extended_catalogue,
 )
+from flows.config_settings import ConfigModel
 from transforms.rejects import rejects_frame
 
 MEASURE_NAME = r"^[a-z][a-z0-9_]*$"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-
-class MeasureSettings(_Model):
+class MeasureSettings(ConfigModel):
     """One `[measures.catalogue.<measure>]` entry. For a built-in measure every field is optional (the rest is
     kept); a new measure needs label, unit and kind."""
 
@@ -57,7 +55,7 @@ class MeasureSettings(_Model):
     part_of: str | None = Field(default=None, pattern=MEASURE_NAME)
 
 
-class MeasuresSettings(_Model):
+class MeasuresSettings(ConfigModel):
     """The `[measures]` table."""
 
     demand: list[str] | None = Field(default=None, min_length=1)

@@ -16,22 +16,24 @@ IDENTIFIER = r"^[a-z][a-z0-9_\-]*$"
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-class _Model(BaseModel):
+class ConfigModel(BaseModel):
+    """A part of a map config: unknown keys are mistakes, and a loaded config never changes."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Lane(_Model):
+class Lane(ConfigModel):
     id: str = Field(pattern=IDENTIFIER)
     label: str
     colour: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
 
 
-class Partner(_Model):
+class Partner(ConfigModel):
     name: str
     sector: Literal[SECTORS]  # type: ignore[valid-type]
 
 
-class Period(_Model):
+class Period(ConfigModel):
     start: str  # YYYY-MM, first month covered
     end: str  # YYYY-MM, last month covered
 
@@ -75,7 +77,7 @@ AREA_KINDS = {"S37": "health and social care partnership", "S08": "health board"
 AREA_CODE = re.compile(r"^S(37|08|12|92)\d{6}$")
 
 
-class Area(_Model):
+class Area(ConfigModel):
     """The area the map covers: one code or several, each an HSCP (S37...), a health board (S08...), a council
     area (S12...) or Scotland (S92000003)."""
 
@@ -109,7 +111,7 @@ class Area(_Model):
         return {"code": self.code, "name": self.name, "codes": self.codes, "kind": self.kind}
 
 
-class Initiative(_Model):
+class Initiative(ConfigModel):
     id: str = Field(pattern=IDENTIFIER)
     name: str
     status: str | None = None
@@ -117,13 +119,13 @@ class Initiative(_Model):
     lead_partner: str | None = None
 
 
-class Disclosure(_Model):
+class Disclosure(ConfigModel):
     """The `[disclosure]` table: counts from 1 to threshold - 1 are suppressed (transforms/disclosure.py)."""
 
     threshold: int = Field(default=5, ge=0)  # 0: no suppression, for internal maps only (flagged in every output)
 
 
-class Limits(_Model):
+class Limits(ConfigModel):
     """The `[limits]` table: the most any one source may read (each source may set its own)."""
 
     max_bytes: ByteSize = ByteSize(DEFAULT_MAX_BYTES)
@@ -131,7 +133,7 @@ class Limits(_Model):
     max_field_length: int = Field(default=DEFAULT_MAX_FIELD_LENGTH, ge=1)  # characters in any one field
 
 
-class Quality(_Model):
+class Quality(ConfigModel):
     """The map's `[quality]` table: tolerances of the checks (defaults suit most maps)."""
 
     max_reject_share: float = Field(default=0.05, ge=0, le=1)  # above it a source fails check reject_share
@@ -139,7 +141,7 @@ class Quality(_Model):
     outlier_ratio: float = Field(default=20.0, gt=1)  # a month above this many times the usual month is flagged
 
 
-class Schedule(_Model):
+class Schedule(ConfigModel):
     """The `[schedule]` table: when `ism serve` refreshes the map."""
 
     cron: str  # five fields, e.g. "0 6 * * 1-5": 06:00 on weekdays
@@ -158,7 +160,7 @@ class Schedule(_Model):
         return self
 
 
-class Runner(_Model):
+class Runner(ConfigModel):
     """The `[runner]` table: where the per-source tasks run. Default: threads in the refresh's own process."""
 
     dask_address: str | None = Field(default=None, pattern=r"^[a-z]+://\S+$")  # an existing Dask scheduler
@@ -175,13 +177,13 @@ class Runner(_Model):
         return self
 
 
-class PublishPolicy(_Model):
+class PublishPolicy(ConfigModel):
     """The `[publish]` table: how many versions to keep."""
 
     keep_versions: int | None = Field(default=None, ge=1)  # the newest N are kept (always `latest`); None: all
 
 
-class PosterSettings(_Model):
+class PosterSettings(ConfigModel):
     """The `[poster]` table: what the poster draws and the page it is laid out for (outputs/poster.py)."""
 
     min_flow_share: float = Field(default=0.005, ge=0, le=1)  # flows under this share of their measure are bundled
