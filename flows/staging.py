@@ -35,10 +35,8 @@ def new_run_id() -> str:
 
 def relative_location(config: MapConfig, location: str | Path) -> str:
     """Locations as the config names them (relative to its folder), so outputs never carry machine paths."""
-    try:
-        return str(Path(location).resolve().relative_to(config.folder))
-    except ValueError:
-        return str(location)
+    # os.path.relpath also names a file outside the config's folder (read through allowed_roots) as ../..
+    return Path(os.path.relpath(Path(location).resolve(), config.folder.resolve())).as_posix()
 
 
 def source_location(config: MapConfig, source: Source) -> str:
