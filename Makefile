@@ -22,12 +22,12 @@ $(BIN)/ism: requirements.lock pyproject.toml
 demo: $(BIN)/ism  ## Publish the embedded demo map.
 	$(BIN)/ism refresh examples/demo/ism.toml
 
-test: $(BIN)/ism  ## Run the test suite.
-	$(BIN)/python -m pytest
+test: $(BIN)/ism  ## Run the test suite, a worker per core (a file's tests stay on one worker, sharing its fixtures).
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 FAST_TESTS := not (browser or database or office or wheel)
 test-fast: $(BIN)/ism  ## The inner loop: every test but the browser, database, office and wheel ones.
-	$(BIN)/python -m pytest -m "$(FAST_TESTS)"
+	$(BIN)/python -m pytest -n auto --dist loadfile -m "$(FAST_TESTS)"
 
 test-property: $(BIN)/ism  ## The property tests with many more generated cases (Hypothesis profile `large`).
 	HYPOTHESIS_PROFILE=large $(BIN)/python -m pytest tests/property tests/transforms/test_numbers.py -p no:cacheprovider \

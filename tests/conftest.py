@@ -26,7 +26,12 @@ SYSTEM_PROGRAMS: dict[str, tuple[Callable[[], bool], str]] = {
 
 def pytest_configure(config: pytest.Config) -> None:
     """The test session is a process start: Prefect's home and quiet settings are set here, before any import of
-    Prefect (the Makefile's exports win when present)."""
+    Prefect (the Makefile's exports win when present). Each pytest-xdist worker gets a Prefect home of its own,
+    so two workers' temporary servers never share one SQLite database."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        base = Path(os.environ.get("PREFECT_HOME") or Path(".ism", "prefect")).resolve()
+        os.environ["PREFECT_HOME"] = str(base / "workers" / worker)
     prepare_prefect()
 
 
