@@ -295,20 +295,13 @@ def measured_map(activity: pd.DataFrame, flows: pd.DataFrame, catalogue: Measure
 
 
 def comparable_graph(graph: nx.DiGraph, measured: MeasuredMap) -> nx.DiGraph:
-    """A copy of a `transforms.graph.service_graph` graph in one unit, the demand unit: each edge's `volume` is its
-    flow in the measures counted as inflow (edges with none are left out), each node's `in_volume` and `out_volume`
-    follow, and `demand_activity` is its activity in the demand measures. Loops, betweenness, lane demand and
-    coverage read this graph, so no figure of theirs adds unlike units."""
+    """A copy of a `transforms.graph.service_graph` graph (whose edge `volume`, `in_volume` and `out_volume` are
+    already in the demand unit) without the edges that carry no flow in that unit, each node with
+    `demand_activity`, its activity in the demand measures. Loops, betweenness, lane demand and coverage read this
+    graph, so no figure of theirs adds unlike units and no edge of another unit joins their paths."""
     comparable = nx.DiGraph()
     demand = measured.demand(list(graph.nodes)).set_index("service_id")
     for node, data in graph.nodes(data=True):
-        comparable.add_node(node, **{**data, "in_volume": 0.0, "out_volume": 0.0,
-                                     "demand_activity": float(demand.loc[node, "demand_activity"])})
-    for source, target, data in graph.edges(data=True):
-        volume = sum(v for m, v in data.get("measures", {}).items() if measured.catalogue.counts_as_inflow(m))
-        if volume <= 0:
-            continue
-        comparable.add_edge(source, target, **{**data, "volume": float(volume)})
-        comparable.nodes[source]["out_volume"] += float(volume)
-        comparable.nodes[target]["in_volume"] += float(volume)
+        comparable.add_node(node, **{**data, "demand_activity": float(demand.loc[node, "demand_activity"])})
+    comparable.add_edges_from((u, v, data) for u, v, data in graph.edges(data=True) if data.get("volume", 0.0) > 0)
     return comparable
