@@ -33,8 +33,9 @@ def service_graph(
     attributes: volume (the flow in the catalogue's demand unit: the period figures of the measures it counts as
     inflow, `catalogue.counts_as_inflow`, added; 0.0 when the flow has none of them; the analyses' weight, never a
     sum over unlike measures), measures (measure -> period figure), totals (records as for nodes), months (count
-    of months with a flow), qualifiers (sorted codes seen). Flows whose every value is missing (e.g. PHS "z", not applicable) add no
-    edge: there is no flow to draw; the graph attribute FLOW_TOTALS keeps the totals of every flow, edge or not."""
+    of months with a flow), qualifiers (sorted codes seen). Flows whose every value is missing (e.g. PHS "z", not
+    applicable) add no edge: there is no flow to draw; the graph attribute FLOW_TOTALS keeps the totals of every
+    flow, edge or not."""
     catalogue = measures if isinstance(measures, MeasureCatalogue) else catalogue_of(measures)
     graph = nx.DiGraph()
     orgs = organisations.set_index("organisation_id")

@@ -118,7 +118,8 @@ def test_a_change_in_suppression_is_said_not_measured_and_trips_no_check() -> No
     changes = volume_changes({"activity": now}, {"activity": before}, CATALOGUE).set_index(["source_id", "measure"])
     referrals = changes.loc[("ref", "referrals")]
     assert (referrals["volume"], referrals["previous"]) == (15.0, 22.0)
-    assert referrals["display"] == "≥ 15 (1 of 3 months with suppressed cells)" and referrals["previous_display"] == "22"
+    assert referrals["display"] == "≥ 15 (1 of 3 months with suppressed cells)"
+    assert referrals["previous_display"] == "22"
     assert (referrals["suppressed_months"], referrals["previous_suppressed_months"]) == (1, 0)
     assert pd.isna(referrals["change"]) and referrals["change_display"] == "suppression changed"
 
