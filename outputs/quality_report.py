@@ -116,14 +116,15 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float, float | None, str]], 
         width = max(1.0, bar_width * value / largest) if value else 0.0
         short = label if len(label) <= 34 else label[:33] + "…"
         parts.append(f'<text x="{label_width - 6}" y="{y + 13}" text-anchor="end">{_e(short)}</text>')
+        text = _e(texts[index]) if texts and texts[index] else f"{_n(value)}{_e(unit)}"
         parts.append(f'<rect x="{label_width}" y="{y + 2}" width="{width:.1f}" height="14" fill="{_e(colour)}">'
-                     f'<title>{_e(label)}: {_n(value)}{_e(unit)}</title></rect>')
+                     f'<title>{_e(label)}: {text}</title></rect>')
         if previous is not None:
             before = max(1.0, bar_width * previous / largest) if previous else 0.0
             parts.append(f'<rect x="{label_width}" y="{y + 18}" width="{before:.1f}" height="4" fill="#9e9e9e">'
                          f'<title>{_e(label)} in the previous version: {_n(previous)}{_e(unit)}</title></rect>')
-        text = _e(texts[index]) if texts and texts[index] else _n(value)
-        parts.append(f'<text x="{label_width + width + 6:.1f}" y="{y + 13}">{text}</text>')
+        shown = _e(texts[index]) if texts and texts[index] else _n(value)
+        parts.append(f'<text x="{label_width + width + 6:.1f}" y="{y + 13}">{shown}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
