@@ -84,7 +84,8 @@ CHECKS: dict[str, Check] = _checks(
     Check("month_missing", W, "A source has no rows for some months of the map period.",
           "Ask the partner for the missing months, or confirm the service had no activity."),
     Check("empty_lane", W, "A lane of the map has no service.", "Map a service to the lane or remove the lane."),
-    Check("volume_change", W, "A source's total changed more than the tolerance since the previous version.",
+    Check("volume_change", W, "A source's figure of a measure changed more than the tolerance since the previous "
+          "version.",
           "Confirm the change with the partner, or raise [quality] max_volume_change."),
 )
 

@@ -74,7 +74,7 @@ class QualitySummary:
     services: dict[str, list[dict[str, str]]]
     map_errors: list[str] = field(default_factory=list)  # what fails the whole map, e.g. no services at all
     root_causes: list[dict[str, Any]] = field(default_factory=list)  # blocked sources others' rejects follow from
-    schema: str = "ism-quality/1"
+    schema: str = "ism-quality/2"
     extra: Mapping[str, Any] = field(default_factory=dict)  # e.g. the raw GX validations, written after the rest
 
     def as_json(self) -> dict[str, Any]:

@@ -4,7 +4,8 @@ from the catalogue (expectations/checks.py), so a failure reads like every other
 The suite runs in an ephemeral GX context over pandas frames (GX's SQL datasource over DuckDB is broken). Besides the
 four consolidated tables it checks four small derived frames (transforms/quality_summary.py builds them):
 `sources` (reject share of each fresh source), `coverage` (months of the map period without rows, per source and
-table), `volumes` (change of each source's total against the previous version) and `lanes` (services per lane).
+table), `volumes` (change of each source's figure per measure against the previous version; none where the
+suppressed cells changed) and `lanes` (services per lane).
 """
 
 from __future__ import annotations
@@ -166,8 +167,9 @@ def consolidated_suite(
         ],
         "volumes": [
             x.ExpectColumnValuesToBeBetween(column="change", min_value=-change, max_value=change,
-                                            meta=_meta("volume_change", f"each source's total is within "
-                                                                        f"{change:.0%} of the previous version")),
+                                            meta=_meta("volume_change", f"each source's figure per measure is "
+                                                                        f"within {change:.0%} of the previous "
+                                                                        "version")),
         ],
         "lanes": [
             x.ExpectColumnValuesToBeBetween(column="services", min_value=1,

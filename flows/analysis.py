@@ -55,7 +55,7 @@ def published_tables(folder: Path) -> dict[str, pd.DataFrame]:
 
 
 def graph_of(tables: Mapping[str, pd.DataFrame]) -> nx.DiGraph:
-    return service_graph(*(tables[t] for t in GRAPH_TABLES))
+    return service_graph(*(tables[t] for t in GRAPH_TABLES), measures=tables.get("measures"))
 
 
 def facts_of(manifest: Mapping[str, Any]) -> VersionFacts:

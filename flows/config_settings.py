@@ -137,7 +137,7 @@ class Quality(ConfigModel):
     """The map's `[quality]` table: tolerances of the checks (defaults suit most maps)."""
 
     max_reject_share: float = Field(default=0.05, ge=0, le=1)  # above it a source fails check reject_share
-    max_volume_change: float = Field(default=0.5, ge=0)  # a source's total vs the previous version (0.5 = ±50%)
+    max_volume_change: float = Field(default=0.5, ge=0)  # a source's figure per measure vs before (0.5 = ±50%)
     outlier_ratio: float = Field(default=20.0, gt=1)  # a month above this many times the usual month is flagged
 
 

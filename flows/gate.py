@@ -20,6 +20,7 @@ from expectations.errors import QualityGateError
 from expectations.status import Rag, SourceStatus
 from expectations.suite import SuiteLimits, consolidated_suite, suite_results
 from flows.config import MapConfig, load_config
+from flows.config_measures import measure_catalogue
 from flows.faults import checkpoint
 from flows.outcomes import SourceOutcome
 from flows.progress import announce
@@ -146,7 +147,7 @@ def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str
         **{t: tables[t] for t in ("organisations", "services", "activity", "flows")},
         "sources": checked_sources(pd.DataFrame(entries)),
         "coverage": month_coverage(tables, config.period.months, {s: t for s, t in claims.items() if t}),
-        "volumes": volume_changes(tables, _previous_tables(store, latest)),
+        "volumes": volume_changes(tables, _previous_tables(store, latest), measure_catalogue(config.measures)),
         "lanes": lane_counts(tables["services"], config.lane_ids),
     }
     services_sources = {s.id: "external_ids" in s.columns for s in config.sources if "services" in s.tables}

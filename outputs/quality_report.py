@@ -4,7 +4,8 @@ results with their Data Docs site under `gx/`.
 
 `PublishedVersion.quality` (and `report.json`, which is the same without `gx`) has this shape:
 
-    schema            "ism-quality/1"
+    schema            "ism-quality/2"  (2: per-source `measures` replace volume, volume_previous, volume_change;
+                      change.volumes follow each measure's kind)
     map_id, title, period {start, end}, checked_at
     status            "green" | "amber" | "red": the worst of the sources and the consolidated checks
     thresholds        {max_reject_share, max_volume_change, outlier_ratio}  (the map's [quality] table)
@@ -17,14 +18,28 @@ results with their Data Docs site under `gx/`.
         checks_failed [{code, severity, count}]: catalogue codes (expectations/checks.py), errors first
         stale         null, or {extracted_at, age_days, version_id, saved_at, rows}: the last good extract used
         error         why the source was blocked, or null
-        volume, volume_previous, volume_change: its total (activity and flows) now, before, and the change (0..)
+        measures      [{table, measure, label, unit, kind, volume, previous, display, previous_display, change,
+                       change_display}]: its figure per measured table and measure, as in change.volumes below
+                      (never one total adding unlike measures)
     checks            the consolidated suite (expectations/suite.py), one entry per expectation:
                       {code, severity, table, column, expectation, success, failed, checked, message,
                        samples [{column: value}], source_ids}
     rejects           {rows, files, warnings, top: [{check, severity, message, advice, count,
                        samples: [{source_id, location, row_number, column, value, message}]}]}
-    change            {tables: {table: {rows, previous}}, volumes: [{source_id, table, measure, volume, previous,
-                       change}]}
+    change            {tables: {table: {rows, previous}}, volumes: [...]}: one entry per source x table (activity,
+                      flows) x measure, its period figure following the measure's kind (transforms/totals.py
+                      source_totals: counts summed; stocks mean or last month per service, summed over services;
+                      averages day-weighted, not added over services (null), a one-service source keeps its own;
+                      percentages and rates recomputed from numerator and denominator, else null):
+                       source_id, table, measure, label, unit, kind
+                       volume, previous     the figure now and in the previous version (null: none)
+                       months, previous_months, suppressed_months, previous_suppressed_months
+                                            months covered; the most months any one service (or flow) had suppressed
+                       display, previous_display   what a person reads: "1,234", "≥ 117 (10 of 12 months with
+                                            suppressed cells)", "75.6%", "per month only"
+                       change               relative change (null where a figure or base is missing or zero, or the
+                                            suppressed cells differ: the volume_change check skips those)
+                       change_display       "+25%", "-100%", "suppression changed", "new", or "–"
     services          {service_id: [{code, severity, message}]}: flags for other writers (outlier_value,
                       source_stale) to show on the poster or the interactive map
     gx                {table: GX validation result JSON}  (PublishedVersion.quality only; written to gx/)
@@ -83,9 +98,11 @@ def _badge(rag: str) -> str:
     return f'<span class="badge" style="background:{colour}">{_e(RAG_WORDS.get(rag, rag))}</span>'
 
 
-def bar_chart(title: str, bars: Sequence[tuple[str, float, float | None, str]], unit: str = "") -> str:
+def bar_chart(title: str, bars: Sequence[tuple[str, float, float | None, str]], unit: str = "",
+              texts: Sequence[str] | None = None) -> str:
     """An inline SVG horizontal bar chart: (label, value, previous value or None, colour) per bar. The previous
-    value, when given, is a thin grey bar under the current one."""
+    value, when given, is a thin grey bar under the current one. `texts`: what each bar reads (default: its value
+    rounded)."""
     if not bars:
         return f"<p><em>{_e(title)}: nothing to show.</em></p>"
     label_width, bar_width, row, top = 230, 380, 26, 28
@@ -99,13 +116,15 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float, float | None, str]], 
         width = max(1.0, bar_width * value / largest) if value else 0.0
         short = label if len(label) <= 34 else label[:33] + "…"
         parts.append(f'<text x="{label_width - 6}" y="{y + 13}" text-anchor="end">{_e(short)}</text>')
+        text = _e(texts[index]) if texts and texts[index] else f"{_n(value)}{_e(unit)}"
         parts.append(f'<rect x="{label_width}" y="{y + 2}" width="{width:.1f}" height="14" fill="{_e(colour)}">'
-                     f'<title>{_e(label)}: {_n(value)}{_e(unit)}</title></rect>')
+                     f'<title>{_e(label)}: {text}</title></rect>')
         if previous is not None:
             before = max(1.0, bar_width * previous / largest) if previous else 0.0
             parts.append(f'<rect x="{label_width}" y="{y + 18}" width="{before:.1f}" height="4" fill="#9e9e9e">'
                          f'<title>{_e(label)} in the previous version: {_n(previous)}{_e(unit)}</title></rect>')
-        parts.append(f'<text x="{label_width + width + 6:.1f}" y="{y + 13}">{_n(value)}</text>')
+        shown = _e(texts[index]) if texts and texts[index] else _n(value)
+        parts.append(f'<text x="{label_width + width + 6:.1f}" y="{y + 13}">{shown}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -186,20 +205,40 @@ def _causes_section(quality: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
+def measure_charts(quality: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, float, float | None, str]],
+                                                              list[str]]]:
+    """(title, bars, texts) of one chart per measured table and measure: a bar per source with a figure in it, now
+    and before (thin grey), each labelled with its display string. Never one bar adding unlike measures."""
+    charts: dict[tuple[str, str], tuple[str, list[tuple[str, float, float | None, str]], list[str]]] = {}
+    for s in quality.get("sources", []):
+        for m in s.get("measures") or []:
+            if m.get("volume") is None and m.get("previous") is None:
+                continue  # no period figure (an average over services, a ratio per month only)
+            title = f"{m.get('label') or m['measure']} ({m.get('unit')}), {m['table']}, per source"
+            _, bars, texts = charts.setdefault((str(m["table"]), str(m["measure"])), (title, [], []))
+            bars.append((str(s["source_id"]), float(m.get("volume") or 0.0), m.get("previous"),
+                         RAG_COLOURS.get(s["rag"], "#555555")))
+            texts.append(str(m.get("display") or ""))
+    return [charts[key] for key in sorted(charts)]
+
+
 def _charts_section(quality: Mapping[str, Any]) -> str:
     sources = quality.get("sources", [])
-    volumes = [(s["source_id"], float(s.get("volume") or 0.0), s.get("volume_previous"),
-                RAG_COLOURS.get(s["rag"], "#555555")) for s in sources]
     rejects = [(s["source_id"], float(s.get("rows_rejected") or 0), None, "#c62828") for s in sources]
-    return ("<h2>Volumes and rejects per source</h2><p>Volume is the total of a source's activity and flow counts "
-            "in the map period; the thin grey bar is the previous version.</p>"
-            + bar_chart("Volume per source", volumes) + bar_chart("Rows rejected per source", rejects, " rows"))
+    charts = "".join(bar_chart(title, bars, texts=texts) for title, bars, texts in measure_charts(quality))
+    return ("<h2>Volumes and rejects per source</h2><p>One chart per measure: each source's figure in the map "
+            "period as the measure's kind makes it (counts summed, stocks and averages over months, percentages "
+            "recomputed), never added across measures; the thin grey bar is the previous version.</p>"
+            + (charts or "<p><em>No measure has a figure to show.</em></p>")
+            + bar_chart("Rows rejected per source", rejects, " rows"))
 
 
 def _change_section(quality: Mapping[str, Any]) -> str:
     change = quality.get("change", {})
     previous = quality.get("previous_version")
-    intro = (f"<p>Compared with version {_e(previous)}. Changes beyond ±"
+    intro = (f"<p>Compared with version {_e(previous)}. Each figure follows its measure's kind (counts summed, "
+             "stocks and averages over months, percentages recomputed); a change where the suppressed cells "
+             f"differ says so instead of a percentage. Changes beyond ±"
              f"{quality.get('thresholds', {}).get('max_volume_change', 0):.0%} are highlighted.</p>"
              if previous else "<p>This is the map's first version: nothing to compare with.</p>")
     tables = [[_e(t), _n(c.get("rows")), _n(c.get("previous"))] for t, c in change.get("tables", {}).items()]
@@ -208,12 +247,13 @@ def _change_section(quality: Mapping[str, Any]) -> str:
     for v in change.get("volumes", []):
         moved = v.get("change")
         flagged = isinstance(moved, float) and abs(moved) > limit
-        cell = f'<span class="{"warn" if flagged else ""}">{_pct(moved)}</span>'
-        volume_rows.append([_e(v["source_id"]), _e(v["table"]), _e(v["measure"]), _n(v.get("volume")),
-                            _n(v.get("previous")), cell])
+        cell = f'<span class="{"warn" if flagged else ""}">{_e(v.get("change_display") or _pct(moved))}</span>'
+        measure = f'{_e(v.get("label") or v["measure"])} <span class="why">({_e(v.get("unit"))})</span>'
+        volume_rows.append([_e(v["source_id"]), _e(v["table"]), measure, _e(v.get("display")),
+                            _e(v.get("previous_display")), cell])
     return ("<h2>Change against the previous version</h2>" + intro
             + _table(["Table", "Rows now", "Rows before"], tables, numeric=(1, 2))
-            + (_table(["Source", "Table", "Measure", "Total now", "Total before", "Change"], volume_rows,
+            + (_table(["Source", "Table", "Measure", "Now", "Before", "Change"], volume_rows,
                       numeric=(3, 4, 5)) if volume_rows else ""))
 
 

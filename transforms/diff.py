@@ -76,7 +76,7 @@ def map_state(tables: Mapping[str, pd.DataFrame], measured: MeasuredMap, facts: 
               ) -> MapState:
     """The state of a map from its canonical tables (services, organisations, activity, flows, initiatives)."""
     graph = service_graph(tables["services"], tables["organisations"], tables["activity"], tables["flows"],
-                          tables.get("initiatives"))
+                          tables.get("initiatives"), measures=measured.catalogue)
     services = tables["services"]
     named = services.assign(_ids=services["source_ids"].where(services["source_ids"].notna(), services["source_id"]))
     return MapState(

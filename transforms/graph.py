@@ -28,11 +28,14 @@ def service_graph(
     Node attributes: name, lane, organisation, sector, partner, activity (measure -> period figure as its kind
     says; measures with no period figure left out), totals (transforms/totals.py records per measure, with months,
     suppressed months and the display string), demand_total (the largest of its totals in the catalogue's demand
-    measures, 0 without), in_volume, out_volume, initiatives (sorted names of the improvement initiatives touching
-    the service; empty without an `initiatives` frame). Edge attributes: volume (sum of known values, the analyses'
-    weight), measures (measure -> period figure), totals (records as for nodes), months (count of months with a
-    flow), qualifiers (sorted codes seen). Flows whose every value is missing (e.g. PHS "z", not applicable) add no
-    edge: there is no flow to draw; the graph attribute FLOW_TOTALS keeps the totals of every flow, edge or not."""
+    measures, 0 without), in_volume, out_volume (the sums of its edges' `volume` in and out), initiatives (sorted
+    names of the improvement initiatives touching the service; empty without an `initiatives` frame). Edge
+    attributes: volume (the flow in the catalogue's demand unit: the period figures of the measures it counts as
+    inflow, `catalogue.counts_as_inflow`, added; 0.0 when the flow has none of them; the analyses' weight, never a
+    sum over unlike measures), measures (measure -> period figure), totals (records as for nodes), months (count
+    of months with a flow), qualifiers (sorted codes seen). Flows whose every value is missing (e.g. PHS "z", not
+    applicable) add no edge: there is no flow to draw; the graph attribute FLOW_TOTALS keeps the totals of every
+    flow, edge or not."""
     catalogue = measures if isinstance(measures, MeasureCatalogue) else catalogue_of(measures)
     graph = nx.DiGraph()
     orgs = organisations.set_index("organisation_id")
@@ -76,7 +79,7 @@ def service_graph(
     coded = flows[flows["qualifier"].notna()]
     qualifiers = {pair: sorted(set(q)) for pair, q in coded.groupby(["from_service_id", "to_service_id"])["qualifier"]}
     for (source, target), by_measure in figures.items():
-        volume = sum(by_measure.values())
+        volume = float(sum(v for m, v in by_measure.items() if catalogue.counts_as_inflow(m)))
         graph.add_edge(source, target, volume=volume, measures=by_measure, totals=by_flow[(source, target)],
                        months=int(months.loc[(source, target)]), qualifiers=qualifiers.get((source, target), []))
         graph.nodes[source]["out_volume"] += volume

@@ -10,8 +10,10 @@ from typing import Any
 import pandas as pd
 
 from expectations.checks import CHECKS, Severity
+from expectations.measures import MeasureCatalogue, MeasureKind
 from expectations.status import FRESH, RAG_OF_STATUS, QualitySummary, Rag, SourceStatus
 from expectations.suite import CheckResult
+from transforms.totals import FLOW_KEY, SERVICE_KEY, source_totals
 
 MEASURED_TABLES = ("activity", "flows")
 TOP_REASONS = 10
@@ -54,31 +56,70 @@ def month_coverage(tables: Mapping[str, pd.DataFrame], months: Sequence[str],
         {"months_missing": "int64"})
 
 
-def _totals(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    parts = []
-    for table in MEASURED_TABLES:
-        frame = tables.get(table)
-        if frame is None or frame.empty:
-            continue
-        summed = frame.groupby(["source_id", "measure"], sort=True)["value"].sum(min_count=0).reset_index()
-        parts.append(summed.assign(table=table))
+TABLE_KEYS = {"activity": SERVICE_KEY, "flows": FLOW_KEY}
+VOLUME_COLUMNS = ["source_id", "table", "measure", "label", "unit", "kind", "volume", "previous", "months",
+                  "previous_months", "suppressed_months", "previous_suppressed_months", "display",
+                  "previous_display", "change", "change_display"]
+SOURCE_MEASURE_FIELDS = ("table", "measure", "label", "unit", "kind", "volume", "previous", "display",
+                         "previous_display", "change", "change_display")
+SUPPRESSION_CHANGED = "suppression changed"
+
+
+def _totals(tables: Mapping[str, pd.DataFrame], catalogue: MeasureCatalogue) -> pd.DataFrame:
+    """Per source, measured table and measure: its period figure as transforms/totals.py makes it."""
+    parts = [source_totals(frame, TABLE_KEYS[table], catalogue).assign(table=table)
+             for table in MEASURED_TABLES if (frame := tables.get(table)) is not None and not frame.empty]
     if not parts:
-        return pd.DataFrame({"source_id": [], "measure": [], "value": [], "table": []})
+        return source_totals(pd.DataFrame(columns=["source_id", *SERVICE_KEY, "measure", "period_start",
+                                                   "period_end", "value", "qualifier"]),
+                             SERVICE_KEY, catalogue).assign(table=pd.Series(dtype="object"))
     return pd.concat(parts, ignore_index=True)
 
 
-def volume_changes(tables: Mapping[str, pd.DataFrame], previous: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
-    """Each source's total per measured table and measure, now and in the previous version, and the relative
-    change (empty where the previous total is absent or zero). A source that vanished shows a change of -100%."""
-    now = _totals(tables).rename(columns={"value": "volume"})
-    before = _totals(previous or {}).rename(columns={"value": "previous"})
+def _change_text(row: Mapping[str, Any], first: bool) -> str:
+    if first:
+        return "–"  # no previous version: nothing to compare with
+    if row["change_kind"] == "suppression":
+        return SUPPRESSION_CHANGED
+    if pd.isna(row["previous"]) and pd.notna(row["volume"]):
+        return "new"
+    if pd.isna(row["change"]):
+        return "–"
+    return f"{row['change']:+.0%}"
+
+
+def volume_changes(tables: Mapping[str, pd.DataFrame], previous: Mapping[str, pd.DataFrame] | None,
+                   catalogue: MeasureCatalogue) -> pd.DataFrame:
+    """Each source's period figure per measured table and measure, now and in the previous version (both made with
+    this run's catalogue, so they compare like with like), following the measure's kind as transforms/totals.py
+    does, and the relative change. The change is NaN (`change_display` says why) where a figure or its base is
+    missing or zero, or where the suppressed cells differ between the versions ("suppression changed": the
+    figures add different cells, so the volume_change check skips them). A count or stock that vanished shows
+    -100%. Columns: VOLUME_COLUMNS."""
     keys = ["source_id", "table", "measure"]
-    merged = now.merge(before, on=keys, how="outer") if previous is not None else now.assign(previous=float("nan"))
-    merged["volume"] = merged["volume"].fillna(0.0).astype("float64")
-    merged["previous"] = merged["previous"].astype("float64")
-    has_base = merged["previous"].notna() & (merged["previous"] > 0)
+    now = _totals(tables, catalogue)
+    before = _totals(previous or {}, catalogue)
+    merged = now.merge(before, on=keys, how="outer" if previous is not None else "left", suffixes=("", "_before"))
+    for column in ("label", "unit", "kind"):
+        merged[column] = merged[column].fillna(merged[f"{column}_before"])
+    gone = merged["months"].isna()
+    adds = merged["kind"].isin([str(MeasureKind.COUNT), str(MeasureKind.STOCK)])
+    merged["volume"] = merged["value"].where(~(gone & adds), 0.0).astype("float64")
+    merged["previous"] = merged["value_before"].astype("float64")
+    for column in ("months", "suppressed_months", "suppressed_cells"):
+        merged[column] = merged[column].fillna(0).astype("int64")
+        merged[f"previous_{column}"] = pd.Series([None if pd.isna(n) else int(n) for n in merged[f"{column}_before"]],
+                                                 index=merged.index, dtype="object")
+    merged["display"] = merged["display"].where(~gone, "–")
+    merged.loc[gone & adds, "display"] = "0"
+    merged["previous_display"] = merged["display_before"]
+    moved = merged["suppressed_cells_before"].notna() & ~gone & (
+        merged["suppressed_cells"] != merged["suppressed_cells_before"])
+    has_base = merged["previous"].notna() & (merged["previous"] > 0) & ~moved.astype(bool)
     merged["change"] = ((merged["volume"] - merged["previous"]) / merged["previous"]).where(has_base)
-    return merged[[*keys, "volume", "previous", "change"]].sort_values(keys).reset_index(drop=True)
+    merged["change_kind"] = moved.map(lambda m: "suppression" if m else "")
+    merged["change_display"] = [_change_text(row, previous is None) for row in merged.to_dict("records")]
+    return merged[VOLUME_COLUMNS].sort_values(keys).reset_index(drop=True)
 
 
 def lane_counts(services: pd.DataFrame, lanes: Sequence[str]) -> pd.DataFrame:
@@ -187,7 +228,8 @@ def overall_status(rags: Sequence[str], results: Sequence[CheckResult]) -> Rag:
 
 def source_entry(source: Mapping[str, Any], rejects: pd.DataFrame, results: Sequence[CheckResult],
                  volumes: pd.DataFrame) -> dict[str, Any]:
-    """One source's entry of the summary: the run's entry plus its rag, reject share, failed checks and volume."""
+    """One source's entry of the summary: the run's entry plus its rag, reject share, failed checks and its figure
+    per measured table and measure (`measures`, never added across measures)."""
     sid = source["source_id"]
     failed = _failed_checks(sid, rejects, results)
     status = SourceStatus(source["status"])
@@ -199,18 +241,20 @@ def source_entry(source: Mapping[str, Any], rejects: pd.DataFrame, results: Sequ
         rag = Rag.RED  # e.g. too many rows rejected: the source is about to be blocked
     elif rag == Rag.GREEN and failed:
         rag = Rag.AMBER
-    own = volumes[volumes["source_id"] == sid]
-    previous = own["previous"].sum(min_count=1)
-    volume = float(own["volume"].sum())
     return {
         **source,
         "rag": rag,
         "reject_share": reject_share(source["rows_rejected"], source["rows_read"]),
         "checks_failed": failed,
-        "volume": volume,
-        "volume_previous": None if pd.isna(previous) else float(previous),
-        "volume_change": None if pd.isna(previous) or previous == 0 else (volume - previous) / previous,
+        "measures": [{k: v for k, v in row.items() if k in SOURCE_MEASURE_FIELDS}
+                     for row in volume_records(volumes[volumes["source_id"] == sid])],
     }
+
+
+def volume_records(volumes: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a `volume_changes` frame as strict-JSON records (NaN and missing values are None)."""
+    return [{k: (None if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)) else v)
+             for k, v in row.items()} for row in volumes.to_dict("records")]
 
 
 def quality_summary(
@@ -248,8 +292,7 @@ def quality_summary(
         change={
             "tables": {table: {"rows": int(n), "previous": None if previous_counts is None
                                else previous_counts.get(table)} for table, n in counts.items()},
-            "volumes": [{k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in row.items()}
-                        for row in volumes.to_dict("records")],
+            "volumes": volume_records(volumes),
         },
         services={sid: list(found) for sid, found in flags.items()},
         root_causes=[dict(cause) for cause in root_causes],

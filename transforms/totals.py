@@ -6,7 +6,8 @@ The API, for every writer that shows a total (analysis tables, poster, interacti
 
 - `service_totals(activity, catalogue)`: one row per service_id x measure; `flow_totals(flows, catalogue)`: one row
   per from_service_id x to_service_id x measure; `group_totals(service_totals, groups, catalogue)`: one row per
-  group (e.g. lane) x measure. Each row carries TOTAL_COLUMNS:
+  group (e.g. lane) x measure; `source_totals(rows, key, catalogue)`: one row per source_id x measure of activity
+  (key SERVICE_KEY) or flows (FLOW_KEY) rows, totalled as group_totals does. Each row carries TOTAL_COLUMNS:
   `measure`, `label`, `unit`, `kind` (from the catalogue); `value` (the period figure: counts summed, stocks the
   mean or last month, averages the day-weighted mean, percentages and rates recomputed from the numerator and
   denominator totals; NaN when nothing was published or the kind has no period figure); `months` (calendar months
@@ -190,6 +191,11 @@ def group_totals(totals: pd.DataFrame, groups: Mapping[str, str], catalogue: Mea
     the largest number of months any one service had suppressed (the display says "with suppressed cells")."""
     frame = totals[totals["service_id"].isin(list(groups))].assign(
         **{group_column: lambda f: f["service_id"].map(groups)})
+    return _grouped(frame, group_column, catalogue)
+
+
+def _grouped(frame: pd.DataFrame, group_column: str, catalogue: MeasureCatalogue) -> pd.DataFrame:
+    """group_totals over per-key totals that already carry their `group_column`."""
     if frame.empty:
         return _empty([group_column])
     rows = []
@@ -211,6 +217,28 @@ def group_totals(totals: pd.DataFrame, groups: Mapping[str, str], catalogue: Mea
                                               across_services=True)})
     return pd.DataFrame(rows, columns=[group_column, *TOTAL_COLUMNS]).astype(
         {"value": "float64", "months": "int64", "suppressed_months": "int64"})
+
+
+def source_totals(rows: pd.DataFrame, key: list[str], catalogue: MeasureCatalogue) -> pd.DataFrame:
+    """Per source_id and measure of canonical `activity` (key SERVICE_KEY) or `flows` (key FLOW_KEY) rows: each
+    source's rows totalled per service (or flow) as service_totals and flow_totals do, then over its services (or
+    flows) as group_totals does: counts and stocks summed, percentages and rates recomputed from the summed
+    numerator and denominator, averages not added (NaN; a source with one service or flow keeps its day-weighted
+    mean). Columns: source_id, TOTAL_COLUMNS and `suppressed_cells`
+    (service or flow x months with a suppressed cell): two figures whose suppressed cells differ do not compare."""
+    per_key = _totals(rows, ["source_id", *key], catalogue)
+    grouped = _grouped(per_key, "source_id", catalogue)
+    # an average of a source with one service (or flow) is that service's figure: nothing is added
+    single = per_key.groupby(["source_id", "measure"]).filter(lambda g: len(g) == 1).set_index(["source_id", "measure"])
+    for index, row in grouped[grouped["kind"] == str(MeasureKind.AVERAGE)].iterrows():
+        ident = (row["source_id"], row["measure"])
+        if ident in single.index:
+            grouped.loc[index, ["value", "display"]] = single.loc[ident, ["value", "display"]].to_list()
+    cells = per_key.groupby(["source_id", "measure"])["suppressed_months"].sum()
+    grouped["suppressed_cells"] = pd.Series(
+        [int(cells.get((s, m), 0)) for s, m in zip(grouped["source_id"], grouped["measure"], strict=True)],
+        index=grouped.index, dtype="int64")
+    return grouped
 
 
 def service_demand(service_totals: pd.DataFrame, flow_totals: pd.DataFrame, catalogue: MeasureCatalogue,
@@ -267,20 +295,13 @@ def measured_map(activity: pd.DataFrame, flows: pd.DataFrame, catalogue: Measure
 
 
 def comparable_graph(graph: nx.DiGraph, measured: MeasuredMap) -> nx.DiGraph:
-    """A copy of a `transforms.graph.service_graph` graph in one unit, the demand unit: each edge's `volume` is its
-    flow in the measures counted as inflow (edges with none are left out), each node's `in_volume` and `out_volume`
-    follow, and `demand_activity` is its activity in the demand measures. Loops, betweenness, lane demand and
-    coverage read this graph, so no figure of theirs adds unlike units."""
+    """A copy of a `transforms.graph.service_graph` graph (whose edge `volume`, `in_volume` and `out_volume` are
+    already in the demand unit) without the edges that carry no flow in that unit, each node with
+    `demand_activity`, its activity in the demand measures. Loops, betweenness, lane demand and coverage read this
+    graph, so no figure of theirs adds unlike units and no edge of another unit joins their paths."""
     comparable = nx.DiGraph()
     demand = measured.demand(list(graph.nodes)).set_index("service_id")
     for node, data in graph.nodes(data=True):
-        comparable.add_node(node, **{**data, "in_volume": 0.0, "out_volume": 0.0,
-                                     "demand_activity": float(demand.loc[node, "demand_activity"])})
-    for source, target, data in graph.edges(data=True):
-        volume = sum(v for m, v in data.get("measures", {}).items() if measured.catalogue.counts_as_inflow(m))
-        if volume <= 0:
-            continue
-        comparable.add_edge(source, target, **{**data, "volume": float(volume)})
-        comparable.nodes[source]["out_volume"] += float(volume)
-        comparable.nodes[target]["in_volume"] += float(volume)
+        comparable.add_node(node, **{**data, "demand_activity": float(demand.loc[node, "demand_activity"])})
+    comparable.add_edges_from((u, v, data) for u, v, data in graph.edges(data=True) if data.get("volume", 0.0) > 0)
     return comparable

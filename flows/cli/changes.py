@@ -27,6 +27,7 @@ def scenario(changeset: ChangeSetArg, version: VersionOpt = "latest", publish_ro
 
     Writes the to-be tables, changes.csv, poster.svg (the to-be) and diff.svg (added green, removed red dashed,
     changed amber). The map config is the one the change-set names."""
+    from expectations.measures import catalogue_of
     from flows.scenario_config import load_change_set
     from outputs.scenario import write_scenario
     from transforms.diff import change_counts, changed_part, diff_graph
@@ -45,8 +46,10 @@ def scenario(changeset: ChangeSetArg, version: VersionOpt = "latest", publish_ro
             "title": change_set.title, "map_id": map_config.map_id, "as_is_version": version_id,
             "changeset": str(changeset), "counts": counts,
             "services": {"as_is": result.as_is.number_of_nodes(), "to_be": result.to_be.number_of_nodes()},
+            # edge volumes are flows in the demand unit only (transforms/graph.py): say which
             "flow_volume": {"as_is": sum(d["volume"] for *_, d in result.as_is.edges(data=True)),
-                            "to_be": sum(d["volume"] for *_, d in result.to_be.edges(data=True))},
+                            "to_be": sum(d["volume"] for *_, d in result.to_be.edges(data=True)),
+                            "unit": catalogue_of(tables.get("measures")).demand_unit},
         }
         written = write_scenario(target, result.tables, result.changes, result.to_be,
                                  changed_part(diff_graph(result.as_is, result.to_be, result.changes)),
@@ -61,7 +64,8 @@ def scenario(changeset: ChangeSetArg, version: VersionOpt = "latest", publish_ro
         return
     lines = [f"{change_set.title}: {map_config.map_id} {version_id} as-is -> to-be",
              f"services {summary['services']['as_is']} -> {summary['services']['to_be']}, "
-             f"flow volume {number(summary['flow_volume']['as_is'])} -> {number(summary['flow_volume']['to_be'])}",
+             f"flow volume in {summary['flow_volume']['unit']} (demand measures) "
+             f"{number(summary['flow_volume']['as_is'])} -> {number(summary['flow_volume']['to_be'])}",
              "changes: " + ", ".join(f"{n} {kind}" for kind, n in counts.items())]
     lines += change_lines(result.changes)
     lines.append(f"written to {target}: to_be/ tables, changes.csv, poster.svg, diff.svg, scenario.json "

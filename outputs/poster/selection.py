@@ -150,17 +150,28 @@ def withheld_flows(graph: nx.DiGraph, suppressed: Suppressions) -> list[Pair]:
     return [(u, v) for u, v in suppressed.flows if u in graph and v in graph and not graph.has_edge(u, v)]
 
 
+def _figure_text(value: float, measure: str, record: Mapping[str, Any] | None) -> str:
+    """`1,234 referrals`, or with suppressed months as the edge's totals record says: `≥ 117 referrals (10 of 12
+    months suppressed)` (only a count is at least its published cells)."""
+    text = f"{number(value)} {measure_text(measure)}"
+    suppressed = int((record or {}).get("suppressed_months") or 0)
+    if not suppressed:
+        return text
+    at_least = "≥ " if (record or {}).get("kind") == "count" else ""
+    return f"{at_least}{text} ({suppressed} of {int((record or {}).get('months') or 0)} months suppressed)"
+
+
 def flow_label(data: Mapping[str, Any], totals: Mapping[str, float]) -> str:
-    """A flow's volume in its main measure (`1,234 referrals`), `+ c` when some months are suppressed, and how
-    many other measures it also carries."""
+    """A flow's figure in its main measure (`1,234 referrals`; with suppressed months, from the edge's `totals`
+    records: `≥ 117 referrals (10 of 12 months suppressed)`), and how many other measures it also carries."""
     measures = data.get("measures") or {}
-    withheld = " + c" if "c" in (data.get("qualifiers") or []) else ""
     main = main_measure(data, totals)
     if main is None:
-        return f"c{withheld}"
+        return "c"
+    record = next((r for r in data.get("totals") or [] if r.get("measure") == main), None)
     others = len(measures) - 1
     more = f" (+{others} measure{'s' if others > 1 else ''})" if others else ""
-    return f"{number(float(measures[main]))} {measure_text(main)}{withheld}{more}"
+    return f"{_figure_text(float(measures[main]), main, record)}{more}"
 
 
 def flow_scale(data: Mapping[str, Any], selection: FlowSelection) -> tuple[float, float]:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from expectations.canonical import CANONICAL_MODELS, CANONICAL_TABLES, columns
 from expectations.errors import PublishError, UnknownReferenceError
+from expectations.measures import PeriodFigure, catalogue_of
 from outputs.store.versions import DATAPACKAGE, LATEST, VERSION_PATTERN, MapStore
 
 GraphBuilder = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame], nx.DiGraph]
@@ -135,12 +136,17 @@ class MapVersion:
         return duckdb.connect(str(self.path / "map.duckdb"), read_only=True)
 
     def graph(self, builder: GraphBuilder | None = None) -> nx.DiGraph:
-        """The map as a DiGraph. With `builder` (e.g. `transforms.graph.service_graph`), the graph it builds from
-        (services, organisations, activity, flows). Without, the plain structure as published: a node per
-        service carrying its columns, an edge per pair of services with a known flow value, carrying `volume`
-        (the sum of known values over the period and measures) and `measures` (measure -> sum)."""
+        """The map as a DiGraph. With `builder` (e.g. `transforms.graph.service_graph`, which gives every measure
+        its period figure whatever its kind), the graph it builds from (services, organisations, activity, flows).
+        Without, the plain structure as published, following the version's own `measures` table: a node per
+        service carrying its columns, an edge per pair of services with a known flow value, carrying `measures`
+        (measure -> the sum of its known values over the period, for count measures only: a stock, average,
+        percentage or rate has no period sum) and `volume` (the flow in the catalogue's demand unit: the sums of
+        the measures counted as inflow, 0.0 when none)."""
         if builder is not None:
             return builder(self.services, self.organisations, self.activity, self.flows)
+        # a version from before the measures table: the built-in catalogue
+        catalogue = catalogue_of(self.table("measures") if (self.path / "measures.parquet").is_file() else None)
         graph = nx.DiGraph()
         for row in self.services.to_dict("records"):
             graph.add_node(row["service_id"], **{k: _plain(v) for k, v in row.items() if k != "service_id"})
@@ -150,8 +156,10 @@ class MapVersion:
         for (source, target, measure), total in sums.items():
             if not graph.has_edge(source, target):
                 graph.add_edge(source, target, volume=0.0, measures={})
-            graph.edges[source, target]["measures"][measure] = float(total)
-            graph.edges[source, target]["volume"] += float(total)
+            if catalogue.get(measure).period_figure == PeriodFigure.SUM:
+                graph.edges[source, target]["measures"][measure] = float(total)
+            if catalogue.counts_as_inflow(measure):
+                graph.edges[source, target]["volume"] += float(total)
         return graph
 
 

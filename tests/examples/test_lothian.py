@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from flows.refresh import refresh_map
+from tests.conftest import SHARED_DATA, require
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -40,9 +41,16 @@ def _shuffled_copy(shared_data: Path, folder: Path) -> Path:
     return copied
 
 
+@pytest.fixture(scope="module")
+def real(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The example published once from the real files (the tests only read it)."""
+    require(SHARED_DATA.is_dir(), "../shared/data is absent: real-data tests need the shared folder beside the repo")
+    return _published(CONFIG, tmp_path_factory.mktemp("lothian") / "real")
+
+
 def test_lothian_publishes_real_files_with_no_error_rejects_the_same_from_shuffled_files(
-        shared_data: Path, tmp_path: Path) -> None:
-    folder, manifest = _published(CONFIG, tmp_path / "real")
+        shared_data: Path, tmp_path: Path, real: tuple[Path, dict]) -> None:
+    folder, manifest = real
     rejects = pd.read_parquet(folder / "rejects.parquet")
     assert (rejects["severity"] == "warn").all(), rejects[rejects["severity"] != "warn"].head().to_dict("records")
     assert manifest["area"]["kind"] == "health board" and manifest["area"]["code"] == "S08000024"
@@ -74,3 +82,41 @@ def test_lothian_publishes_real_files_with_no_error_rejects_the_same_from_shuffl
     # the rejects (warnings: unused columns) name the copies' other location, and nothing else differs
     moved = pd.read_parquet(again / "rejects.parquet")
     assert moved.drop(columns="location").equals(rejects.drop(columns="location"))
+
+
+def _strict(text: str) -> dict:
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not strict JSON: {constant}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_lothian_quality_figures_never_add_a_percentage_or_an_average_across_months(
+        real: tuple[Path, dict]) -> None:
+    folder, _ = real
+    quality = _strict((folder / "quality" / "report.json").read_text(encoding="utf-8"))
+    assert quality["schema"] == "ism-quality/2"
+    figures = {(v["source_id"], v["table"], v["measure"]): v for v in quality["change"]["volumes"]}
+    activity = pd.read_parquet(folder / "activity.parquet")
+    beds = activity[activity["source_id"] == "beds"]
+    # occupancy recomputed by hand from the published cells: occupied / staffed bed days x 100 where both are known
+    both = beds.pivot_table(index=["service_id", "period_start"], columns="measure", values="value", aggfunc="sum")
+    both = both[["occupied_bed_days", "staffed_bed_days"]].dropna()
+    occupancy = figures[("beds", "activity", "percentage_occupancy")]
+    expected = both["occupied_bed_days"].sum() / both["staffed_bed_days"].sum() * 100
+    assert occupancy["volume"] == pytest.approx(expected) and 0 < occupancy["volume"] <= 100
+    assert occupancy["display"] == f"{expected:,.1f}%" and occupancy["unit"] == "%"
+    summed = beds.loc[beds["measure"] == "percentage_occupancy", "value"].sum()
+    assert summed > 900 and occupancy["volume"] != pytest.approx(summed)  # what the report used to add up (972)
+    average = figures[("beds", "activity", "average_available_beds")]
+    assert average["volume"] is None and average["display"] == "not added over services (average)"
+    for (source, table, measure), figure in figures.items():
+        rows = pd.read_parquet(folder / f"{table}.parquet")
+        own = rows[(rows["source_id"] == source) & (rows["measure"] == measure)]
+        if figure["kind"] == "count":  # counts, and only counts, add over months and services
+            assert figure["volume"] == pytest.approx(own["value"].sum()), (source, measure)
+        elif len(own) > 1 and figure["volume"] is not None:
+            assert figure["volume"] != pytest.approx(own["value"].sum()), (source, measure)
+    for source in quality["sources"]:  # per source a figure per measure, never one volume adding them
+        assert "volume" not in source and "volume_change" not in source
+        assert {(m["table"], m["measure"]) for m in source["measures"]} == {
+            (t, m) for s, t, m in figures if s == source["source_id"]}

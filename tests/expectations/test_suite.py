@@ -25,8 +25,11 @@ def clean_frames() -> dict[str, pd.DataFrame]:
         "sources": pd.DataFrame({"source_id": ["act", "flo", "old"], "reject_share": [0.0, 0.04, None]}),
         "coverage": pd.DataFrame({"source_id": ["act"], "table": ["activity"], "months_missing": [0],
                                   "missing": [""]}),
-        "volumes": pd.DataFrame({"source_id": ["act"], "table": ["activity"], "measure": ["attendances"],
-                                 "volume": [10.0], "previous": [9.0], "change": [0.11]}),
+        # a figure whose suppressed cells changed has no change (quality_summary.volume_changes): never a warning
+        "volumes": pd.DataFrame({"source_id": ["act", "flo"], "table": ["activity", "flows"],
+                                 "measure": ["attendances", "referrals"], "volume": [10.0, 300.0],
+                                 "previous": [9.0, 3.0], "change": [0.11, None],
+                                 "change_display": ["+11%", "suppression changed"]}),
         "lanes": pd.DataFrame({"lane": ["acute", "social_care"], "services": [1, 1]}),
     }
 

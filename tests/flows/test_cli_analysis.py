@@ -135,6 +135,7 @@ share = 0.25
     found = _json(["scenario", str(change_set), "--version", "v0001", "--out", str(tmp_path / "out"), "--json"])
     assert found["as_is_version"] == "v0001" and found["services"] == {"as_is": 4, "to_be": 5}
     assert found["counts"] == {"service added": 1, "flow added": 1, "flow changed": 1}
+    assert found["flow_volume"]["unit"] == "people"  # edge volumes are flows in the demand unit only
     moved = {c["name"]: (c["value_before"], c["value_after"]) for c in found["changes"] if c["element"] == "flow"}
     assert moved == {"Emergency Department → Same-day care": (None, 75.0),
                      "Emergency Department → Acute Medical Unit": (300.0, 225.0)}

@@ -118,7 +118,8 @@ def test_too_many_rejects_block_a_source_and_a_big_change_is_reported(mini_map: 
     changed = report(refresh_map(str(mini_map)))
     source = by_source(changed)["nhs_activity"]
     assert (source["status"], source["rag"]) == ("ok", "amber")
-    assert source["volume_change"] == pytest.approx(9.0)
+    assert [(m["measure"], m["change"], m["change_display"]) for m in source["measures"]] == [
+        ("attendances", pytest.approx(9.0), "+900%")]
     volume = next(c for c in changed["checks"] if c["code"] == "volume_change")
     assert not volume["success"] and volume["source_ids"] == ["nhs_activity"]
 

@@ -20,6 +20,7 @@ from outputs.poster import (
     PAGES_INCHES,
     PosterInfo,
     data_gaps,
+    flow_label,
     flow_selection,
     poster_artefact,
     poster_graph,
@@ -233,3 +234,19 @@ def test_data_gaps_mark_the_services_of_missing_stale_and_flagged_sources(tmp_pa
     assert "Shown from the last good extract" in text and "last good extract 3 days old" in text
     assert "⊘ ◷" in text and "⚠" in text and "Data gaps" in text
     assert 'stroke-dasharray="5,2"' in (tmp_path / "poster.svg").read_text(encoding="utf-8")  # a dashed border
+
+
+def test_a_flow_label_says_how_many_months_were_suppressed_from_the_edges_totals() -> None:
+    def record(measure: str, kind: str, suppressed: int) -> dict[str, Any]:
+        return {"measure": measure, "kind": kind, "months": 12, "suppressed_months": suppressed}
+
+    partly = {"measures": {"referrals": 117.0}, "qualifiers": ["c"], "totals": [record("referrals", "count", 10)]}
+    assert flow_label(partly, {"referrals": 500.0}) == "≥ 117 referrals (10 of 12 months suppressed)"
+    whole = {"measures": {"referrals": 1234.0, "care_hours": 5.0}, "qualifiers": [],
+             "totals": [record("referrals", "count", 0), record("care_hours", "count", 0)]}
+    assert flow_label(whole, {"referrals": 2000.0, "care_hours": 100.0}) == "1,234 referrals (+1 measure)"
+    stock = {"measures": {"caseload": 40.0}, "qualifiers": ["c"], "totals": [record("caseload", "stock", 2)]}
+    assert flow_label(stock, {"caseload": 40.0}) == "40 caseload (2 of 12 months suppressed)"  # no "≥": not a count
+    graph = small_graph()
+    assert all(" + c" not in flow_label(d, flow_selection(graph, PosterOptions()).measure_totals)
+               for *_, d in graph.edges(data=True))

@@ -19,6 +19,18 @@ from outputs.store.last_good import keep_last_good, last_good
 from transforms.rejects import rejects_frame
 
 EVIL = '<script>alert("x")</script>'
+ATTENDANCES = {"table": "activity", "measure": "attendances", "label": "Attendances", "unit": "people",
+               "kind": "count", "volume": 5000.0, "previous": 4000.0, "months": 12, "previous_months": 12,
+               "suppressed_months": 0, "previous_suppressed_months": 0, "display": "5,000", "previous_display": "4,000",
+               "change": 0.25, "change_display": "+25%"}
+OCCUPANCY = {"table": "activity", "measure": "percentage_occupancy", "label": "Percentage occupancy", "unit": "%",
+             "kind": "percentage", "volume": 75.6, "previous": 80.0, "months": 12, "previous_months": 12,
+             "suppressed_months": 0, "previous_suppressed_months": 0, "display": "75.6%", "previous_display": "80.0%",
+             "change": -0.055, "change_display": "-5%"}
+REFERRALS = {"table": "flows", "measure": "referrals", "label": "Referrals", "unit": "people", "kind": "count",
+             "volume": 117.0, "previous": 300.0, "months": 12, "previous_months": 12, "suppressed_months": 10,
+             "previous_suppressed_months": 0, "display": "≥ 117 (10 of 12 months with suppressed cells)",
+             "previous_display": "300", "change": None, "change_display": "suppression changed"}
 
 
 def summary(**overrides: object) -> dict:
@@ -26,7 +38,7 @@ def summary(**overrides: object) -> dict:
         {"source_id": "acute_activity", "partner": "acute", "kind": "csv", "location": "acute/activity.csv",
          "on_error": "fail", "status": "ok", "rag": "green", "rows_read": 100, "rows_accepted": 100,
          "rows_rejected": 0, "rows_clipped": 0, "reject_share": 0.0, "checks_failed": [], "stale": None,
-         "error": None, "volume": 5000.0, "volume_previous": 4000.0, "volume_change": 0.25},
+         "error": None, "measures": [ATTENDANCES, OCCUPANCY]},
         {"source_id": "council_referrals", "partner": "council", "kind": "csv", "location": EVIL,
          "on_error": "quarantine", "status": "stale", "rag": "amber", "rows_read": 10, "rows_accepted": 8,
          "rows_rejected": 10, "rows_clipped": 0, "reject_share": 1.0,
@@ -34,16 +46,15 @@ def summary(**overrides: object) -> dict:
                            {"code": "negative_value", "severity": "error", "count": 10}],
          "stale": {"extracted_at": "2026-04-01T06:00:00+00:00", "age_days": 6.5, "version_id": "v0002",
                    "saved_at": "2026-04-01T06:01:00+00:00", "rows": 8},
-         "error": "council_referrals: 100% of its rows were rejected", "volume": 80.0, "volume_previous": 80.0,
-         "volume_change": 0.0},
+         "error": "council_referrals: 100% of its rows were rejected", "measures": [REFERRALS]},
         {"source_id": "housing", "partner": "housing", "kind": "csv", "location": "housing.csv",
          "on_error": "quarantine", "status": "missing", "rag": "red", "rows_read": 0, "rows_accepted": 0,
          "rows_rejected": 0, "rows_clipped": 0, "reject_share": 0.0,
          "checks_failed": [{"code": "source_missing", "severity": "error", "count": 1}], "stale": None,
-         "error": "housing: file not found", "volume": 0.0, "volume_previous": 12.0, "volume_change": -1.0},
+         "error": "housing: file not found", "measures": []},
     ]
     base = {
-        "schema": "ism-quality/1", "map_id": "demo", "title": f"Demo {EVIL}", "period": {"start": "2025-04",
+        "schema": "ism-quality/2", "map_id": "demo", "title": f"Demo {EVIL}", "period": {"start": "2025-04",
                                                                                           "end": "2026-03"},
         "checked_at": "2026-04-07T10:00:00+00:00", "status": "red",
         "thresholds": {"max_reject_share": 0.05, "max_volume_change": 0.5, "outlier_ratio": 20.0},
@@ -58,8 +69,9 @@ def summary(**overrides: object) -> dict:
              "samples": [{"source_id": "council_referrals", "location": "council/referrals.csv", "row_number": 7,
                           "column": "n", "value": EVIL, "message": "count is negative"}]}]},
         "change": {"tables": {"services": {"rows": 60, "previous": 58}},
-                   "volumes": [{"source_id": "acute_activity", "table": "activity", "measure": "attendances",
-                                "volume": 5000.0, "previous": 4000.0, "change": 0.25}]},
+                   "volumes": [{"source_id": "acute_activity", **ATTENDANCES}, {"source_id": "acute_activity",
+                                                                                **OCCUPANCY},
+                               {"source_id": "council_referrals", **REFERRALS}]},
         "services": {"svc_000000000001": [{"code": "outlier_value", "severity": "warn", "message": EVIL}]},
     }
     return {**base, **overrides}
@@ -107,6 +119,18 @@ def test_report_shows_each_source_with_status_counts_and_staleness() -> None:
                      "+25%", "3 sources: 1 green, 1 amber, 1 red. 10 of 110 rows rejected."):
         assert expected in text, expected
     assert "row" in text and "council/referrals.csv" in text  # samples name file and row
+
+
+def test_volumes_are_charted_and_compared_per_measure_with_their_display_strings() -> None:
+    page = report_html(summary())
+    text = " ".join(parsed(page).text)
+    for title in ("Attendances (people), activity, per source", "Percentage occupancy (%), activity, per source",
+                  "Referrals (people), flows, per source"):
+        assert page.count(f"<title>{title}</title>") == 1, title
+    assert "Volume per source" not in text  # no bar adds unlike measures
+    assert "75.6%" in text and "80.0%" in text and "5,075" not in text
+    assert "≥ 117 (10 of 12 months with suppressed cells)" in text and "suppression changed" in text
+    assert '<span class="warn">suppression changed</span>' not in page  # not a change beyond the tolerance
 
 
 def test_bar_chart_is_inline_svg_scaled_to_the_largest_bar() -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
+import pytest
 
 from expectations.checks import RejectRecord
+from expectations.measures import Measure, MeasureKind, builtin_catalogue, extended_catalogue
 from expectations.suite import CheckResult
 from transforms import standardise
 from transforms.quality_summary import (
@@ -24,14 +26,16 @@ from transforms.quality_summary import (
 from transforms.rejects import rejects_frame
 
 MONTHS = ["2025-04", "2025-05", "2025-06"]
+CATALOGUE = builtin_catalogue()
 
 
 def measured(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
     """source_id, service_id, month, value rows as an activity frame."""
+    starts = pd.to_datetime([f"{r[2]}-01" for r in rows])
     return pd.DataFrame({
         "source_id": [r[0] for r in rows], "service_id": [r[1] for r in rows],
-        "period_start": pd.to_datetime([f"{r[2]}-01" for r in rows]), "measure": "attendances",
-        "value": [r[3] for r in rows],
+        "period_start": starts, "period_end": starts + pd.offsets.MonthEnd(0), "measure": "attendances",
+        "value": [r[3] for r in rows], "qualifier": pd.Series([None] * len(rows), dtype="object"),
     })
 
 
@@ -54,11 +58,70 @@ def test_volume_change_against_the_previous_version() -> None:
     now = {"activity": measured([("a", "s", "2025-04", 30), ("new", "s", "2025-04", 5)]), "flows": measured([])}
     before = {"activity": measured([("a", "s", "2025-04", 10), ("gone", "s", "2025-04", 8)]),
               "flows": measured([])}
-    changes = volume_changes(now, before).set_index("source_id")
-    assert changes.loc["a", "change"] == 2.0
+    changes = volume_changes(now, before, CATALOGUE).set_index("source_id")
+    assert changes.loc["a", "change"] == 2.0 and changes.loc["a", "change_display"] == "+200%"
     assert changes.loc["gone", "change"] == -1.0 and changes.loc["gone", "volume"] == 0.0
+    assert changes.loc["gone", "change_display"] == "-100%"
     assert pd.isna(changes.loc["new", "change"]) and pd.isna(changes.loc["new", "previous"])
-    assert volume_changes(now, None)["change"].isna().all()
+    assert changes.loc["new", "change_display"] == "new"
+    first = volume_changes(now, None, CATALOGUE)
+    assert first["change"].isna().all() and set(first["change_display"]) == {"–"}
+
+
+def kinds_rows(source: str, service: str, measure: str, values: list[float | None]) -> list[dict[str, object]]:
+    """Activity rows of April, May and June 2025 (30, 31, 30 days); None is a suppressed cell ("c")."""
+    return [{"source_id": source, "service_id": service, "measure": measure,
+             "period_start": pd.Timestamp(f"{m}-01"), "period_end": pd.Timestamp(f"{m}-01") + pd.offsets.MonthEnd(0),
+             "value": v, "qualifier": "c" if v is None else None} for m, v in zip(MONTHS, values, strict=True)]
+
+
+def kinds_activity(extra: list[dict[str, object]] = ()) -> pd.DataFrame:  # type: ignore[assignment]
+    rows = [*kinds_rows("beds", "h1", "occupied_bed_days", [80, 90, 100]),
+            *kinds_rows("beds", "h2", "occupied_bed_days", [10, 20, 30]),
+            *kinds_rows("beds", "h1", "staffed_bed_days", [100, 100, 100]),
+            *kinds_rows("beds", "h2", "staffed_bed_days", [50, 50, 50]),
+            *kinds_rows("beds", "h1", "percentage_occupancy", [80, 90, 100]),
+            *kinds_rows("beds", "h2", "percentage_occupancy", [20, 40, 60]),
+            *kinds_rows("beds", "h1", "average_available_beds", [3, 3, 4]),
+            *kinds_rows("beds", "h2", "average_available_beds", [2, 2, 2]),
+            *kinds_rows("beds", "h1", "caseload", [10, 20, 30]),
+            *kinds_rows("beds", "h2", "caseload", [5, 5, 5]),
+            *kinds_rows("one", "s", "average_available_beds", [3, 3, 4]),
+            *kinds_rows("one", "s", "percent_seen", [50, 60, 70]), *extra]
+    return pd.DataFrame(rows)
+
+
+def test_volume_figures_follow_each_measures_kind_never_adding_percentages_or_averages() -> None:
+    catalogue = extended_catalogue([Measure("percent_seen", "Seen", "%", MeasureKind.PERCENTAGE)])
+    tables = {"activity": kinds_activity(), "flows": pd.DataFrame()}
+    figures = volume_changes(tables, tables, catalogue).set_index(["source_id", "measure"])
+    beds = figures.loc["beds"]
+    assert beds.loc["occupied_bed_days", "volume"] == 330.0  # 270 + 60: a count adds
+    assert beds.loc["percentage_occupancy", "volume"] == pytest.approx(330 / 450 * 100)  # not 80+90+...+60 = 390
+    assert beds.loc["percentage_occupancy", "display"] == "73.3%"
+    assert beds.loc["caseload", "volume"] == 25.0  # a stock: the mean month per service (20 and 5), then added
+    assert pd.isna(beds.loc["average_available_beds", "volume"])  # two hospitals' averages are not added
+    assert beds.loc["average_available_beds", "display"] == "not added over services (average)"
+    one = figures.loc["one"]
+    assert one.loc["average_available_beds", "volume"] == pytest.approx((3 * 30 + 3 * 31 + 4 * 30) / 91)
+    assert pd.isna(one.loc["percent_seen", "volume"]) and one.loc["percent_seen", "display"] == "per month only"
+    assert (beds["unit"].to_dict() == {"average_available_beds": "beds", "caseload": "people",
+                                       "occupied_bed_days": "bed days", "percentage_occupancy": "%",
+                                       "staffed_bed_days": "bed days"})
+    assert figures.loc[figures["volume"].notna(), "change"].eq(0.0).all()
+    assert (figures["months"] == 3).all()
+
+
+def test_a_change_in_suppression_is_said_not_measured_and_trips_no_check() -> None:
+    now = kinds_activity(kinds_rows("ref", "s", "referrals", [10, None, 5]))
+    before = kinds_activity(kinds_rows("ref", "s", "referrals", [10, 7, 5]))
+    changes = volume_changes({"activity": now}, {"activity": before}, CATALOGUE).set_index(["source_id", "measure"])
+    referrals = changes.loc[("ref", "referrals")]
+    assert (referrals["volume"], referrals["previous"]) == (15.0, 22.0)
+    assert referrals["display"] == "≥ 15 (1 of 3 months with suppressed cells)"
+    assert referrals["previous_display"] == "22"
+    assert (referrals["suppressed_months"], referrals["previous_suppressed_months"]) == (1, 0)
+    assert pd.isna(referrals["change"]) and referrals["change_display"] == "suppression changed"
 
 
 def test_lane_counts_keep_empty_lanes_in_map_order() -> None:

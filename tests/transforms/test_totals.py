@@ -10,11 +10,17 @@ import pytest
 
 from expectations.errors import ConfigError
 from expectations.measures import Measure, MeasureKind, builtin_catalogue, extended_catalogue
+from transforms.graph import service_graph
 from transforms.totals import (
+    FLOW_KEY,
+    SERVICE_KEY,
+    comparable_graph,
     flow_totals,
     group_totals,
+    measured_map,
     service_demand,
     service_totals,
+    source_totals,
     total_display,
     totals_records,
 )
@@ -158,6 +164,48 @@ def test_demand_adds_only_the_declared_measures_and_flows_in_their_unit() -> Non
     a = demand.set_index("service_id").loc["a"]
     assert (a["demand_activity"], a["in_volume"], a["demand"]) == (10.0, 4.0, 14.0)
     assert demand.set_index("service_id").loc["b", "out_volume"] == 4.0
+
+
+def _flows(rows: list[tuple[str, str, str, float | None]]) -> pd.DataFrame:
+    start, end = _month("2025-01")
+    return pd.DataFrame([{"from_service_id": f, "to_service_id": t, "period_start": start, "period_end": end,
+                          "measure": m, "value": float("nan") if v is None else v,
+                          "qualifier": "c" if v is None else None, "source_id": "s"} for f, t, m, v in rows])
+
+
+def test_graph_edges_and_node_volumes_are_flows_in_the_demand_unit_only() -> None:
+    flows = _flows([("b", "a", "transfers", 4.0), ("b", "a", "referrals", 6.0), ("b", "a", "care_hours", 99.0),
+                    ("b", "a", "home_visits", 3.0), ("a", "c", "care_hours", 50.0)])
+    services = pd.DataFrame({"service_id": ["a", "b", "c"], "name": ["A", "B", "C"], "organisation_id": "o",
+                             "lane": "acute"})
+    organisations = pd.DataFrame({"organisation_id": ["o"], "name": ["O"], "sector": ["nhs"], "partner": ["p"]})
+    activity = _activity([("a", "2025-01", "admissions", 10, None)])
+    graph = service_graph(services, organisations, activity, flows)
+    edge = graph.edges["b", "a"]
+    assert edge["volume"] == 10.0  # transfers + referrals (people); not care hours, not home visits (contacts)
+    assert edge["measures"] == {"care_hours": 99.0, "home_visits": 3.0, "referrals": 6.0, "transfers": 4.0}
+    assert graph.edges["a", "c"]["volume"] == 0.0  # care hours only: drawn, but no flow in the demand unit
+    assert (graph.nodes["a"]["in_volume"], graph.nodes["a"]["out_volume"], graph.nodes["b"]["out_volume"]) == (
+        10.0, 0.0, 10.0)
+    comparable = comparable_graph(graph, measured_map(activity, flows, builtin_catalogue()))
+    assert list(comparable.edges) == [("b", "a")] and comparable.edges["b", "a"]["volume"] == 10.0
+    assert comparable.nodes["a"]["demand_activity"] == 10.0 and comparable.nodes["a"]["in_volume"] == 10.0
+
+
+def test_source_totals_follow_kinds_over_services_and_count_suppressed_cells() -> None:
+    activity = _activity([("a", "2025-01", "referrals", 10, None), ("b", "2025-01", "referrals", None, "c"),
+                          ("a", "2025-01", "caseload", 7, None), ("a", "2025-02", "caseload", 9, None),
+                          ("b", "2025-01", "caseload", 2, None),
+                          ("a", "2025-01", "average_available_beds", 3, None),
+                          ("b", "2025-01", "average_available_beds", 5, None)])
+    totals = source_totals(activity, SERVICE_KEY, builtin_catalogue()).set_index("measure")
+    assert (totals.loc["referrals", "value"], totals.loc["referrals", "suppressed_cells"]) == (10.0, 1)
+    assert totals.loc["referrals", "display"] == "≥ 10 (1 of 1 months with suppressed cells)"
+    assert totals.loc["caseload", "value"] == 8.0 + 2.0  # the mean month of a (7, 9), plus b
+    assert math.isnan(totals.loc["average_available_beds", "value"])  # two services' averages: not added
+    flows = source_totals(_flows([("b", "a", "referrals", 6.0), ("c", "a", "referrals", 2.0)]), FLOW_KEY,
+                          builtin_catalogue())
+    assert flows[["source_id", "measure", "value"]].values.tolist() == [["s", "referrals", 8.0]]
 
 
 def test_an_undeclared_measure_is_a_count_of_its_own_unit() -> None:

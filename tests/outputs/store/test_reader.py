@@ -23,8 +23,9 @@ from transforms.graph import service_graph
 ORG, SVC = "org_000000000001", ["svc_00000000000a", "svc_00000000000b", "svc_00000000000c"]
 
 
-def map_tables(name_of_first: str = "Emergency Department") -> dict[str, pd.DataFrame]:
-    """A tiny map: three services, activity, and flows (one with a suppressed value only)."""
+def map_tables(name_of_first: str = "Emergency Department", extra_flows: pd.DataFrame | None = None,
+               ) -> dict[str, pd.DataFrame]:
+    """A tiny map: three services, activity, and flows (one with a suppressed value only), plus `extra_flows`."""
     organisations = pd.DataFrame({"organisation_id": [ORG], "name": ["NHS Mini"], "sector": ["nhs"],
                                   "partner": ["nhs"], "email": [None], "phone": [None], "website": [None],
                                   "source_id": ["config"]})
@@ -42,6 +43,7 @@ def map_tables(name_of_first: str = "Emergency Department") -> dict[str, pd.Data
                           "measure": ["referrals", "referrals", "discharges", "referrals"],
                           "value": [300.0, 250.0, 20.0, None], "qualifier": [None, None, None, "c"],
                           "source_id": "nhs_flows"})
+    flows = pd.concat([flows, extra_flows], ignore_index=True) if extra_flows is not None else flows
     tables = {"organisations": organisations, "services": services, "activity": activity, "flows": flows,
               "initiatives": empty_frame(CANONICAL_MODELS["initiatives"]),
               "measures": builtin_catalogue().frame([*activity["measure"], *flows["measure"]]),
@@ -49,10 +51,11 @@ def map_tables(name_of_first: str = "Emergency Department") -> dict[str, pd.Data
     return {table: frame.reindex(columns=dataset.columns(CANONICAL_MODELS[table])) for table, frame in tables.items()}
 
 
-def publish(store: MapStore, created_at: str, name_of_first: str = "Emergency Department") -> str:
+def publish(store: MapStore, created_at: str, name_of_first: str = "Emergency Department",
+            extra_flows: pd.DataFrame | None = None) -> str:
     """Commit one version with the given creation time, the way the refresh flow lays it out."""
     staging = store.new_staging(created_at.replace(":", ""))
-    digests = dataset.write_tables(staging, map_tables(name_of_first))
+    digests = dataset.write_tables(staging, map_tables(name_of_first, extra_flows))
     dataset.write_duckdb(staging / "map.duckdb", staging)
     version_id = store.next_version_id()
     (staging / "datapackage.json").write_text(json.dumps({"lanes": []}))
@@ -113,6 +116,19 @@ def test_tables_are_read_lazily_and_typed_as_their_contracts(root: Path) -> None
     assert "value" in opened.activity
     with pytest.raises(KeyError, match="no table 'nodes'"):
         opened.table("nodes")
+
+
+def test_the_plain_graph_sums_counts_only_and_its_volume_is_the_demand_unit(tmp_path: Path) -> None:
+    starts = pd.to_datetime(["2025-04-01", "2025-05-01", "2025-04-01"])
+    extra = pd.DataFrame({"from_service_id": SVC[0], "to_service_id": SVC[1], "period_start": starts,
+                          "period_end": starts + pd.offsets.MonthEnd(0),
+                          "measure": ["average_length_of_stay", "average_length_of_stay", "care_hours"],
+                          "value": [3.0, 5.0, 40.0], "qualifier": None, "source_id": "nhs_flows"})
+    publish(MapStore(tmp_path, "mini"), "2026-01-10T09:00:00+00:00", extra_flows=extra)
+    edge = open_version(tmp_path, "mini").graph().edges[SVC[0], SVC[1]]
+    # an average has no period sum (3 + 5 = 8 days would mean nothing); care hours are not people
+    assert edge["measures"] == {"care_hours": 40.0, "referrals": 550.0}
+    assert edge["volume"] == 550.0
 
 
 def test_duckdb_connection_reads_the_version_and_cannot_write(root: Path) -> None:
