@@ -45,6 +45,7 @@ from outputs.safe_text import json_value
 MAP_FILE = "map.html"
 ANALYSIS_PAGE = Path("analysis") / "index.html"
 QUALITY_PAGE = Path("quality") / "report.html"
+SUPPRESSED = "c"  # the qualifier of a cell withheld by the disclosure rule (as in transforms/totals.py)
 
 
 def _listed(text: Any) -> list[str]:
@@ -98,6 +99,25 @@ def monthly_flows(flows: pd.DataFrame | None) -> dict[tuple[str, str], dict[str,
     for (source, target, month, measure), value in totals.items():
         found.setdefault((str(source), str(target)), {}).setdefault(str(month), {})[str(measure)] = float(value)
     return found
+
+
+def withheld_flow_months(flows: pd.DataFrame | None) -> dict[tuple[str, str], dict[str, list[str]]]:
+    """(from, to) -> month -> the measures with a suppressed cell that month: a month view says a flow's figure
+    misses suppressed cells (or is suppressed) instead of showing it as complete (or as nothing)."""
+    found: dict[tuple[str, str], dict[str, list[str]]] = {}
+    if flows is None or not len(flows):
+        return found
+    withheld = flows[flows["value"].isna() & (flows["qualifier"] == SUPPRESSED)]
+    months = pd.to_datetime(withheld["period_start"]).dt.strftime("%Y-%m")
+    keys = withheld.assign(month=months)[["from_service_id", "to_service_id", "month", "measure"]]
+    for source, target, month, measure in sorted(set(keys.itertuples(index=False, name=None))):
+        found.setdefault((str(source), str(target)), {}).setdefault(str(month), []).append(str(measure))
+    return found
+
+
+def measure_kinds(items: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Measure -> its kind, from the totals records of services or flows: only a count is "≥" its known cells."""
+    return {str(r["measure"]): str(r["kind"]) for item in items for r in item.get("totals") or [] if r.get("kind")}
 
 
 def _activity_months(activity: pd.DataFrame | None) -> tuple[dict[str, dict[str, list[list[Any]]]],
@@ -166,6 +186,7 @@ def _flow_items(graph: nx.DiGraph, lanes: Sequence[LaneStyle], layout: PosterLay
     drawn = set(layout.selection.shown)
     flow_sources = sources_by_flow(flows)
     flow_months = monthly_flows(flows)
+    flow_withheld = withheld_flow_months(flows)
     lane_colours = {lane.id: flow_colour(lane.colour)[:7] for lane in poster_lanes(graph, lanes)}
     items: list[dict[str, Any]] = []
     for u, v, data in graph.edges(data=True):
@@ -175,7 +196,7 @@ def _flow_items(graph: nx.DiGraph, lanes: Sequence[LaneStyle], layout: PosterLay
             "totals": [dict(record) for record in data.get("totals") or []],
             "months": int(data.get("months") or 0), "qualifiers": [str(q) for q in data.get("qualifiers") or []],
             "sources": sorted(flow_sources.get(pair, set())), "onPoster": pair in drawn,
-            "byMonth": flow_months.get(pair, {}),
+            "byMonth": flow_months.get(pair, {}), "withheldByMonth": flow_withheld.get(pair, {}),
             "colour": lane_colours.get(str(graph.nodes[u].get("lane")), "#555555"),
             "path": paths.get(pair) or layout.curve_path(*pair),
             "width": round(flow_width(*flow_scale(data, layout.selection)), 2),
@@ -183,6 +204,7 @@ def _flow_items(graph: nx.DiGraph, lanes: Sequence[LaneStyle], layout: PosterLay
     withheld_totals = graph.graph.get(FLOW_TOTALS) or {}
     for u, v in layout.suppressed_flows:
         items.append({"from": u, "to": v, "measures": {}, "months": 0, "qualifiers": ["c"], "byMonth": {},
+                      "withheldByMonth": flow_withheld.get((u, v), {}),
                       "totals": [dict(record) for record in withheld_totals.get((u, v), [])],
                       "sources": sorted(flow_sources.get((u, v), set())), "onPoster": layout.suppressed_drawn,
                       "colour": "#666666", "path": paths.get((u, v)) or layout.curve_path(u, v), "width": 1.5})
@@ -218,7 +240,7 @@ def map_data(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, la
     return {
         "meta": _meta(info, layout, links),
         "gapLegend": {kind: {"mark": GAP_MARKS[kind], "text": GAP_LEGEND[kind]} for kind in info.gaps.kinds()},
-        "months": sorted({m for item in flow_items for m in item["byMonth"]}
+        "months": sorted({m for item in flow_items for m in (*item["byMonth"], *item["withheldByMonth"])}
                          | {row[0] for item in items for rows in item["months"].values() for row in rows}),
         "page": {"width": round(layout.width, 1), "height": round(layout.height, 1)},
         "lanes": _lane_items(graph, lanes, layout),
@@ -229,6 +251,7 @@ def map_data(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, la
         "qualifiers": dict(QUALIFIERS),
         "minShare": options.min_flow_share,
         "measureTotals": layout.selection.measure_totals,
+        "measureKinds": {**measure_kinds(items), **measure_kinds(flow_items)},
         "services": items,
         "flows": flow_items,
     }

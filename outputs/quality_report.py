@@ -99,10 +99,10 @@ def _badge(rag: str) -> str:
 
 
 def bar_chart(title: str, bars: Sequence[tuple[str, float, float | None, str]], unit: str = "",
-              texts: Sequence[str] | None = None) -> str:
+              texts: Sequence[str] | None = None, previous_texts: Sequence[str] | None = None) -> str:
     """An inline SVG horizontal bar chart: (label, value, previous value or None, colour) per bar. The previous
-    value, when given, is a thin grey bar under the current one. `texts`: what each bar reads (default: its value
-    rounded)."""
+    value, when given, is a thin grey bar under the current one. `texts` and `previous_texts`: what each bar and
+    its previous bar read (default: the value rounded, with `unit`)."""
     if not bars:
         return f"<p><em>{_e(title)}: nothing to show.</em></p>"
     label_width, bar_width, row, top = 230, 380, 26, 28
@@ -121,8 +121,10 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float, float | None, str]], 
                      f'<title>{_e(label)}: {text}</title></rect>')
         if previous is not None:
             before = max(1.0, bar_width * previous / largest) if previous else 0.0
+            before_text = (_e(previous_texts[index]) if previous_texts and previous_texts[index]
+                           else f"{_n(previous)}{_e(unit)}")
             parts.append(f'<rect x="{label_width}" y="{y + 18}" width="{before:.1f}" height="4" fill="#9e9e9e">'
-                         f'<title>{_e(label)} in the previous version: {_n(previous)}{_e(unit)}</title></rect>')
+                         f'<title>{_e(label)} in the previous version: {before_text}</title></rect>')
         shown = _e(texts[index]) if texts and texts[index] else _n(value)
         parts.append(f'<text x="{label_width + width + 6:.1f}" y="{y + 13}">{shown}</text>')
     parts.append("</svg>")
@@ -205,27 +207,32 @@ def _causes_section(quality: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
-def measure_charts(quality: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, float, float | None, str]],
-                                                              list[str]]]:
-    """(title, bars, texts) of one chart per measured table and measure: a bar per source with a figure in it, now
-    and before (thin grey), each labelled with its display string. Never one bar adding unlike measures."""
-    charts: dict[tuple[str, str], tuple[str, list[tuple[str, float, float | None, str]], list[str]]] = {}
+Chart = tuple[str, list[tuple[str, float, float | None, str]], list[str], list[str]]
+
+
+def measure_charts(quality: Mapping[str, Any]) -> list[Chart]:
+    """(title, bars, texts, previous texts) of one chart per measured table and measure: a bar per source with a
+    figure in it, now and before (thin grey), each read as its display string. Never one bar adding unlike
+    measures."""
+    charts: dict[tuple[str, str], Chart] = {}
     for s in quality.get("sources", []):
         for m in s.get("measures") or []:
             if m.get("volume") is None and m.get("previous") is None:
                 continue  # no period figure (an average over services, a ratio per month only)
             title = f"{m.get('label') or m['measure']} ({m.get('unit')}), {m['table']}, per source"
-            _, bars, texts = charts.setdefault((str(m["table"]), str(m["measure"])), (title, [], []))
+            _, bars, texts, before = charts.setdefault((str(m["table"]), str(m["measure"])), (title, [], [], []))
             bars.append((str(s["source_id"]), float(m.get("volume") or 0.0), m.get("previous"),
                          RAG_COLOURS.get(s["rag"], "#555555")))
             texts.append(str(m.get("display") or ""))
+            before.append(str(m.get("previous_display") or ""))
     return [charts[key] for key in sorted(charts)]
 
 
 def _charts_section(quality: Mapping[str, Any]) -> str:
     sources = quality.get("sources", [])
     rejects = [(s["source_id"], float(s.get("rows_rejected") or 0), None, "#c62828") for s in sources]
-    charts = "".join(bar_chart(title, bars, texts=texts) for title, bars, texts in measure_charts(quality))
+    charts = "".join(bar_chart(title, bars, texts=texts, previous_texts=before)
+                     for title, bars, texts, before in measure_charts(quality))
     return ("<h2>Volumes and rejects per source</h2><p>One chart per measure: each source's figure in the map "
             "period as the measure's kind makes it (counts summed, stocks and averages over months, percentages "
             "recomputed), never added across measures; the thin grey bar is the previous version.</p>"

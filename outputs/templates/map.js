@@ -52,9 +52,63 @@
     return Object.entries(values).sort(function (a, b) { return b[1] - a[1] || a[0].localeCompare(b[0]); })
       .map(function ([m, v]) { return number(v) + " " + measureName(m); }).join(", ");
   }
+  function figure(value, kind) {  // a number as transforms/totals.py writes it for the measure's kind
+    const digits = kind === "percentage" ? 1 : kind === "rate" ? 2
+      : value === Math.trunc(value) || Math.abs(value) >= 100 ? 0 : 1;
+    return Number(value).toLocaleString("en-GB", { minimumFractionDigits: digits, maximumFractionDigits: digits }) +
+      (kind === "percentage" ? "%" : "");
+  }
+  function monthRecord(measure, value, withheld) {
+    // one month's figure as a totals record, so a month missing suppressed cells reads as the period totals do
+    const kind = data.measureKinds[measure] || "count";
+    const known = value !== null && value !== undefined;
+    let display = known ? figure(value, kind) : "c (suppressed)";
+    if (known && withheld) display = (kind === "count" ? "≥ " : "") + display + " (1 of 1 months suppressed)";
+    return { measure: measure, kind: kind, value: known ? value : null, months: 1,
+             suppressed_months: withheld ? 1 : 0, display: display };
+  }
+  function byFigure(records) {  // largest first, figures without a value last
+    return records.slice().sort(function (a, b) {
+      return (a.value === null) - (b.value === null) || (b.value || 0) - (a.value || 0) ||
+        a.measure.localeCompare(b.measure);
+    });
+  }
+  function flowFigure(t) {  // "≥ 117 referrals (10 of 12 months suppressed)", as the poster labels a flow
+    const name = measureName(t.measure);
+    if (t.value === null || t.value === undefined) return name + ": " + t.display;
+    const at = t.display.indexOf(" (");
+    return at < 0 ? t.display + " " + name : t.display.slice(0, at) + " " + name + t.display.slice(at);
+  }
+  function serviceLine(t) {  // "attendances: ≥ 50 (1 of 2 months suppressed)", as the poster's activity lines
+    const name = measureName(t.measure);
+    return t.value === null || t.suppressed_months ? name + ": " + t.display : t.display + " " + name;
+  }
 
   // ---- values for the period or one month -----------------------------------------------------------------
   function flowValues(f) { return state.month ? (f.byMonth[state.month] || {}) : f.measures; }
+  function flowRecords(f) {  // the period's totals records, or the chosen month's figures as records
+    if (!state.month) return f.totals || [];
+    const values = f.byMonth[state.month] || {}, withheld = f.withheldByMonth[state.month] || [];
+    return Object.keys(values).concat(withheld.filter(function (m) { return !(m in values); }))
+      .map(function (m) { return monthRecord(m, values[m], withheld.indexOf(m) >= 0); });
+  }
+  function flowText(f) {
+    const text = byFigure(flowRecords(f)).map(flowFigure).join(", ");
+    if (text) return text;
+    return state.month ? "none in " + state.month : perMeasure(f.measures) || "c (suppressed)";
+  }
+  function withheldHere(f) {  // every figure of the flow in the view is suppressed: drawn thin and dashed
+    if (!state.month) return f.suppressed;
+    return !Object.keys(f.byMonth[state.month] || {}).length && (f.withheldByMonth[state.month] || []).length > 0;
+  }
+  function monthCell(s, measure, month) {  // a service's figure in one month as a record (null: no figure or c)
+    const rows = s.months[measure].filter(function (row) { return row[0] === month; });
+    const known = rows.filter(function (row) { return row[1] !== null; });
+    const withheld = rows.some(function (row) { return row[1] === null && row[2] === "c"; });
+    if (!known.length && !withheld) return null;
+    return monthRecord(measure, known.length ? known.reduce(function (sum, row) { return sum + row[1]; }, 0) : null,
+                       withheld);
+  }
   const totalsBy = { "": data.measureTotals };
   const largestBy = { "": {} };
   flows.forEach(function (f) {
@@ -85,19 +139,8 @@
   }
   function activityLines(s) {
     if (!state.month) return s.activityLines;
-    const lines = [];
-    Object.keys(s.months).sort().forEach(function (m) {
-      const rows = s.months[m].filter(function (row) { return row[0] === state.month; });
-      const known = rows.filter(function (row) { return row[1] !== null; });
-      const withheld = rows.some(function (row) { return row[1] === null && row[2] === "c"; });
-      if (known.length) {
-        const total = known.reduce(function (sum, row) { return sum + row[1]; }, 0);
-        lines.push(number(total) + " " + measureName(m) + (withheld ? " + c (suppressed)" : ""));
-      } else if (withheld) {
-        lines.push(measureName(m) + ": c (suppressed)");
-      }
-    });
-    return lines.slice(0, 3);
+    return Object.keys(s.months).sort().map(function (m) { return monthCell(s, m, state.month); })
+      .filter(Boolean).map(serviceLine).slice(0, 3);
   }
 
   // ---- header and controls -------------------------------------------------------------------------------
@@ -164,7 +207,11 @@
   measureSelect.addEventListener("change", function () { state.measure = measureSelect.value; apply(); });
   const monthSelect = options("filter-month", [["", "Whole period (" + meta.period + ")"]].concat(
     data.months.map(function (m) { return [m, m]; })));
-  monthSelect.addEventListener("change", function () { state.month = monthSelect.value; apply(); });
+  monthSelect.addEventListener("change", function () {
+    state.month = monthSelect.value;
+    apply();
+    if (state.selected !== null) renderDetails(byId.get(state.selected));  // its flows now read the month's figures
+  });
   const shareInput = document.getElementById("min-share");
   function showShare() { shareInput.value = String(Math.round(state.minShare * 1000) / 10); }
   showShare();
@@ -208,7 +255,6 @@
     const path = svg("path", { class: "flow", d: f.path, stroke: f.colour, "stroke-opacity": "0.7",
                                "stroke-width": f.width, "marker-end": "url(#arrow)", "data-from": f.from,
                                "data-to": f.to });
-    if (f.suppressed) path.setAttribute("stroke-dasharray", "8,5");
     const title = svg("title");
     path.appendChild(title);
     flowLayer.appendChild(path);
@@ -216,9 +262,7 @@
   });
   function flowTitle(f) {
     const from = byId.get(f.from), to = byId.get(f.to);
-    const values = flowValues(f);
-    return (from ? from.name : f.from) + " → " + (to ? to.name : f.to) + ": " +
-      (f.suppressed ? "c (suppressed)" : perMeasure(values) || "none in " + state.month);
+    return (from ? from.name : f.from) + " → " + (to ? to.name : f.to) + ": " + flowText(f);
   }
 
   const serviceNodes = new Map();
@@ -431,7 +475,8 @@
   function flowVisible(f, visible) {
     if (!visible.has(f.from) || !visible.has(f.to)) return false;
     const touches = state.selected !== null && (f.from === state.selected || f.to === state.selected);
-    if (f.suppressed) return state.minShare === 0 || touches;
+    if (withheldHere(f)) return state.minShare === 0 || touches;
+    if (f.suppressed) return false;  // nothing in the chosen month
     const values = flowValues(f);
     if (state.measure && values[state.measure] === undefined) return false;
     if (!Object.keys(values).length) return false;  // nothing in the chosen month
@@ -454,7 +499,8 @@
       const shown = flowVisible(f, visible);
       node.classList.toggle("hidden", !shown);
       node.setAttribute("d", custom && positions.has(f.from) && positions.has(f.to) ? curve(f) : f.path);
-      node.setAttribute("stroke-width", f.suppressed ? 1.5 : width(f).toFixed(2));
+      node.setAttribute("stroke-width", withheldHere(f) ? 1.5 : width(f).toFixed(2));
+      if (withheldHere(f)) node.setAttribute("stroke-dasharray", "8,5"); else node.removeAttribute("stroke-dasharray");
       node.firstChild.textContent = flowTitle(f);
       const touches = state.selected !== null && (f.from === state.selected || f.to === state.selected);
       node.classList.toggle("touch", touches);
@@ -521,19 +567,13 @@
       const button = el("button", { type: "button" }, other ? other.name : otherId);
       button.addEventListener("click", function () { select(otherId, true); });
       li.appendChild(button);
-      let text = ": " + (state.month ? (f.suppressed ? "c (suppressed)" : perMeasure(flowValues(f)) ||
-        "none in " + state.month) : flowTotals(f));
+      let text = ": " + flowText(f);
       if (!f.onPoster) text += " — not on the poster (bundled with its lanes' other flows)";
       li.appendChild(document.createTextNode(text));
       if (f.sources.length) li.appendChild(el("div", { class: "muted" }, "sources: " + f.sources.join(", ")));
       ul.appendChild(li);
     });
     details.appendChild(ul);
-  }
-  function flowTotals(f) {
-    // a flow over the period: each measure's figure as its kind says, with its suppressed months
-    return (f.totals || []).map(function (t) { return t.display + " " + measureName(t.measure); }).join(", ") ||
-      "c (suppressed)";
   }
   function activityTable(s) {
     const measures = Object.keys(s.months).sort();
@@ -551,15 +591,8 @@
       tr.appendChild(el("td", {}, month));
       measures.forEach(function (m) {
         const rows = s.months[m].filter(function (row) { return row[0] === month; });
-        const known = rows.filter(function (row) { return row[1] !== null; });
-        let text = "–";
-        if (known.length) {
-          text = number(known.reduce(function (sum, row) { return sum + row[1]; }, 0));
-          if (rows.some(function (row) { return row[1] === null && row[2] === "c"; })) text += " + c";
-        } else if (rows.length) {
-          text = cell(null, rows[0][2]);
-        }
-        tr.appendChild(el("td", {}, text));
+        const record = monthCell(s, m, month);
+        tr.appendChild(el("td", {}, record ? record.display : rows.length ? cell(null, rows[0][2]) : "–"));
       });
       table.appendChild(tr);
     });
@@ -863,7 +896,7 @@
     flows.filter(function (f) { return !flowNodes[f.index].classList.contains("hidden"); }).forEach(function (f) {
       const from = byId.get(f.from), to = byId.get(f.to);
       const values = flowValues(f);
-      const measures = f.suppressed ? [""] : Object.keys(values).sort();
+      const measures = withheldHere(f) ? [""] : Object.keys(values).sort();
       measures.forEach(function (m) {
         rows.push([f.from, from ? from.name : "", from ? from.lane : "", f.to, to ? to.name : "", to ? to.lane : "",
                    periodLabel(), m, m ? values[m] : "c", f.onPoster ? "yes" : "no"]);

@@ -371,3 +371,67 @@ def test_the_measure_filter_compares_within_the_measure_and_search_is_fuzzy(brow
     assert tab.inner_text("#more-hits").startswith("and 4 more matches")  # 15 teams and Care at home
     context.close()
     assert problems == []
+
+
+def _partly_suppressed_version(folder: Path) -> Any:
+    """The small map with ED -> AMU suppressed in May (300 referrals known in April) and a second, suppressed
+    cell of AMU's May attendances next to its published 50."""
+    tables = small_tables()
+    start = pd.Timestamp("2025-05-01")
+    end = start + pd.offsets.MonthEnd(0)
+    flow = pd.DataFrame([(ED, AMU, start, end, "referrals", None, "c", "flow_source")],
+                        columns=tables["flows"].columns)
+    cell = pd.DataFrame([(AMU, start, end, "attendances", None, "c", "second_source")],
+                        columns=tables["activity"].columns)
+    tables["flows"] = pd.concat([tables["flows"], flow], ignore_index=True)
+    tables["activity"] = pd.concat([tables["activity"], cell], ignore_index=True)
+    return replace(small_version(folder), tables=tables, graph=small_graph(tables))
+
+
+def _shown_texts(tab: Any) -> list[str]:
+    """Every text a person reads on the map and in the panel: flow tooltips, service boxes, the details."""
+    return (tab.eval_on_selector_all(".flow title", "ns => ns.map(n => n.textContent)")
+            + tab.eval_on_selector_all(".service text", "ns => ns.map(n => n.textContent)")
+            + [tab.inner_text("#details")])
+
+
+def test_the_map_data_says_which_months_of_a_flow_were_suppressed(tmp_path: Path) -> None:
+    [path] = interactive_artefact(_partly_suppressed_version(tmp_path))
+    data = _data(path.read_text(encoding="utf-8"))
+    flows = {(f["from"], f["to"]): f for f in data["flows"]}
+    assert flows[(ED, AMU)]["byMonth"] == {"2025-04": {"referrals": 300.0}}
+    assert flows[(ED, AMU)]["withheldByMonth"] == {"2025-05": ["referrals"]}
+    assert flows[(WARD, XSS)]["withheldByMonth"] == {"2025-04": ["referrals"], "2025-05": ["referrals"]}
+    assert flows[(AMU, CAH)]["withheldByMonth"] == {}
+    assert data["measureKinds"] == {"attendances": "count", "bed_days": "count", "contacts": "count",
+                                    "referrals": "count"}
+
+
+@browser_only
+def test_a_flow_with_suppressed_months_reads_as_at_least_its_published_cells(browser: Any, tmp_path: Path) -> None:
+    [path] = interactive_artefact(_partly_suppressed_version(tmp_path))
+    context, tab, problems = _open(browser, path.as_uri())
+    tab.fill("#min-share", "0")
+    edge = f".flow[data-from='{ED}'][data-to='{AMU}']"
+    assert tab.text_content(f"{edge} title") == \
+        "Emergency Department → Acute Medical Unit: ≥ 300 referrals (1 of 2 months suppressed)"  # as the poster
+    assert tab.text_content(f".flow[data-from='{WARD}'][data-to='{XSS}'] title") == \
+        f"Ward 7 → {HOSTILE_NAME}: referrals: suppressed (2 of 2 months)"
+    tab.click(f".service[data-id='{AMU}']")
+    assert "Emergency Department: ≥ 300 referrals (1 of 2 months suppressed)" in tab.inner_text(".flows-in")
+    assert "Period\t≥ 50 (2 of 2 months suppressed)" in tab.inner_text("#activity-table")
+    texts = _shown_texts(tab)
+    tab.select_option("#filter-month", "2025-05")  # ED -> AMU: its one cell that month is suppressed
+    assert tab.text_content(f"{edge} title") == "Emergency Department → Acute Medical Unit: referrals: c (suppressed)"
+    assert tab.get_attribute(edge, "stroke-dasharray") == "8,5" and "hidden" not in tab.get_attribute(edge, "class")
+    assert "Emergency Department: referrals: c (suppressed)" in tab.inner_text(".flows-in")
+    assert "attendances: ≥ 50 (1 of 1 months suppressed)" in tab.text_content(f".service[data-id='{AMU}'] text")
+    assert "2025-05\t≥ 50 (1 of 1 months suppressed)" in tab.inner_text("#activity-table")
+    texts += _shown_texts(tab)
+    tab.select_option("#filter-month", "2025-04")
+    assert tab.text_content(f"{edge} title") == "Emergency Department → Acute Medical Unit: 300 referrals"
+    assert tab.get_attribute(edge, "stroke-dasharray") is None
+    texts += _shown_texts(tab)
+    assert not [text for text in texts if " + c" in text]  # never a sum with a bare "+ c"
+    context.close()
+    assert problems == []

@@ -133,6 +133,14 @@ def test_volumes_are_charted_and_compared_per_measure_with_their_display_strings
     assert '<span class="warn">suppression changed</span>' not in page  # not a change beyond the tolerance
 
 
+def test_the_previous_bar_reads_the_previous_display_string() -> None:
+    page = report_html(summary())
+    assert "<title>acute_activity in the previous version: 80.0%</title>" in page  # a percentage, not "80"
+    assert "<title>acute_activity in the previous version: 4,000</title>" in page
+    svg = bar_chart("Volume", [("a", 100.0, 50.0, "#123456")], " rows")
+    assert "<title>a in the previous version: 50 rows</title>" in svg  # no display string: the rounded value
+
+
 def test_bar_chart_is_inline_svg_scaled_to_the_largest_bar() -> None:
     svg = bar_chart("Volume", [("a", 100.0, 50.0, "#123456"), (EVIL, 25.0, None, "#654321")])
     assert svg.startswith("<svg") and svg.endswith("</svg>") and EVIL not in svg
