@@ -23,7 +23,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tests.conftest import SHARED_DATA, require
+from tests.conftest import SHARED_DATA, require, write_mini_map
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 
@@ -180,3 +180,24 @@ def test_no_prefect_artifact_names_a_machine_path(lothian: Published) -> None:
         artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_=MAP_ID)))
     shown = "\n".join(json.dumps(a.data, default=str) + str(a.description) for a in artifacts).encode()
     assert artifacts and absolute_hits(shown, machine_paths(lothian)) == []
+
+
+def _absolute_activity_map(folder: Path) -> Path:
+    """The mini map with its activity source named by an absolute path (allowed: it lies in the config's folder)."""
+    config = write_mini_map(folder)
+    absolute = folder / "extracts" / "activity.csv"
+    config.write_text(config.read_text().replace('location = "extracts/activity.csv"', f'location = "{absolute}"'))
+    return config
+
+
+def test_too_many_rejects_name_the_file_relative_to_the_config(tmp_path: Path) -> None:
+    config = _absolute_activity_map(tmp_path)
+    (tmp_path / "extracts" / "activity.csv").write_text('code,month,n\nED,2025-04,"12,000"\nED,2025-05,-1\n'
+                                                         'AMU,2025-04,-2\n')
+    result = CliRunner().invoke(app, ["refresh", str(config)])
+    assert result.exit_code == 1 and "internal error" not in result.stderr, result.output
+    assert ("nhs_activity: 67% of the rows of extracts/activity.csv were rejected (2 of 3), above [quality] "
+            "max_reject_share 50%") in result.stderr
+    record = json.loads(next((tmp_path / ".ism" / "mini" / "runs").glob("*/run.json")).read_text(encoding="utf-8"))
+    assert "of the rows of extracts/activity.csv were rejected" in record["message"]
+    assert str(tmp_path) not in record["message"]
