@@ -178,8 +178,11 @@ def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str
               if r.severity == str(Severity.ERROR) and r.code != "reject_share"]
     over: dict[str, str] = {}
     for entry in entries:  # each source against its own max_reject_share, else the map's
-        own = config.source(entry["source_id"]).max_reject_share
-        over.update(over_reject_share([entry], config.quality.max_reject_share if own is None else own,
+        source = config.source(entry["source_id"])
+        own = source.max_reject_share
+        # its file named as its rejects name it: relative to the config, even where the config spells it absolute
+        named = {**entry, "location": source_location(config, source)}
+        over.update(over_reject_share([named], config.quality.max_reject_share if own is None else own,
                                       own_limit=own is not None))
     return QualityOutcome(str(path), summary.status, over, errors, map_errors=tuple(map_errors))
 
