@@ -27,7 +27,7 @@ from flows.progress import announce
 from flows.quality_artifacts import quality_artifacts
 from flows.quarantine import quarantined
 from flows.safety import suppress_consolidated
-from flows.stage import named_location, source_location
+from flows.stage import source_location
 from outputs import dataset
 from outputs.quality_report import report_json
 from outputs.run_log import run_report
@@ -123,7 +123,7 @@ def _previous_tables(store: MapStore, version_id: str | None) -> dict[str, pd.Da
 def _quality_entries(config: MapConfig, counted: list[SourceOutcome]) -> list[dict[str, Any]]:
     return [{
         "source_id": o.source_id, "partner": o.partner, "kind": o.kind,
-        "location": named_location(config, config.source(o.source_id)),
+        "location": source_location(config, config.source(o.source_id)),
         "on_error": config.source(o.source_id).on_error, "status": o.status, "rows_read": o.rows_read,
         "rows_accepted": max(0, o.rows_accepted), "rows_rejected": o.rows_rejected, "rows_clipped": o.rows_clipped,
         "rows_filtered": o.rows_filtered, "stale": o.stale, "error": o.error,

@@ -18,8 +18,9 @@ from sources import kind_named
 from sources.base import fingerprint, sha256_of
 
 # the code a staged outcome depends on: reading, standardising, validating, and the flow's staging step
-STAGING_CODE = ("sources", "transforms", "expectations", "flows/refresh.py", "flows/stage.py", "flows/outcomes.py",
-                "flows/config.py")
+STAGING_CODE = ("sources", "transforms", "expectations", "flows/refresh.py", "flows/stage.py", "flows/staging.py",
+                "flows/outcomes.py", "flows/config.py", "flows/config_settings.py", "flows/config_sources.py",
+                "flows/config_steps.py", "flows/config_references.py", "flows/config_measures.py")
 
 
 def _package_root(name: str) -> Path:

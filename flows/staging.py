@@ -48,10 +48,6 @@ def source_location(config: MapConfig, source: Source) -> str:
     return relative_location(config, config.folder / source.location)
 
 
-def named_location(config: MapConfig, source: Source) -> str:
-    """Where the report says a source is: as the config names it (never a machine path); a database masked."""
-    return source_location(config, source) if kind_named(source.kind).describe is not None else source.location
-
 
 def source_mapping(config: MapConfig, source: Source, table: str) -> SourceMapping:
     """Kind defaults merged with the source's own mapping from the config."""

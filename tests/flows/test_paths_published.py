@@ -201,3 +201,7 @@ def test_too_many_rejects_name_the_file_relative_to_the_config(tmp_path: Path) -
     record = json.loads(next((tmp_path / ".ism" / "mini" / "runs").glob("*/run.json")).read_text(encoding="utf-8"))
     assert "of the rows of extracts/activity.csv were rejected" in record["message"]
     assert str(tmp_path) not in record["message"]
+    report = json.loads((Path(record["report"]).parent / "report.json").read_text(encoding="utf-8"))
+    located = {s["source_id"]: s["location"] for s in report["sources"]}
+    assert located["nhs_activity"] == "extracts/activity.csv"  # the config spelled it absolute
+    assert str(tmp_path) not in json.dumps(report)
