@@ -75,9 +75,10 @@ def total_display(value: float, kind: MeasureKind | str, months: int, suppressed
     if figure is not None and PeriodFigure(figure) == PeriodFigure.MONTHLY:
         return "per month only"
     where = "with suppressed cells" if across_services else "suppressed"
+    of_months = f"of {months} month{'' if months == 1 else 's'}"
     if value is None or (isinstance(value, float) and math.isnan(value)):
         if suppressed_months:
-            return f"suppressed ({suppressed_months} of {months} months)"
+            return f"suppressed ({suppressed_months} {of_months})"
         if kind == MeasureKind.AVERAGE and across_services:
             return "not added over services (average)"
         return "–"
@@ -85,7 +86,7 @@ def total_display(value: float, kind: MeasureKind | str, months: int, suppressed
     if not suppressed_months:
         return text
     at_least = "≥ " if kind == MeasureKind.COUNT else ""
-    return f"{at_least}{text} ({suppressed_months} of {months} months {where})"
+    return f"{at_least}{text} ({suppressed_months} {of_months} {where})"
 
 
 def _empty(key: list[str]) -> pd.DataFrame:

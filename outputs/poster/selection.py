@@ -158,7 +158,8 @@ def _figure_text(value: float, measure: str, record: Mapping[str, Any] | None) -
     if not suppressed:
         return text
     at_least = "≥ " if (record or {}).get("kind") == "count" else ""
-    return f"{at_least}{text} ({suppressed} of {int((record or {}).get('months') or 0)} months suppressed)"
+    months = int((record or {}).get("months") or 0)
+    return f"{at_least}{text} ({suppressed} of {months} month{'' if months == 1 else 's'} suppressed)"
 
 
 def flow_label(data: Mapping[str, Any], totals: Mapping[str, float]) -> str:

@@ -63,7 +63,7 @@
     const kind = data.measureKinds[measure] || "count";
     const known = value !== null && value !== undefined;
     let display = known ? figure(value, kind) : "c (suppressed)";
-    if (known && withheld) display = (kind === "count" ? "≥ " : "") + display + " (1 of 1 months suppressed)";
+    if (known && withheld) display = (kind === "count" ? "≥ " : "") + display + " (1 of 1 month suppressed)";
     return { measure: measure, kind: kind, value: known ? value : null, months: 1,
              suppressed_months: withheld ? 1 : 0, display: display };
   }

@@ -425,8 +425,8 @@ def test_a_flow_with_suppressed_months_reads_as_at_least_its_published_cells(bro
     assert tab.text_content(f"{edge} title") == "Emergency Department → Acute Medical Unit: referrals: c (suppressed)"
     assert tab.get_attribute(edge, "stroke-dasharray") == "8,5" and "hidden" not in tab.get_attribute(edge, "class")
     assert "Emergency Department: referrals: c (suppressed)" in tab.inner_text(".flows-in")
-    assert "attendances: ≥ 50 (1 of 1 months suppressed)" in tab.text_content(f".service[data-id='{AMU}'] text")
-    assert "2025-05\t≥ 50 (1 of 1 months suppressed)" in tab.inner_text("#activity-table")
+    assert "attendances: ≥ 50 (1 of 1 month suppressed)" in tab.text_content(f".service[data-id='{AMU}'] text")
+    assert "2025-05\t≥ 50 (1 of 1 month suppressed)" in tab.inner_text("#activity-table")
     texts += _shown_texts(tab)
     tab.select_option("#filter-month", "2025-04")
     assert tab.text_content(f"{edge} title") == "Emergency Department → Acute Medical Unit: 300 referrals"

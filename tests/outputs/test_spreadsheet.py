@@ -99,7 +99,7 @@ def test_a_sheet_sums_each_flow_over_the_period_per_measure(tables: dict[str, pd
     assert by_pair[(svc[0], svc[1])]["display"] == "550" and by_pair[(svc[0], svc[1])]["months"] == 2
     withheld = by_pair[(svc[1], svc[0])]  # its only month suppressed: no figure, never 0
     assert (withheld["value"], withheld["suppressed_months"], withheld["display"]) == (
-        None, 1, "suppressed (1 of 1 months)")
+        None, 1, "suppressed (1 of 1 month)")
     readme = [row for row in workbook["README"].iter_rows(values_only=True) if row[0] == "flows_over_period"]
     assert readme and readme[0][1] == len(rows)
 

@@ -200,7 +200,7 @@ def test_source_totals_follow_kinds_over_services_and_count_suppressed_cells() -
                           ("b", "2025-01", "average_available_beds", 5, None)])
     totals = source_totals(activity, SERVICE_KEY, builtin_catalogue()).set_index("measure")
     assert (totals.loc["referrals", "value"], totals.loc["referrals", "suppressed_cells"]) == (10.0, 1)
-    assert totals.loc["referrals", "display"] == "≥ 10 (1 of 1 months with suppressed cells)"
+    assert totals.loc["referrals", "display"] == "≥ 10 (1 of 1 month with suppressed cells)"
     assert totals.loc["caseload", "value"] == 8.0 + 2.0  # the mean month of a (7, 9), plus b
     assert math.isnan(totals.loc["average_available_beds", "value"])  # two services' averages: not added
     flows = source_totals(_flows([("b", "a", "referrals", 6.0), ("c", "a", "referrals", 2.0)]), FLOW_KEY,
