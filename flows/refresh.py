@@ -31,15 +31,14 @@ from flows.runners import source_task_runner
 from flows.safety import logs_redacted, refuse_leaked_secrets, safety_quality, secret_values
 from flows.shortcut import unchanged_result
 from flows.source_cache import config_digest, run_inputs, source_key_before_reading
-from flows.stage import SourceRun, cached_source, new_run_id, refresh_source, source_detail, source_task  # noqa: F401  (re-exported)
+from flows.stage import SourceRun, cached_source, refresh_source, source_detail, source_task  # noqa: F401  (re-exported)
 from outputs import dataset
 from outputs.context import LaneStyle, PosterOptions, PublishedVersion
 from outputs.manifest import source_entry, version_manifest
-from outputs.quality_report import QUALITY_FOLDER
-from outputs.run_log import REPORT_FILE, update_run
+from outputs.run_log import REPORT_FILE, new_run_id, update_run
 from outputs.store.cache import prune_cache
 from outputs.store.last_good import keep_last_good
-from outputs.store.versions import MANIFEST, MapStore
+from outputs.store.versions import MANIFEST, QUALITY_FOLDER, MapStore
 from transforms.diff import VersionFacts
 from transforms.graph import service_graph
 from transforms.rejects import concat_rejects
@@ -193,7 +192,7 @@ def refresh_map(config_path: str, publish_root: str | None = None, wait: bool = 
                 timings["sources_wall"], lap = time.perf_counter() - lap, time.perf_counter()
                 checkpoint("after_extract")
                 inputs = run_inputs(config, keys)
-                unchanged = unchanged_result(config, store, inputs, outcomes)
+                unchanged = unchanged_result(config, store, inputs, outcomes, run_id)
                 if unchanged is not None:
                     return replace(unchanged, timings={**timings, "flow": time.perf_counter() - started})
                 outcomes, database, quality = quality_gate(config, outcomes, store, str(work), run_id=run_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from contextlib import ExitStack
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from expectations.errors import PublishError
@@ -14,7 +15,8 @@ from expectations.status import RunStatus
 from flows.config import MapConfig
 from flows.outcomes import RunResult, SourceOutcome
 from flows.source_cache import inputs_complete, run_inputs, source_key_before_reading
-from outputs.store.versions import MapStore
+from outputs.run_log import REPORT_FILE, new_run_id, record_run
+from outputs.store.versions import QUALITY_FOLDER, MapStore
 
 # what a version's manifest records of each source's outcome (outputs/manifest.py `source_entry`)
 RECORDED_COUNTS = ("status", "rows_read", "rows_accepted", "rows_rejected", "rows_clipped")
@@ -33,11 +35,11 @@ def recorded_outcome(entry: dict[str, Any]) -> SourceOutcome:
 
 
 def unchanged_result(config: MapConfig, store: MapStore, inputs: dict[str, Any],
-                     outcomes: list[SourceOutcome] | None = None) -> RunResult | None:
+                     outcomes: list[SourceOutcome] | None = None, run_id: str | None = None) -> RunResult | None:
     """The latest version when it was built from exactly these inputs: nothing to consolidate or publish. Each
     source shows the status and counts the version published: the flow's `outcomes` updated with them, or without
-    outcomes (nothing read yet) the manifest's own records. Prunes old versions as a publish does; call it with
-    the store's lock held."""
+    outcomes (nothing read yet) the manifest's own records. Records the run (`ism runs`: outcome unchanged, its
+    report the latest version's) and prunes old versions as a publish does; call it with the store's lock held."""
     latest = store.latest()
     if latest is None or not inputs_complete(inputs):
         return None
@@ -53,6 +55,12 @@ def unchanged_result(config: MapConfig, store: MapStore, inputs: dict[str, Any],
         shown = [replace(o, **{k: published[o.source_id][k] for k in RECORDED_COUNTS if k in published[o.source_id]})
                  if o.source_id in published else o for o in outcomes]
     store.prune(config.publish.keep_versions)
+    record_run(store.private, run_id or new_run_id(), {
+        "command": "refresh", "map_id": config.map_id,
+        "finished_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "outcome": str(RunStatus.UNCHANGED), "status": manifest.get("status"), "version_id": latest,
+        "blocked": [], "root_causes": [], "message": f"no input changed since {latest}: nothing published",
+        "report": str(store.version_path(latest) / QUALITY_FOLDER / REPORT_FILE)})
     return RunResult(config.map_id, RunStatus.UNCHANGED, latest, str(store.version_path(latest)),
                      manifest["content_hash"], shown, manifest.get("counts", {}))
 

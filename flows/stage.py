@@ -20,7 +20,6 @@ from flows.runners import within_seconds
 from flows.safety import redacted, secret_values
 from flows.source_cache import source_key
 from flows.staging import (  # noqa: F401  (re-exported: the source task's helpers live there)
-    new_run_id,
     raw_outcome,
     relative_location,
     source_location,

@@ -5,9 +5,7 @@ checks). Imports neither Prefect nor Great Expectations."""
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -26,11 +24,6 @@ from transforms.source_status import empty_source_message, error_rejects, staged
 from transforms.source_steps import SourceSteps
 from transforms.staging import NO_STEPS, staged, staged_with_active_services, stages_in_sql
 from transforms.standardise import SourceMapping, Staged
-
-
-def new_run_id() -> str:
-    """A run's id: its UTC start time first (so ids sort by time), then random, then the process id."""
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-{os.getpid()}"
 
 
 def relative_location(config: MapConfig, location: str | Path) -> str:

@@ -12,8 +12,9 @@ from prefect import flow
 from flows.config import load_config
 from flows.gate import quality_gate
 from flows.progress import announce
-from flows.stage import new_run_id, source_detail, source_task
+from flows.stage import source_detail, source_task
 from outputs.quality_report import report_json
+from outputs.run_log import new_run_id
 
 
 @flow(name="validate-map", log_prints=False, validate_parameters=False)

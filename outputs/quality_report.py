@@ -59,8 +59,8 @@ from expectations.status import Rag, SourceStatus
 from outputs.context import PublishedVersion
 from outputs.json_text import json_text
 from outputs.quality_text import staleness
+from outputs.store.versions import QUALITY_FOLDER
 
-QUALITY_FOLDER = "quality"
 RAG_COLOURS: dict[str, str] = {Rag.GREEN: "#2e7d32", Rag.AMBER: "#c77700", Rag.RED: "#c62828"}
 RAG_WORDS: dict[str, str] = {Rag.GREEN: "Green", Rag.AMBER: "Amber", Rag.RED: "Red"}
 STATUS_WORDS: dict[str, str] = {

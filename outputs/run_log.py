@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-from outputs.quality_report import report_html, report_json
 
 RUNS_FOLDER = "runs"
 RUN_FILE = "run.json"
@@ -29,26 +29,50 @@ RUN_FIELDS = ("run_id", "command", "map_id", "finished_at", "outcome", "status",
               "root_causes", "message", "report")
 
 
+def new_run_id() -> str:
+    """A run's id: its UTC start time first (so ids sort by time), then random, then the process id."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-{os.getpid()}"
+
+
 def runs_folder(private: Path) -> Path:
     return private / RUNS_FOLDER
 
 
-def run_report(private: Path, run_id: str, quality: Mapping[str, Any], record: Mapping[str, Any]) -> Path:
-    """Write the run's quality report (HTML and JSON) and its record; returns the report's path."""
+def _write_run(private: Path, run_id: str, record: Mapping[str, Any], write_reports: Any = None) -> Path:
+    """Write a run's folder aside (its record, and the reports `write_reports(folder)` writes), then rename it
+    into place; returns the final folder."""
     folder = runs_folder(private) / run_id
     partial = runs_folder(private) / f".{run_id}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    (partial / "report.json").write_text(json.dumps(report_json(quality), indent=2, default=str) + "\n",
-                                         encoding="utf-8")
-    (partial / REPORT_FILE).write_text(report_html(quality), encoding="utf-8")
-    document = {**{name: None for name in RUN_FIELDS}, **record, "run_id": run_id,
-                "report": str(folder / REPORT_FILE)}
+    if write_reports is not None:
+        write_reports(partial)
+    document = {**{name: None for name in RUN_FIELDS}, **record, "run_id": run_id}
     (partial / RUN_FILE).write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(partial, folder)
     _prune(private)
-    return folder / REPORT_FILE
+    return folder
+
+
+def run_report(private: Path, run_id: str, quality: Mapping[str, Any], record: Mapping[str, Any]) -> Path:
+    """Write the run's quality report (HTML and JSON) and its record; returns the report's path."""
+    # imported here: the nothing-changed shortcut records its run without importing pandas
+    from outputs.quality_report import report_html, report_json
+
+    def reports(partial: Path) -> None:
+        (partial / "report.json").write_text(json.dumps(report_json(quality), indent=2, default=str) + "\n",
+                                             encoding="utf-8")
+        (partial / REPORT_FILE).write_text(report_html(quality), encoding="utf-8")
+
+    report = runs_folder(private) / run_id / REPORT_FILE
+    return _write_run(private, run_id, {**record, "report": str(report)}, reports) / REPORT_FILE
+
+
+def record_run(private: Path, run_id: str, record: Mapping[str, Any]) -> Path:
+    """Write a run's record alone (e.g. an unchanged refresh, whose report is the latest version's); returns the
+    record's path."""
+    return _write_run(private, run_id, record) / RUN_FILE
 
 
 def update_run(private: Path, run_id: str, **fields: Any) -> None:

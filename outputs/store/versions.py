@@ -42,6 +42,7 @@ CATALOG = "catalog.json"
 LATEST = "latest"
 """The file naming the newest version, and the selector word for it."""
 DATAPACKAGE = "datapackage.json"
+QUALITY_FOLDER = "quality"  # a version's quality report
 VERSION_PATTERN = re.compile(r"^v(\d{4,})$")
 
 

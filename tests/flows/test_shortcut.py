@@ -124,6 +124,13 @@ def test_the_cli_answers_unchanged_itself_unless_told_to_run_the_flow(mini_map: 
     result = json.loads(flow.stdout)
     assert result["status"] == "unchanged" and "shortcut" not in result["timings"] and result["timings"]["flow"] > 0
 
+    # every run is recorded, an unchanged one too (by the shortcut or the flow), its report the latest version's
+    runs = json.loads(CliRunner().invoke(app, ["runs", str(mini_map), "--json"]).stdout)["runs"]
+    assert [r["outcome"] for r in runs] == ["unchanged", "unchanged", "unchanged", "published"]
+    assert {r["version_id"] for r in runs} == {"v0001"} and len({r["run_id"] for r in runs}) == 4
+    assert all(Path(r["report"]).is_file() and r["status"] for r in runs)
+    assert runs[0]["message"] == "no input changed since v0001: nothing published"
+
 
 @dataclass(frozen=True)
 class FreshProcess:
