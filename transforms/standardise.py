@@ -16,7 +16,7 @@ import pandera.pandas as pa
 import pyarrow
 import pyarrow.compute
 
-from expectations.canonical import QUALIFIERS, SECTORS, STAGED_MODELS, columns
+from expectations.canonical import QUALIFIERS, SECTORS, STAGED_MODELS, columns, passing_frame
 from transforms.numbers import DEFAULT_RULE, NumberRule, parsed_numbers
 from transforms.quality_summary import monthly_outliers
 from transforms.rejects import REJECT_COLUMNS, concat_rejects, normalised_rejects, row_rejects
@@ -449,6 +449,9 @@ def _contract_words(column: str, check: str) -> str:
 
 def _valid_rows(frame: pd.DataFrame, model: type[pa.DataFrameModel], mapping: SourceMapping, rejects: _Collector,
                 mapped: Mapping[str, str]) -> pd.DataFrame:
+    passed = passing_frame(model, frame)
+    if passed is not None:
+        return passed
     try:
         return model.validate(frame, lazy=True)
     except pa_errors.SchemaErrors as errors:
