@@ -26,13 +26,14 @@ from typing import Any
 
 from bench.run import generated_config
 
-STEPS = ("read", "steps", "standardise", "validate", "write", "other")
+STEPS = ("read", "identifiers", "steps", "standardise", "validate", "write", "other")
 # (module, attribute, step): the functions whose CPU, less that of the steps they call, a step is
 TIMED = (
     ("sources.base", "extract", "read"),
     ("flows.staging", "read_frame", "write"),
     ("flows.staging", "write_frame", "write"),
     ("flows.staging", "parquet_columns", "write"),
+    ("flows.staging", "identifier_rejects", "identifiers"),
     ("transforms.staging", "shaped", "steps"),
     ("transforms.staging", "staged_table", "standardise"),
     ("transforms.staging", "staged_records_sql", "standardise"),

@@ -5,7 +5,6 @@ outliers) are reject records of `warn` severity: reported, the row kept."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -141,25 +140,19 @@ class _Collector:
 
 
 def _text(series: pd.Series) -> pd.Series:
-    """Trimmed text with empty strings as missing."""
+    """Trimmed text with empty strings as missing: pandas' text dtype when a value is there, else all None."""
     # one Python pass over plain values: pandas' per-call costs (five calls here) dominated the small tables
     values = series.to_numpy(dtype="object", na_value=None)
-    trimmed = [None if v is None else (v if isinstance(v, str) else str(v)).strip() or None for v in values]
-    return pd.Series(trimmed, index=series.index, dtype="object", name=series.name)
+    trimmed = [None if v is None else (v if isinstance(v, str) else str(v)).strip() for v in values]
+    dtype = "str" if any(v is not None for v in trimmed) else "object"  # as pandas infers it from the values
+    return pd.Series([v or None for v in trimmed], index=series.index, dtype=dtype, name=series.name)
 
 
 def _distinct(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """Each value's position among the distinct values of `text` (missing read as ""), and those values as
-    object text: a period column holds a few distinct months however many rows it has, so each is parsed once."""
-    codes, uniques = pd.factorize(text.fillna("").astype("object"))
-    return codes, pd.Series(uniques, dtype="object")
-
-
-def _matches(text: pd.Series, pattern: str) -> pd.Series:
-    """`text.str.match(pattern)` of object text (pandas matches it with Python's re, as here) in one pass."""
-    compiled = re.compile(pattern)
-    return pd.Series([isinstance(v, str) and compiled.match(v) is not None for v in text], index=text.index,
-                     dtype="bool")
+    """Each value's position among the distinct values of `text` (missing read as ""), and those values, of the
+    same dtype: a period column holds a few distinct months however many rows it has, so each is parsed once."""
+    codes, uniques = pd.factorize(text.fillna(""))
+    return codes, pd.Series(uniques)
 
 
 def parsed_periods(text: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -176,7 +169,7 @@ def _distinct_periods(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     start = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     end = start.copy()
     for pattern, fmt, is_month, _ in PERIOD_FORMATS:
-        hit = _matches(text, pattern) & start.isna()
+        hit = text.str.match(pattern) & start.isna()
         if not hit.any():
             continue
         parsed = pd.to_datetime(text[hit], format=fmt, errors="coerce")
@@ -185,7 +178,7 @@ def _distinct_periods(text: pd.Series) -> tuple[pd.Series, pd.Series]:
         start[hit] = parsed
         end[hit] = (parsed + pd.offsets.MonthEnd(0)) if is_month else parsed
     for pattern, _ in SPAN_FORMATS:
-        hit = _matches(text, pattern) & start.isna()
+        hit = text.str.match(pattern) & start.isna()
         if hit.any():
             span_start, span_end = _spans(text[hit].str.extract(pattern), pattern)
             start[hit], end[hit] = span_start, span_end
@@ -209,11 +202,12 @@ def _spans(parts: pd.DataFrame, pattern: str) -> tuple[pd.Series, pd.Series]:
 def period_formats(text: pd.Series) -> pd.Series:
     """The name of the format each period is written in (YYYY-MM, DD/MM/YYYY, ...); missing where none fits."""
     codes, distinct = _distinct(text)
-    patterns = [(re.compile(pattern), name) for pattern, _, _, name in PERIOD_FORMATS]
-    patterns += [(re.compile(pattern), name) for pattern, name in SPAN_FORMATS]
-    named = [next((name for pattern, name in patterns if isinstance(v, str) and pattern.match(v)), None)
-             for v in distinct]
-    return pd.Series(np.array(named, dtype="object")[codes], index=text.index, dtype="object")
+    named = pd.Series(None, index=distinct.index, dtype="object")
+    for pattern, _, _, name in PERIOD_FORMATS:
+        named[distinct.str.match(pattern) & named.isna()] = name
+    for pattern, name in SPAN_FORMATS:
+        named[distinct.str.match(pattern) & named.isna()] = name
+    return pd.Series(named.to_numpy()[codes], index=text.index, dtype="object")
 
 
 def layout_hint(found: list[str]) -> str:
