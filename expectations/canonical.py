@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import pandas as pd
+import pandera.errors as pa_errors
 import pandera.pandas as pa
 from pandera.typing import Series
 
@@ -258,3 +260,32 @@ def columns(model: type[pa.DataFrameModel]) -> list[str]:
 def empty_frame(model: type[pa.DataFrameModel]) -> pd.DataFrame:
     """A zero-row frame with the contract's columns and dtypes."""
     return model.validate(pd.DataFrame({c: pd.Series(dtype="object") for c in columns(model)}))
+
+
+@cache
+def _schema(model: type[pa.DataFrameModel]) -> pa.DataFrameSchema:
+    return model.to_schema()
+
+
+def passing_frame(model: type[pa.DataFrameModel], frame: pd.DataFrame) -> pd.DataFrame | None:
+    """What `model.validate(frame)` returns when every row passes the contract, or None when a row may fail (the
+    caller then lets pandera name the failures). The same coercions and checks as pandera's, without its
+    per-column bookkeeping (deep copies of each column's schema, failure-case tables built for passing checks):
+    a staged table of a few hundred rows is checked in a quarter of the time (tests/expectations)."""
+    schema = _schema(model)
+    if schema.checks or list(frame.columns) != list(schema.columns):
+        return None
+    out: dict[str, pd.Series] = {}
+    for name, column in schema.columns.items():
+        series = frame[name]
+        if schema.coerce or column.coerce:
+            try:
+                series = column.dtype.try_coerce(series)  # as pandera coerces each column
+            except (pa_errors.ParserError, TypeError, ValueError):
+                return None
+        if column.unique or (not column.nullable and series.isna().any()):
+            return None
+        if not all(check(series).check_passed for check in column.checks):
+            return None
+        out[name] = series
+    return pd.DataFrame(out, index=frame.index)

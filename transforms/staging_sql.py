@@ -147,7 +147,11 @@ def _selected_and_coded(con: duckdb.DuckDBPyConnection, names: list[str], mapped
     selected = ["row_number"]
     for i, name in enumerate(names):
         if name in mapped:
-            selected.append(f"nullif(trim(CAST(c{i} AS VARCHAR), $ws), '') AS raw_{i}")
+            # trimmed only where an end is whitespace: trim over the whole set of whitespace characters took
+            # most of a big log's staging, and most values have nothing to trim
+            text = f"CAST(c{i} AS VARCHAR)"
+            ends = f"contains($ws, left({text}, 1)) OR contains($ws, right({text}, 1))"
+            selected.append(f"nullif(CASE WHEN {ends} THEN trim({text}, $ws) ELSE {text} END, '') AS raw_{i}")
         else:
             params[f"constant_{i}"] = None if mapping.constants[name] is None else str(mapping.constants[name])
             selected.append(f"CAST($constant_{i} AS VARCHAR) AS raw_{i}")

@@ -1,10 +1,11 @@
 import subprocess
 import sys
 
+import pandas as pd
 import pandera.pandas as pa
 import pytest
 
-from expectations.canonical import CANONICAL_MODELS, STAGED_MODELS, _Strict
+from expectations.canonical import CANONICAL_MODELS, STAGED_MODELS, _Strict, passing_frame
 
 
 @pytest.mark.parametrize("model", [*STAGED_MODELS.values(), *CANONICAL_MODELS.values()],
@@ -39,3 +40,39 @@ def test_a_contract_column_must_be_a_plain_series() -> None:
 
     with pytest.raises(TypeError, match="NullableCount.count: a nullable whole number is declared as float"):
         NullableCount.to_schema()
+
+
+def _staged_activity(**changes: object) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "source_id": ["s1", "s1", "s1"], "row_number": ["2", "3", "5"], "service_ns": "p", "service_key": "k",
+        "period_start": ["2025-04-01", "2025-05-01", "2025-06-01"], "period_end": pd.Timestamp("2025-04-30"),
+        "measure": "attendances", "value": [1.0, None, 3], "qualifier": [None, "c", None],
+    }, index=[4, 7, 9], dtype="object")
+    for column, value in changes.items():
+        frame[column] = value
+    return frame
+
+
+def test_a_passing_frame_is_what_pandera_returns() -> None:
+    frame = _staged_activity()
+    passed = passing_frame(STAGED_MODELS["activity"], frame)
+    assert passed is not None
+    pd.testing.assert_frame_equal(passed, STAGED_MODELS["activity"].validate(frame, lazy=True))
+
+
+@pytest.mark.parametrize("change", [
+    {"value": [1.0, -2.0, 3.0]}, {"qualifier": [None, "x", None]}, {"measure": "Attendances"},
+    {"service_key": ["k", "", "k"]}, {"service_ns": [None, "p", "p"]}, {"row_number": ["2", "three", "5"]},
+    {"row_number": ["2", "-1", "5"]}, {"period_start": ["2025-04-01", "not a date", "2025-06-01"]},
+], ids=lambda c: next(iter(c)))
+def test_a_frame_failing_the_contract_is_left_to_pandera(change: dict[str, object]) -> None:
+    frame = _staged_activity(**change)
+    assert passing_frame(STAGED_MODELS["activity"], frame) is None
+    with pytest.raises((pa.errors.SchemaErrors, pa.errors.SchemaError)):
+        STAGED_MODELS["activity"].validate(frame, lazy=True)
+
+
+def test_a_frame_with_other_columns_is_left_to_pandera() -> None:
+    frame = _staged_activity()
+    assert passing_frame(STAGED_MODELS["activity"], frame.assign(extra=1)) is None
+    assert passing_frame(STAGED_MODELS["activity"], frame[list(reversed(frame.columns))]) is None

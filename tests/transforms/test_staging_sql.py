@@ -107,6 +107,17 @@ def test_cells_are_trimmed_of_any_whitespace_as_python_trims_them(tmp_path: Path
     assert as_pandas(sql_path.frame)["from_key"].tolist() == ["P1", "P2"]
 
 
+@pytest.mark.parametrize("space", ["\u00a0", "\u2003", "\u3000", "\x1c", "\x85", "\u2028", "\t", "\v"],
+                         ids=lambda c: f"U+{ord(c):04X}")
+def test_whitespace_at_either_end_or_alone_is_trimmed_as_python_trims_it(tmp_path: Path, space: str) -> None:
+    cells = [f"{space}P1", f"P2{space}", f"P{space}3", space * 2, f"{space}P4{space}"]
+    text = "Referral Date;Practice Code;Referred To\n" + "".join(f"0{d}/04/2025;{c};AE\n"
+                                                                for d, c in enumerate(cells, start=1))
+    pandas_path, sql_path = _both(tmp_path, text, "flows", MAPPING)
+    assert _rows(sql_path) == _rows(pandas_path) and _rejects(sql_path) == _rejects(pandas_path)
+    assert as_pandas(sql_path.frame)["from_key"].tolist() == ["P1", "P2", f"P{space}3", "P4"]
+
+
 def test_clipping_qualifiers_and_the_measure_contract_match(tmp_path: Path) -> None:
     text = ("month,service,what,qf\n2025-03,A,attendances,\n2025-04,A,Attendances,\n2025-04,B,attendances,x\n"
             "2025-05,B,attendances,e\n202506,A,bed_days,\n")

@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from transforms.standardise import SourceMapping, parsed_counts, parsed_periods, staged_table
+from transforms.standardise import SourceMapping, parsed_counts, parsed_periods, period_formats, staged_table
 
 PERIOD = (date(2025, 4, 1), date(2026, 3, 31))
 
@@ -28,6 +28,24 @@ def test_periods_parse_months_and_dates() -> None:
     assert list(start.dt.strftime("%Y-%m-%d")[:4]) == ["2025-04-01", "2025-05-01", "2025-06-15", "2025-07-01"]
     assert list(end.dt.strftime("%Y-%m-%d")[:4]) == ["2025-04-30", "2025-05-31", "2025-06-15", "2025-07-01"]
     assert start[4:].isna().all()
+
+
+def test_a_period_column_is_parsed_as_each_of_its_values_alone() -> None:
+    values = ["2025-04", None, "2025-04", "2022Q3", "2021/22", "2022-W05", "01/07/2025", "2025-06-15 10:30", "",
+              "2025-13", "2021/23", "202505", "2022Q3", " 2025-04", "2025-06-15 10:30", "Apr 25", "2025-04"]
+    text = pd.Series(values, dtype="object", index=range(100, 100 + len(values)))
+    start, end = parsed_periods(text)
+    formats = period_formats(text)
+    assert list(start.index) == list(end.index) == list(formats.index) == list(text.index)
+    assert start.dtype == end.dtype == "datetime64[ns]" and formats.dtype == "object"
+    for position, value in enumerate(values):
+        alone_start, alone_end = parsed_periods(pd.Series([value], dtype="object"))
+        assert (start.iloc[position], end.iloc[position]) == (alone_start[0], alone_end[0]) or (
+            pd.isna(start.iloc[position]) and pd.isna(alone_start[0]) and pd.isna(alone_end[0])), value
+        alone = period_formats(pd.Series([value], dtype="object"))[0]
+        assert formats.iloc[position] == alone or pd.isna(formats.iloc[position]) and pd.isna(alone), value
+    assert formats.fillna("-").tolist()[:8] == ["YYYY-MM", "-", "YYYY-MM", "YYYYQn", "YYYY/YY", "YYYY-Www",
+                                                "DD/MM/YYYY", "YYYY-MM-DD hh:mm"]
 
 
 def test_counts_parse_thousands_and_suppression() -> None:
