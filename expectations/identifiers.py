@@ -111,29 +111,36 @@ def _text_values(column: pd.Series) -> pd.Series:
 
 def column_findings(name: str, column: pd.Series) -> list[IdentifierFinding]:
     """What one column looks like (empty when nothing personal); `column` should already be a sample."""
-    values = _text_values(column)
-    scanned = len(values)
+    # each distinct value is tested once and counted as often as it occurs: codes and months repeat a lot
+    counted = _text_values(column).value_counts(sort=False)
+    values = pd.Series(counted.index.astype("str"), index=counted.index)
+    scanned = int(counted.sum())
     if not scanned:
         return []
+
+    def occurrences(mask: pd.Series) -> int:
+        return int(counted[mask.to_numpy(dtype=bool)].sum())
+
     found: list[IdentifierFinding] = []
     compact = values.str.replace(SEPARATORS, "", regex=True)
     ten = compact[compact.str.fullmatch(TEN_DIGITS.pattern)]
     if len(ten):
         valid = ten[modulus_11_valid(ten)]
-        if len(valid) >= MEANINGFUL_SHARE * scanned:
-            chi = int(chi_date_valid(valid).sum())
-            kind = "chi_number" if chi >= 0.9 * len(valid) else "nhs_number"
-            found.append(IdentifierFinding(name, kind, len(valid), scanned))
-    postcodes = int(values.str.upper().str.fullmatch(FULL_POSTCODE).sum())
+        valid_count = int(counted[valid.index].sum())
+        if valid_count >= MEANINGFUL_SHARE * scanned:
+            chi = int(counted[valid.index][chi_date_valid(valid).to_numpy(dtype=bool)].sum())
+            kind = "chi_number" if chi >= 0.9 * valid_count else "nhs_number"
+            found.append(IdentifierFinding(name, kind, valid_count, scanned))
+    postcodes = occurrences(values.str.upper().str.fullmatch(FULL_POSTCODE))
     if postcodes and postcodes >= MEANINGFUL_SHARE * scanned:
         found.append(IdentifierFinding(name, "postcode", postcodes, scanned))
     header = normalised_column_name(name)
     if NAME_COLUMN.search(header):
-        names = int(values.str.fullmatch(PERSON_NAME).sum())
+        names = occurrences(values.str.fullmatch(PERSON_NAME))
         if names and names >= SHAPE_SHARE * scanned:
             found.append(IdentifierFinding(name, "name", names, scanned))
     if BIRTH_COLUMN.search(header):
-        dates = int(values.str.fullmatch(DATE_VALUE).sum())
+        dates = occurrences(values.str.fullmatch(DATE_VALUE))
         if dates and dates >= SHAPE_SHARE * scanned:
             found.append(IdentifierFinding(name, "date_of_birth", dates, scanned))
     return found
