@@ -160,3 +160,13 @@ def test_column_names_are_read_in_any_style() -> None:
     assert normalised_column_name("DateOfBirth") == "date_of_birth"
     assert normalised_column_name(" Patient  Name ") == "patient_name"
     assert isinstance(identifier_findings(pd.DataFrame({"PatientSurname": ["Smith"]}))[0], IdentifierFinding)
+
+
+def test_repeated_values_count_as_often_as_they_occur() -> None:
+    """Each distinct value is tested once: its matches still count every occurrence, and so do the values that
+    do not match (a few CHI numbers repeated across many rows are a meaningful share; once each they are not)."""
+    chi = chi_numbers(3)
+    repeated = pd.DataFrame({"x": chi * 10 + ["A"] * 70, "patient_name": ["Ann Lee"] * 60 + ["X1"] * 40})
+    found = {f.column: (f.kind, f.matches, f.scanned) for f in identifier_findings(repeated)}
+    assert found == {"x": ("chi_number", 30, 100), "patient_name": ("name", 60, 100)}
+    assert kinds(pd.DataFrame({"x": chi + ["A"] * 97})) == {}
