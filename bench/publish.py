@@ -6,8 +6,9 @@ quality summary and manifest), so one refresh of the map is needed first:
     python -m bench.publish --size M        # S: the demo map (`make demo`)
 
 Each artefact is timed after one untimed warm-up run (a refresh has imported GX, igraph and Graphviz before it
-publishes); of `--repeat` runs the one with the least CPU is reported. Appends a section to bench/results/publish.md (`--label` names it). The version is its own previous version (so
-the change-list and changelog do their full comparison), and nothing is committed: the staging folder is deleted.
+publishes); of `--repeat` runs the one with the least CPU is reported. Appends a section to
+bench/results/publish.md (`--label` names it). The version is its own previous version (so the change-list and
+changelog do their full comparison), and nothing is committed: the staging folder is deleted.
 """
 
 from __future__ import annotations
