@@ -79,10 +79,13 @@ def _missing(value: object) -> bool:
 
 
 def map_state(tables: Mapping[str, pd.DataFrame], measured: MeasuredMap, facts: VersionFacts | None = None,
-              ) -> MapState:
-    """The state of a map from its canonical tables (services, organisations, activity, flows, initiatives)."""
-    graph = service_graph(tables["services"], tables["organisations"], tables["activity"], tables["flows"],
-                          tables.get("initiatives"))
+              graph: nx.DiGraph | None = None) -> MapState:
+    """The state of a map from its canonical tables (services, organisations, activity, flows, initiatives).
+    `graph`: the service_graph of these tables when the caller has built it already (with the version's own
+    catalogue; map_changes reads only its services, which no catalogue changes)."""
+    if graph is None:
+        graph = service_graph(tables["services"], tables["organisations"], tables["activity"], tables["flows"],
+                              tables.get("initiatives"))
     services = tables["services"]
     named = services.assign(_ids=services["source_ids"].where(services["source_ids"].notna(), services["source_id"]))
     return MapState(

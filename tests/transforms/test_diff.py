@@ -182,3 +182,15 @@ def test_sources_per_key_equal_the_groupby_reference_in_order_with_missing_keys_
         for key in (["service_id"], ["service_id", "measure"]):
             found, expected = _sources(typed, key), _reference_sources(typed, key)
             assert found == expected and list(found) == list(expected)
+
+
+def test_a_graph_built_already_with_the_versions_own_catalogue_gives_the_same_changes() -> None:
+    from transforms.graph import service_graph
+
+    after = _second_version()
+    catalogue = _graph(after).measured.catalogue
+    built = service_graph(*(after[t] for t in ("services", "organisations", "activity", "flows", "initiatives")),
+                          measures=catalogue)
+    given = map_state(after, _graph(after).measured, graph=built)
+    expected = map_changes(_graph(map_tables()), _graph(after), threshold=0.1)
+    pd.testing.assert_frame_equal(map_changes(_graph(map_tables()), given, threshold=0.1), expected)
