@@ -193,7 +193,7 @@ def _totals(rows: pd.DataFrame, key: list[str], catalogue: MeasureCatalogue) -> 
     out = []
     for group_key, positions in cells.groups.items():
         *ids, measure = group_key
-        entry = catalogue.get(measure)
+        entry = catalogue.get(str(measure))
         months = _month_set(cells.first_month[positions], cells.last_month[positions])
         hidden = positions[cells.suppressed[positions]]
         suppressed = _month_set(cells.first_month[hidden], cells.last_month[hidden])
