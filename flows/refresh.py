@@ -91,7 +91,8 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
     outcomes = with_all_rejects(outcomes, tables["rejects"])
     staging = store.new_staging(run_id)
     latest = store.latest()
-    reuse = Reuse(store.version_path(latest), artefact_keys(store.private, latest)) if latest else Reuse()
+    previous = store.version_path(latest) if latest else None
+    reuse = Reuse(previous, artefact_keys(store.private, previous)) if previous else Reuse()
     digests = dataset.write_tables(staging, tables, reuse)
     content_hash = dataset.content_hash(digests, config_digest(config))
     counts = {table: len(frame) for table, frame in tables.items()}
@@ -121,7 +122,7 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
     dataset.write_json(staging / MANIFEST, manifest)  # written last: a version without it is incomplete
     path = store.commit(staging, version_id, on_renamed=lambda: checkpoint("after_rename"))
     store.prune(config.publish.keep_versions)
-    keep_artefact_keys(store.private, version_id, reuse.keys, store.complete_versions())
+    keep_artefact_keys(store.private, path, reuse.keys, store.complete_versions())
     _keep_last_good(store, outcomes, version_id)
     return RunResult(config.map_id, RunStatus.PUBLISHED, version_id, str(path), content_hash, outcomes, counts)
 

@@ -31,13 +31,16 @@ def test_unchanged_tables_are_linked_from_the_previous_version_and_equal_a_full_
               and p.stat().st_ino == (first / p.name).stat().st_ino}
     assert {"services.csv", "services.parquet", "organisations.csv", "organisations.parquet"} <= linked
     assert not {"activity.csv", "activity.parquet"} & linked  # what changed is written anew
-    keys = artefact_keys(store.private, "v0002")
-    assert keys["services.csv"] == artefact_keys(store.private, "v0001")["services.csv"]
-    assert keys["activity.csv"] != artefact_keys(store.private, "v0001")["activity.csv"]
+    keys = artefact_keys(store.private, folder)
+    assert keys["services.csv"] == artefact_keys(store.private, first)["services.csv"]
+    assert keys["activity.csv"] != artefact_keys(store.private, first)["activity.csv"]
 
     # the same inputs published on a fresh root: nothing to reuse, every table written
     fresh = refresh_map(str(mini_map), publish_root=str(tmp_path / "fresh"))
     assert fresh.status == "published" and fresh.content_hash == second.content_hash
+    # the fresh root's v0001 shares the private area and the id, not the keys: v0001's here are still its own
+    assert artefact_keys(store.private, first) == {}  # overwritten for the fresh root's v0001
+    assert artefact_keys(store.private, Path(fresh.path))["activity.csv"] == keys["activity.csv"]
     for name in linked:
         assert (folder / name).read_bytes() == (Path(fresh.path) / name).read_bytes(), name
     for table in ("activity", "flows", "services", "organisations", "initiatives", "measures", "rejects"):
