@@ -91,7 +91,7 @@ def version_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lane
                             DEFAULT_LOOP_LENGTH)
     if previous is not None:
         before = previous_state(previous)
-        found["changes"] = map_changes(before, map_state(tables, measured, facts), CHANGELOG_THRESHOLD)
+        found["changes"] = map_changes(before, map_state(tables, measured, facts, graph), CHANGELOG_THRESHOLD)
         if before.facts is not None and facts is not None:
             found["comparison"] = version_comparison(before.facts, facts)
     found["parameters"] = pd.DataFrame([

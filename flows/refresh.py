@@ -38,6 +38,7 @@ from outputs.manifest import source_entry, version_manifest
 from outputs.run_log import REPORT_FILE, new_run_id, update_run
 from outputs.store.cache import prune_cache
 from outputs.store.last_good import keep_last_good
+from outputs.store.reuse import Reuse, artefact_keys, keep_artefact_keys
 from outputs.store.versions import MANIFEST, QUALITY_FOLDER, MapStore
 from transforms.diff import VersionFacts
 from transforms.graph import service_graph
@@ -88,10 +89,12 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
     tables["rejects"] = concat_rejects([tables["rejects"], undeclared])
     outcomes = with_all_rejects(outcomes, tables["rejects"])
     staging = store.new_staging(run_id)
-    digests = dataset.write_tables(staging, tables)
+    latest = store.latest()
+    previous = store.version_path(latest) if latest else None
+    reuse = Reuse(previous, artefact_keys(store.private, previous)) if previous else Reuse()
+    digests = dataset.write_tables(staging, tables, reuse)
     content_hash = dataset.content_hash(digests, config_digest(config))
     counts = {table: len(frame) for table, frame in tables.items()}
-    latest = store.latest()
     if latest and store.manifest(latest).get("content_hash") == content_hash:
         shutil.rmtree(staging)
         _keep_last_good(store, outcomes, latest)
@@ -118,6 +121,7 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
     dataset.write_json(staging / MANIFEST, manifest)  # written last: a version without it is incomplete
     path = store.commit(staging, version_id, on_renamed=lambda: checkpoint("after_rename"))
     store.prune(config.publish.keep_versions)
+    keep_artefact_keys(store.private, path, reuse.keys, store.complete_versions())
     _keep_last_good(store, outcomes, version_id)
     return RunResult(config.map_id, RunStatus.PUBLISHED, version_id, str(path), content_hash, outcomes, counts)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from expectations.canonical import (
     CANONICAL_MODELS,
@@ -23,6 +24,7 @@ from expectations.canonical import (
 from outputs.context import PublishedVersion
 from outputs.json_text import json_text
 from outputs.safe_text import neutralised_frame
+from outputs.store.reuse import Reuse
 
 # Semantic version of the published contract (tables, columns, types, keys): major for a breaking change
 # (removed or renamed table or column, changed type or key), minor for an addition. See docs/dataset.md.
@@ -155,18 +157,32 @@ def publishable(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(order, na_position="first", kind="mergesort").reset_index(drop=True)
 
 
-def write_tables(folder: Path, tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
-    """Write each table as Parquet and CSV under `folder`; returns the sha256 of each table's CSV."""
+def write_tables(folder: Path, tables: Mapping[str, pd.DataFrame], reuse: Reuse | None = None) -> dict[str, str]:
+    """Write each table as Parquet and CSV under `folder`; returns the sha256 of each table's CSV. With `reuse`,
+    a table whose exact content equals the previous version's (table_key) is linked from it, not written."""
     folder.mkdir(parents=True, exist_ok=True)
     digests = {}
     for table in CANONICAL_TABLES:
         frame = publishable(table, tables[table])
-        frame.to_parquet(folder / f"{table}.parquet", index=False)
         csv_text = neutralised_frame(frame).to_csv(index=False, float_format="%.15g", lineterminator="\n")
         csv_bytes = csv_text.encode("utf-8")  # text cells that would run as formulas are quoted (safe_text.py)
-        (folder / f"{table}.csv").write_bytes(csv_bytes)
         digests[table] = hashlib.sha256(csv_bytes).hexdigest()
+        key = table_key(frame, digests[table])
+        if reuse is None or not reuse.take(folder, f"{table}.parquet", key):
+            frame.to_parquet(folder / f"{table}.parquet", index=False)
+        if reuse is None or not reuse.take(folder, f"{table}.csv", key):
+            (folder / f"{table}.csv").write_bytes(csv_bytes)
     return digests
+
+
+def table_key(frame: pd.DataFrame, csv_digest: str) -> str:
+    """What a table's Parquet and CSV are made from, exactly: column names and types, every value's bits (which
+    the CSV's 15 digits would not tell apart), the CSV's digest, and the versions of the libraries that write
+    them."""
+    digest = hashlib.sha256(f"{csv_digest}|{list(frame.columns)}|{[str(t) for t in frame.dtypes]}|"
+                            f"{pd.__version__}|{pa.__version__}".encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
 
 
 def write_duckdb(path: Path, folder: Path) -> None:

@@ -62,21 +62,30 @@ class MapState:
 
 
 def _sources(frame: pd.DataFrame, key: list[str], column: str = "source_id") -> dict[tuple[str, ...], frozenset[str]]:
-    """Per key: every source id behind its rows (`column` may hold ';'-joined lists)."""
-    found: dict[tuple[str, ...], frozenset[str]] = {}
-    for group, part in frame.groupby(key, sort=False):
-        ids: set[str] = set()
-        for value in part[column].dropna():
+    """Per key: every source id behind its rows (`column` may hold ';'-joined lists). Keys in the order they first
+    appear; a row with a missing key part belongs to no key (as groupby leaves it out)."""
+    found: dict[tuple[str, ...], set[str]] = {}
+    for *ident, value in zip(*(frame[c].tolist() for c in key), frame[column].tolist(), strict=True):
+        if any(_missing(part) for part in ident):
+            continue
+        ids = found.setdefault(tuple(ident), set())
+        if not _missing(value):
             ids.update(str(value).split(LIST_SEPARATOR))
-        found[tuple(group) if isinstance(group, tuple) else (group,)] = frozenset(ids)
-    return found
+    return {ident: frozenset(ids) for ident, ids in found.items()}
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
 
 
 def map_state(tables: Mapping[str, pd.DataFrame], measured: MeasuredMap, facts: VersionFacts | None = None,
-              ) -> MapState:
-    """The state of a map from its canonical tables (services, organisations, activity, flows, initiatives)."""
-    graph = service_graph(tables["services"], tables["organisations"], tables["activity"], tables["flows"],
-                          tables.get("initiatives"), measures=measured.catalogue)
+              graph: nx.DiGraph | None = None) -> MapState:
+    """The state of a map from its canonical tables (services, organisations, activity, flows, initiatives).
+    `graph`: the service_graph of these tables when the caller has built it already (with the version's own
+    catalogue)."""
+    if graph is None:
+        graph = service_graph(tables["services"], tables["organisations"], tables["activity"], tables["flows"],
+                              tables.get("initiatives"), measures=measured.catalogue)
     services = tables["services"]
     named = services.assign(_ids=services["source_ids"].where(services["source_ids"].notna(), services["source_id"]))
     return MapState(

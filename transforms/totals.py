@@ -37,9 +37,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
-from expectations.measures import MeasureCatalogue, MeasureKind, PeriodFigure
+from expectations.measures import Measure, MeasureCatalogue, MeasureKind, PeriodFigure
 
 SUPPRESSED = "c"  # the qualifier of a cell withheld by the disclosure rule (or by the partner)
 TOTAL_COLUMNS = ["measure", "label", "unit", "kind", "value", "months", "suppressed_months", "numerator",
@@ -111,22 +112,20 @@ def _period_cells(rows: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     return cells
 
 
-def _figure(cells: pd.DataFrame, figure: PeriodFigure) -> float:
-    known = cells[cells["value"].notna()]
-    if known.empty:
-        return float("nan")
-    if figure == PeriodFigure.SUM:
-        return float(known["value"].sum())
-    if figure == PeriodFigure.LAST:
-        return float(known.sort_values("period_start", kind="mergesort")["value"].iloc[-1])
-    return float(known["value"].mean())
-
-
-def _weighted_mean(cells: pd.DataFrame) -> float:
-    known = cells[cells["value"].notna()]
-    if known.empty:
-        return float("nan")
-    return float((known["value"] * known["days"]).sum() / known["days"].sum())
+def _ratio(by_key: Mapping[tuple[object, ...], pd.DataFrame], ids: list[object], entry: Measure,
+           suppressed: set[int]) -> tuple[float, float, float]:
+    """A ratio's value, numerator and denominator from its two measures' cells over the months both published;
+    adds the months either suppressed to `suppressed`."""
+    numerator = denominator = float("nan")
+    parts = [by_key.get((*ids, m)) for m in (entry.numerator, entry.denominator)]
+    if all(p is not None for p in parts):
+        both = parts[0].merge(parts[1], on=["period_start", "period_end"], suffixes=("_n", "_d"))  # type: ignore[union-attr]
+        usable = both[both["value_n"].notna() & both["value_d"].notna()]
+        suppressed |= _months(both[both["suppressed_n"] | both["suppressed_d"]])
+        if not usable.empty:
+            numerator, denominator = float(usable["value_n"].sum()), float(usable["value_d"].sum())
+    value = numerator / denominator * entry.ratio_scale if denominator else float("nan")
+    return value, numerator, denominator
 
 
 def _months(cells: pd.DataFrame) -> set[int]:
@@ -136,42 +135,86 @@ def _months(cells: pd.DataFrame) -> set[int]:
     return found
 
 
+@dataclass(frozen=True)
+class _Cells:
+    """The period cells as arrays, and each (key..., measure) group's positions in them (cells are sorted by key,
+    measure and period, so a group's positions are in period order)."""
+
+    value: np.ndarray  # float64, NaN: nothing published
+    days: np.ndarray  # int64
+    suppressed: np.ndarray  # bool
+    first_month: np.ndarray  # int64 month index of period_start
+    last_month: np.ndarray  # int64 month index of period_end
+    groups: dict[tuple[object, ...], np.ndarray]
+
+
+def _cell_arrays(cells: pd.DataFrame, key: list[str]) -> _Cells:
+    starts, ends = cells["period_start"], cells["period_end"]
+    grouped = cells.groupby([*key, "measure"], sort=True)  # NaN keys dropped, as the per-group loop dropped them
+    groups = {k if isinstance(k, tuple) else (k,): positions for k, positions in grouped.indices.items()}
+    return _Cells(cells["value"].to_numpy(dtype="float64", na_value=np.nan), cells["days"].to_numpy(dtype="int64"),
+                  cells["suppressed"].to_numpy(dtype=bool),
+                  (starts.dt.year * 12 + starts.dt.month - 1).to_numpy(dtype="int64"),
+                  (ends.dt.year * 12 + ends.dt.month - 1).to_numpy(dtype="int64"),
+                  dict(sorted(groups.items())))
+
+
+def _month_set(first: np.ndarray, last: np.ndarray) -> set[int]:
+    found: set[int] = set()
+    for start, end in zip(first.tolist(), last.tolist(), strict=True):
+        found.update(range(start, end + 1))
+    return found
+
+
+def _value(cells: _Cells, positions: np.ndarray, entry: Measure) -> float:
+    """The period figure of one non-ratio group. Sums are numpy's over the published values in period order, as
+    pandas' Series.sum made them (the same float bits)."""
+    if entry.period_figure == PeriodFigure.MONTHLY:
+        return float("nan")
+    values = cells.value[positions]
+    known = ~np.isnan(values)
+    if not known.any():
+        return float("nan")
+    values = values[known]
+    if entry.kind == MeasureKind.AVERAGE:
+        days = cells.days[positions][known]
+        return float((values * days).sum() / days.sum())
+    if entry.period_figure == PeriodFigure.SUM:
+        return float(values.sum())
+    if entry.period_figure == PeriodFigure.LAST:
+        return float(values[-1])
+    return float(values.sum() / len(values))
+
+
 def _totals(rows: pd.DataFrame, key: list[str], catalogue: MeasureCatalogue) -> pd.DataFrame:
     if rows.empty:
         return _empty(key)
-    cells = _period_cells(rows, key)
-    by_key = {k: g for k, g in cells.groupby([*key, "measure"], sort=True)}
+    frame = _period_cells(rows, key)
+    cells = _cell_arrays(frame, key)
+    by_key: dict[tuple[object, ...], pd.DataFrame] = {}  # built only for the groups a ratio reads
     out = []
-    for group_key, group in by_key.items():
+    for group_key, positions in cells.groups.items():
         *ids, measure = group_key
-        entry = catalogue.get(measure)
-        figure = entry.period_figure
-        months = _months(group)
-        suppressed = _months(group[group["suppressed"]])
+        entry = catalogue.get(str(measure))
+        months = _month_set(cells.first_month[positions], cells.last_month[positions])
+        hidden = positions[cells.suppressed[positions]]
+        suppressed = _month_set(cells.first_month[hidden], cells.last_month[hidden])
         numerator = denominator = float("nan")
-        if figure == PeriodFigure.RATIO:
-            parts = [by_key.get((*ids, m)) for m in (entry.numerator, entry.denominator)]
-            if all(p is not None for p in parts):
-                both = parts[0].merge(parts[1], on=["period_start", "period_end"], suffixes=("_n", "_d"))  # type: ignore[union-attr]
-                usable = both[both["value_n"].notna() & both["value_d"].notna()]
-                suppressed |= _months(both[both["suppressed_n"] | both["suppressed_d"]])
-                if not usable.empty:
-                    numerator, denominator = float(usable["value_n"].sum()), float(usable["value_d"].sum())
-            value = numerator / denominator * entry.ratio_scale if denominator else float("nan")
-        elif figure == PeriodFigure.MONTHLY:
-            value = float("nan")
-        elif entry.kind == MeasureKind.AVERAGE:
-            value = _weighted_mean(group)
+        if entry.period_figure == PeriodFigure.RATIO:
+            for part in ((*ids, entry.numerator), (*ids, entry.denominator)):
+                if part in cells.groups and part not in by_key:
+                    by_key[part] = frame.iloc[cells.groups[part]]
+            value, numerator, denominator = _ratio(by_key, ids, entry, suppressed)
         else:
-            value = _figure(group, figure)
+            value = _value(cells, positions, entry)
         suppressed &= months
         out.append({**dict(zip(key, ids, strict=True)), "measure": measure, "label": entry.label,
                     "unit": entry.unit, "kind": str(entry.kind), "value": value, "months": len(months),
                     "suppressed_months": len(suppressed), "numerator": numerator, "denominator": denominator,
-                    "display": total_display(value, entry.kind, len(months), len(suppressed), figure)})
-    frame = pd.DataFrame(out, columns=[*key, *TOTAL_COLUMNS])
-    return frame.astype({"value": "float64", "numerator": "float64", "denominator": "float64",
-                         "months": "int64", "suppressed_months": "int64"})
+                    "display": total_display(value, entry.kind, len(months), len(suppressed), entry.period_figure)})
+    result = pd.DataFrame(out, columns=[*key, *TOTAL_COLUMNS])
+    return result.astype({"value": "float64", "numerator": "float64", "denominator": "float64",
+                          "months": "int64", "suppressed_months": "int64"})
 
 
 def service_totals(activity: pd.DataFrame, catalogue: MeasureCatalogue) -> pd.DataFrame:

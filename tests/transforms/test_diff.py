@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -153,3 +154,43 @@ def test_two_versions_with_different_periods_name_both_in_the_first_lines() -> N
     after["activity"].loc[after["activity"]["service_id"] == A, "value"] = 300.0
     changes = map_changes(_graph(before, first), _graph(after, second), threshold=0.1)
     assert changes.set_index("name").loc["Alpha", "note"] == "over different periods"
+
+
+def _reference_sources(frame: pd.DataFrame, key: list[str], column: str = "source_id") -> dict[tuple, frozenset]:
+    """The groupby loop `_sources` replaced (December 2026)."""
+    found = {}
+    for group, part in frame.groupby(key, sort=False):
+        ids: set[str] = set()
+        for value in part[column].dropna():
+            ids.update(str(value).split(";"))
+        found[tuple(group) if isinstance(group, tuple) else (group,)] = frozenset(ids)
+    return found
+
+
+def test_sources_per_key_equal_the_groupby_reference_in_order_with_missing_keys_and_values() -> None:
+    from transforms.diff import _sources
+
+    rng = np.random.default_rng(7)
+    rows = 500
+    frame = pd.DataFrame({
+        "service_id": rng.choice(["svc_a", "svc_b", "svc_c", None], rows, p=[0.3, 0.3, 0.3, 0.1]),
+        "measure": rng.choice(["referrals", "admissions"], rows),
+        "source_id": rng.choice(["s1", "s2;s3", None, "s4"], rows),
+    })
+    for dtype in ("object", "string[pyarrow]"):
+        typed = frame.astype(dtype)
+        for key in (["service_id"], ["service_id", "measure"]):
+            found, expected = _sources(typed, key), _reference_sources(typed, key)
+            assert found == expected and list(found) == list(expected)
+
+
+def test_a_graph_built_already_with_the_versions_own_catalogue_gives_the_same_changes() -> None:
+    from transforms.graph import service_graph
+
+    after = _second_version()
+    catalogue = _graph(after).measured.catalogue
+    built = service_graph(*(after[t] for t in ("services", "organisations", "activity", "flows", "initiatives")),
+                          measures=catalogue)
+    given = map_state(after, _graph(after).measured, graph=built)
+    expected = map_changes(_graph(map_tables()), _graph(after), threshold=0.1)
+    pd.testing.assert_frame_equal(map_changes(_graph(map_tables()), given, threshold=0.1), expected)
