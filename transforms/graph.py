@@ -75,13 +75,13 @@ def service_graph(
         (str(pair[0]), str(pair[1])): known for pair, records in by_flow.items()  # type: ignore[index]
         if (known := _figures(records))}
     graph.graph[FLOW_TOTALS] = by_flow
-    months = drawn.groupby(["from_service_id", "to_service_id"])["period_start"].nunique()
+    months = drawn.groupby(["from_service_id", "to_service_id"])["period_start"].nunique().to_dict()
     coded = flows[flows["qualifier"].notna()]
     qualifiers = {pair: sorted(set(q)) for pair, q in coded.groupby(["from_service_id", "to_service_id"])["qualifier"]}
     for (source, target), by_measure in figures.items():
         volume = float(sum(v for m, v in by_measure.items() if catalogue.counts_as_inflow(m)))
         graph.add_edge(source, target, volume=volume, measures=by_measure, totals=by_flow[(source, target)],
-                       months=int(months.loc[(source, target)]), qualifiers=qualifiers.get((source, target), []))
+                       months=int(months[(source, target)]), qualifiers=qualifiers.get((source, target), []))
         graph.nodes[source]["out_volume"] += volume
         graph.nodes[target]["in_volume"] += volume
     return graph
