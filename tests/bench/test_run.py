@@ -47,3 +47,14 @@ def test_the_readme_table_carries_full_over_empty_flow(tmp_path: Path, monkeypat
     table = run.readme_table()
     assert "| full / limit | full / empty flow |" in table
     assert "| 10.0 | 4.348 | 0.5 GiB | server | 2026-12-02 |" in table
+
+
+@pytest.mark.parametrize("declared", ["", 'private_root = "work"\n'])
+def test_the_full_refresh_starts_without_an_earlier_runs_source_cache(tmp_path: Path, declared: str) -> None:
+    config = tmp_path / "ism.toml"
+    config.write_text(f'map_id = "m"\n{declared}', encoding="utf-8")
+    private = tmp_path / ("work" if declared else ".ism")
+    (private / "m" / "cache").mkdir(parents=True)
+    (tmp_path / "extracts").mkdir()
+    run.fresh_private_area(config)
+    assert not private.exists() and (tmp_path / "extracts").is_dir()
