@@ -28,7 +28,7 @@ import re
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,26 @@ LATEST = "latest"
 DATAPACKAGE = "datapackage.json"
 QUALITY_FOLDER = "quality"  # a version's quality report
 VERSION_PATTERN = re.compile(r"^v(\d{4,})$")
+
+
+@contextmanager
+def _flocked(folder: Path, map_id: str, wait: bool, on_wait: Callable[[], None] | None) -> Iterator[None]:
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".lock").open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                raise PublishError(
+                    f"{folder}: another refresh of map {map_id!r} is running; wait for it to finish (or pass --wait)"
+                ) from None
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)
@@ -120,25 +140,14 @@ class MapStore:
 
     @contextmanager
     def locked(self, wait: bool = False, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-        """Hold the map's lock. A second refresh of the same map fails at once with a clear message, or with
-        `wait` calls `on_wait` and blocks until the first one ends (the kernel drops the lock of a killed run)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with (self.folder / ".lock").open("a+") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if not wait:
-                    raise PublishError(
-                        f"{self.folder}: another refresh of map {self.map_id!r} is running; wait for it to finish "
-                        "(or pass --wait)"
-                    ) from None
-                if on_wait is not None:
-                    on_wait()
-                fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        """Hold the map's lock: its folder under the publish root and its private area (which refreshes to other
+        publish roots share: its work folders and source cache). A second refresh of the same map fails at once
+        with a clear message, or with `wait` calls `on_wait` and blocks until the first one ends (the kernel
+        drops the lock of a killed run)."""
+        with ExitStack() as held:
+            for folder in dict.fromkeys((self.folder, self.private)):  # always in this order: no deadlock
+                held.enter_context(_flocked(folder, self.map_id, wait, on_wait))
+            yield
 
     def clean_leftovers(self) -> list[Path]:
         """Remove what killed runs left behind (staging and work folders, versions half deleted by retention,

@@ -55,3 +55,16 @@ def test_a_second_refresh_of_the_same_map_is_refused(tmp_path: Path) -> None:
     store = MapStore(tmp_path, "demo")
     with store.locked(), pytest.raises(PublishError, match="another refresh"), MapStore(tmp_path, "demo").locked():
         pass
+
+
+def test_a_refresh_to_another_publish_root_sharing_the_private_area_is_refused(tmp_path: Path) -> None:
+    """Its work folders and source cache live in the private area: a second refresh there would sweep the first
+    one's work folder as a killed run's leftover."""
+    private = tmp_path / "private"
+    first, second = MapStore(tmp_path / "a", "demo", private), MapStore(tmp_path / "b", "demo", private)
+    with first.locked(), pytest.raises(PublishError, match="another refresh"), second.locked():
+        pass
+    with first.locked():  # released: each root on its own again
+        pass
+    with MapStore(tmp_path / "c", "demo", tmp_path / "other").locked(), second.locked():
+        pass
