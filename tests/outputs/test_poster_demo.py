@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from examples.broken.generate import HERE as BROKEN
+from examples import write_demo
 from examples.broken.generate import write_broken
 from flows.config import load_config
 from flows.refresh import refresh_map
@@ -32,7 +32,7 @@ A3_LONG_POINTS = PAGES_INCHES["A3"][0] * 72
 def published(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The demo (v0001), then its broken delivery (v0002) in the same publish root."""
     folder = tmp_path_factory.mktemp("maps")
-    (folder / "demo").symlink_to(BROKEN.parent / "demo")  # the broken config reads the demo's extracts as ../demo
+    write_demo(folder / "demo")  # a copy (not the checkout's private area); the broken config reads it as ../demo
     write_broken(folder / "broken")
     root = folder / "published"
     demo = Path(refresh_map(str(folder / "demo" / "ism.toml"), str(root)).path)
