@@ -103,9 +103,9 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser: Any, published: Path) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1500, "height": 950})
+def _open(browser: Any, url: str) -> tuple[Any, Any, list[str]]:
+    """A tab on `url` that records console errors, page errors, dialogs and any request off the machine."""
+    context = browser.new_context(viewport={"width": 1500, "height": 950}, accept_downloads=True)
     tab = context.new_page()
     problems: list[str] = []
     tab.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
@@ -113,8 +113,14 @@ def page(browser: Any, published: Path) -> Iterator[Any]:
     tab.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
     tab.on("request", lambda request: problems.append(f"request: {request.url}")
            if not request.url.startswith(("file:", "data:")) else None)
-    tab.goto(published.as_uri())
+    tab.goto(url)
     tab.wait_for_selector("body[data-ready=true]")
+    return context, tab, problems
+
+
+@pytest.fixture
+def page(browser: Any, published: Path) -> Iterator[Any]:
+    context, tab, problems = _open(browser, published.as_uri())
     yield tab
     assert problems == []  # no console error, no script from the data, no network request
     context.close()
@@ -190,21 +196,6 @@ def test_ego_view_pan_and_zoom(page: Any) -> None:
     assert _visible(page) == {ED, AMU, CAH, WARD}
     page.click("#ego-exit")
     assert len(_visible(page)) == 5
-
-
-def _open(browser: Any, url: str) -> tuple[Any, Any, list[str]]:
-    """A tab on `url` that records console errors, page errors, dialogs and any request off the machine."""
-    context = browser.new_context(viewport={"width": 1500, "height": 950}, accept_downloads=True)
-    tab = context.new_page()
-    problems: list[str] = []
-    tab.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    tab.on("pageerror", lambda error: problems.append(str(error)))
-    tab.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
-    tab.on("request", lambda request: problems.append(f"request: {request.url}")
-           if not request.url.startswith(("file:", "data:")) else None)
-    tab.goto(url)
-    tab.wait_for_selector("body[data-ready=true]")
-    return context, tab, problems
 
 
 def _position(page: Any, service: str) -> tuple[float, float]:
