@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from outputs.store.versions import MANIFEST, _atomic_write
+from outputs.store.versions import MANIFEST, atomic_write
 
 KEYS_DIR = ".artefact_keys"
 
@@ -56,7 +56,7 @@ def keep_artefact_keys(private: Path, version: Path, keys: Mapping[str, str], ke
     folder = private / KEYS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     document = {"manifest": _manifest_digest(version), "keys": dict(sorted(keys.items()))}
-    _atomic_write(_keys_path(private, version.name), json.dumps(document, indent=1) + "\n")
+    atomic_write(_keys_path(private, version.name), json.dumps(document, indent=1) + "\n")
     for stale in folder.glob("*.json"):
         if stale.stem not in keep:
             stale.unlink(missing_ok=True)

@@ -176,7 +176,7 @@ class MapStore:
         self.write_catalog()
         pointer = self.latest_pointer
         if not pointer.is_file() or pointer.read_text(encoding="utf-8").strip() != versions[-1]:
-            _atomic_write(pointer, versions[-1] + "\n")
+            atomic_write(pointer, versions[-1] + "\n")
 
     def new_staging(self, run_id: str) -> Path:
         path = self.staging / run_id
@@ -198,7 +198,7 @@ class MapStore:
         if on_renamed is not None:
             on_renamed()
         self.write_catalog()
-        _atomic_write(self.latest_pointer, version_id + "\n")
+        atomic_write(self.latest_pointer, version_id + "\n")
         return target
 
     def prune(self, keep_versions: int | None) -> list[str]:
@@ -232,7 +232,7 @@ class MapStore:
             )}})
         catalog = {"map_id": self.map_id, "latest": entries[-1]["version_id"] if entries else None,
                    "versions": entries}
-        _atomic_write(self.catalog_path, json.dumps(catalog, indent=2) + "\n")
+        atomic_write(self.catalog_path, json.dumps(catalog, indent=2) + "\n")
         return catalog
 
 
@@ -243,7 +243,7 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     # a name of its own, so two writers (a refresh and `ism versions`) never replace each other's half file
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(3)}")
     with temporary.open("w", encoding="utf-8") as handle:
