@@ -1,7 +1,7 @@
-"""Betweenness and bounded simple cycles of a directed networkx graph, computed by igraph (C) rather than networkx
-(pure Python): the same definitions as networkx's `betweenness_centrality(normalized=True)` and
-`simple_cycles(length_bound=...)`, with 40-200 times less CPU for betweenness on graphs of a national map's size
-(bench/results/centrality.md).
+"""Betweenness and bounded simple cycles of a directed networkx graph, fast at a national map's size: the same
+definitions as networkx's `betweenness_centrality(normalized=True)` (computed by igraph, in C, with 40-200 times
+less CPU: bench/results/centrality.md) and `simple_cycles(length_bound=...)` (a pruned search here: networkx's
+takes minutes on such a graph, igraph's misses cycles).
 
 One difference, by design: igraph counts two weighted paths as equally short when their lengths agree to a relative
 1e-10, networkx only when their floating-point sums are equal. Where float rounding splits a tie (flows of volume
@@ -52,11 +52,48 @@ def betweenness(graph: nx.DiGraph, weight: str | None = None) -> dict[Any, float
 
 def bounded_cycles(graph: nx.DiGraph, max_length: int) -> list[list[Any]]:
     """Every simple directed cycle of at most `max_length` nodes, self-loops included, each once (as a node list
-    in the cycle's order, starting anywhere on it): the cycles `networkx.simple_cycles(graph,
-    length_bound=max_length)` yields, in no particular order."""
+    in the cycle's order, starting at its first node in graph order): the cycles `networkx.simple_cycles(graph,
+    length_bound=max_length)` yields, in no particular order.
+
+    Not igraph's `simple_cycles`: igraph 1.0 misses some cycles depending on vertex order (igraph/igraph#2911;
+    tests/transforms/test_centrality.py has a graph where it finds none of one). Here each cycle is found from its
+    first node `s` in graph order by a search over later nodes only, pruned to the nodes that can still get back
+    to `s` within the length left: the work follows the cycles there are, a few thousand on a national map."""
     if max_length < 0:
         raise ValueError(f"max_length must be 0 or more, not {max_length}")
-    if max_length == 0:
-        return []
-    nodes, shape = _igraph(graph)
-    return [[nodes[i] for i in cycle] for cycle in shape.simple_cycles(mode=ig.OUT, min=1, max=max_length)]
+    rank = {node: i for i, node in enumerate(graph)}
+    successors = {node: list(graph.successors(node)) for node in graph}
+    cycles: list[list[Any]] = []
+    for start in graph if max_length else ():
+        if graph.has_edge(start, start):
+            cycles.append([start])
+        back = _steps_back(graph, start, rank, max_length - 1)  # later node -> fewest steps from it to `start`
+        path, on_path = [start], {start}
+
+        def extend(node: Any) -> None:
+            for after in successors[node]:
+                if after == start and len(path) > 1:
+                    cycles.append(list(path))
+                elif after in back and after not in on_path and len(path) + back[after] <= max_length:
+                    path.append(after)
+                    on_path.add(after)
+                    extend(after)
+                    on_path.discard(path.pop())
+
+        extend(start)
+    return cycles
+
+
+def _steps_back(graph: nx.DiGraph, start: Any, rank: dict[Any, int], limit: int) -> dict[Any, int]:
+    """Nodes after `start` in graph order that reach it within `limit` steps through such nodes, with the fewest."""
+    found: dict[Any, int] = {}
+    frontier = [start]
+    for steps in range(1, limit + 1):
+        reached = []
+        for node in frontier:
+            for before in graph.predecessors(node):
+                if rank[before] > rank[start] and before not in found:
+                    found[before] = steps
+                    reached.append(before)
+        frontier = reached
+    return found

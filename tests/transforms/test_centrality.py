@@ -136,6 +136,16 @@ def test_bounded_cycles_include_self_loops_and_two_way_flows() -> None:
         bounded_cycles(graph, -1)
 
 
+def test_bounded_cycles_find_the_cycles_igraph_misses() -> None:
+    """igraph 1.0's simple_cycles returns no cycle for this graph (igraph/igraph#2911): a service with flows into
+    a two-way pair must not hide the pair's loop."""
+    graph = nx.DiGraph([("s0", "s2"), ("s0", "s3"), ("s0", "s4"), ("s1", "s2"), ("s2", "s1")])
+    assert canonical(bounded_cycles(graph, 4)) == [("s1", "s2")]
+    ring = nx.DiGraph([(0, 4), (0, 5), (0, 2), (0, 0), (1, 4), (2, 3), (2, 4), (3, 3), (3, 4), (4, 5), (4, 0),
+                       (5, 5), (5, 1)])
+    assert canonical(bounded_cycles(ring, 6)) == canonical(nx.simple_cycles(ring, length_bound=6))
+
+
 @pytest.fixture(scope="module")
 def demo_graph(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> nx.DiGraph:
     """The demo map's flows carrying demand (volume > 0, distance 1/volume, as transforms/analyses takes them),
