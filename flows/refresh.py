@@ -35,6 +35,7 @@ from flows.stage import SourceRun, cached_source, refresh_source, source_detail,
 from outputs import dataset
 from outputs.context import LaneStyle, PosterOptions, PublishedVersion
 from outputs.manifest import source_entry, version_manifest
+from outputs.poster import start_layout
 from outputs.run_log import REPORT_FILE, new_run_id, update_run
 from outputs.store.cache import prune_cache
 from outputs.store.last_good import keep_last_good
@@ -56,8 +57,6 @@ def _version(config: MapConfig, store: MapStore, staging: Path, version_id: str,
                           measures=tables.get("measures"))
     facts = VersionFacts(version_id, (config.period.start, config.period.end), config_digest(config),
                          {str(s["source_id"]): str(s["status"]) for s in sources})
-    analyses = started_analyses(graph, tables, config.lane_ids, store.version_path(latest) if latest else None,
-                                facts=facts)
     version = PublishedVersion(
         folder=staging, version_id=version_id, map_id=config.map_id, title=config.title,
         area_code=", ".join(config.area.codes), area_name=config.area.name, population=config.population,
@@ -74,6 +73,8 @@ def _version(config: MapConfig, store: MapStore, staging: Path, version_id: str,
         quality=quality,
         poster=PosterOptions(**config.poster.model_dump()), area_kind=config.area.kind,
     )
+    start_layout(version)  # Graphviz works in other processes while the analyses and first artefacts are made
+    analyses = started_analyses(graph, tables, config.lane_ids, version.previous, facts=facts)
     return version, analyses
 
 

@@ -88,16 +88,16 @@ def _same_service_graph(staged: pd.DataFrame, partners: Mapping[str, PartnerInfo
         for scheme, value in _external_ids(row.external_ids):
             graph.add_edge(member, ("ext", scheme, value))
     bad_refs = []
-    for index, row in staged.iterrows():
-        if row["same_as"] is None or pd.isna(row["same_as"]):
+    for index, row in zip(staged.index, staged.itertuples(index=False), strict=True):
+        if row.same_as is None or pd.isna(row.same_as):
             continue
-        namespace, key = _split_ref(str(row["same_as"]))
+        namespace, key = _split_ref(str(row.same_as))
         target = ("svc", namespace, key) if namespace in partners else ("ext", namespace, key)
         if target not in graph:
             bad_refs.append(index)
             continue
         targets.add(target)
-        graph.add_edge(("svc", row["partner"], row["service_key"]), target)
+        graph.add_edge(("svc", row.partner, row.service_key), target)
     return graph, targets, bad_refs
 
 
@@ -140,9 +140,13 @@ def consolidated_services(
 
     staged["rep"] = [representative[(p, k)] for p, k in zip(staged["partner"], staged["service_key"], strict=True)]
     staged["service_id"] = [service_id(*rep) for rep in staged["rep"]]
-    groups = staged.groupby("service_id", sort=True)
     is_rep = pd.Series([(p, k) == rep for p, k, rep in zip(staged["partner"], staged["service_key"], staged["rep"],
                                                            strict=True)], index=staged.index, dtype=bool)
+    sources: dict[str, set[str]] = {}  # per service: every source naming it, and every external id given it
+    externals: dict[str, set[str]] = {}
+    for sid, source, text in zip(staged["service_id"], staged["source_id"], staged["external_ids"], strict=True):
+        sources.setdefault(sid, set()).add(source)
+        externals.setdefault(sid, set()).update(f"{scheme}:{value}" for scheme, value in _external_ids(text))
     chosen = staged[is_rep]  # a mask, never a list: an empty list would select no columns
     chosen = chosen.drop_duplicates("service_id", keep="first").set_index("service_id")
 
@@ -170,16 +174,11 @@ def consolidated_services(
         "locality": chosen["locality"].to_numpy(),
         "area_code": chosen["area_code"].to_numpy(),
         "status": chosen["status"].to_numpy(),
-        "external_ids": [_joined_externals(groups.get_group(sid)) for sid in chosen.index],
+        "external_ids": [LIST_SEPARATOR.join(sorted(externals[sid])) or None for sid in chosen.index],
         "source_id": chosen["source_id"].to_numpy(),
-        "source_ids": [LIST_SEPARATOR.join(sorted(set(groups.get_group(sid)["source_id"]))) for sid in chosen.index],
+        "source_ids": [LIST_SEPARATOR.join(sorted(sources[sid])) for sid in chosen.index],
     })
     return services.sort_values("service_id").reset_index(drop=True), resolution, concat_rejects(rejected)
-
-
-def _joined_externals(group: pd.DataFrame) -> str | None:
-    found = sorted({f"{s}:{v}" for text in group["external_ids"] for s, v in _external_ids(text)})
-    return LIST_SEPARATOR.join(found) if found else None
 
 
 def consolidated_organisations(staged: pd.DataFrame, partners: Mapping[str, PartnerInfo]) -> pd.DataFrame:

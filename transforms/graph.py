@@ -38,9 +38,10 @@ def service_graph(
     flow, edge or not."""
     catalogue = measures if isinstance(measures, MeasureCatalogue) else catalogue_of(measures)
     graph = nx.DiGraph()
-    orgs = organisations.set_index("organisation_id")
+    orgs = {o["organisation_id"]: o for o in organisations[["organisation_id", "name", "sector", "partner"]]
+            .to_dict("records")}
     for row in services.itertuples(index=False):
-        org = orgs.loc[row.organisation_id] if row.organisation_id in orgs.index else None
+        org = orgs.get(row.organisation_id)
         graph.add_node(
             row.service_id,
             name=row.name,

@@ -175,11 +175,10 @@ def top_rejects(rejects: pd.DataFrame, limit: int = TOP_REASONS, samples: int = 
     return reasons
 
 
-def _failed_checks(source_id: str, rejects: pd.DataFrame, results: Sequence[CheckResult]) -> list[dict[str, Any]]:
-    found: dict[tuple[str, str], int] = {}
-    own = rejects[rejects["source_id"] == source_id]
-    for (code, severity), n in own.groupby(["check", "severity"]).size().items():
-        found[(str(code), str(severity))] = int(n)
+def _failed_checks(source_id: str, rejected: Mapping[tuple[str, str], int], results: Sequence[CheckResult]
+                   ) -> list[dict[str, Any]]:
+    """The source's failed checks: its rejected rows per (check, severity), then the suite's failures it owns."""
+    found = dict(rejected)
     for result in results:
         if not result.success and source_id in result.source_ids:
             n = sum(1 for s in result.samples if s.get("source_id") == source_id)
@@ -226,12 +225,13 @@ def overall_status(rags: Sequence[str], results: Sequence[CheckResult]) -> Rag:
     return Rag.GREEN
 
 
-def source_entry(source: Mapping[str, Any], rejects: pd.DataFrame, results: Sequence[CheckResult],
-                 volumes: pd.DataFrame) -> dict[str, Any]:
+def source_entry(source: Mapping[str, Any], rejected: Mapping[tuple[str, str], int], results: Sequence[CheckResult],
+                 volumes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """One source's entry of the summary: the run's entry plus its rag, reject share, failed checks and its figure
-    per measured table and measure (`measures`, never added across measures)."""
+    per measured table and measure (`measures`, never added across measures). `rejected`: the source's rejected
+    rows per (check, severity); `volumes`: its `volume_records`."""
     sid = source["source_id"]
-    failed = _failed_checks(sid, rejects, results)
+    failed = _failed_checks(sid, rejected, results)
     status = SourceStatus(source["status"])
     if status in (SourceStatus.STALE, SourceStatus.MISSING):
         code = f"source_{status}"
@@ -246,8 +246,7 @@ def source_entry(source: Mapping[str, Any], rejects: pd.DataFrame, results: Sequ
         "rag": rag,
         "reject_share": reject_share(source["rows_rejected"], source["rows_read"]),
         "checks_failed": failed,
-        "measures": [{k: v for k, v in row.items() if k in SOURCE_MEASURE_FIELDS}
-                     for row in volume_records(volumes[volumes["source_id"] == sid])],
+        "measures": [{k: v for k, v in row.items() if k in SOURCE_MEASURE_FIELDS} for row in volumes],
     }
 
 
@@ -274,7 +273,14 @@ def quality_summary(
 ) -> QualitySummary:
     """The run's quality summary (documented in outputs/quality_report.py). `sources` are the per-source entries
     of the run (source_id, partner, kind, location, on_error, status, rows_*, stale, error) in config order."""
-    entries = [source_entry(source, rejects, results, volumes) for source in sources]
+    rejected: dict[str, dict[tuple[str, str], int]] = {}  # split once: a national map has hundreds of sources
+    for (sid, code, severity), n in rejects.groupby(["source_id", "check", "severity"]).size().items():
+        rejected.setdefault(str(sid), {})[(str(code), str(severity))] = int(n)
+    volume_rows: dict[str, list[dict[str, Any]]] = {}
+    for row in volume_records(volumes):
+        volume_rows.setdefault(str(row["source_id"]), []).append(row)
+    entries = [source_entry(source, rejected.get(source["source_id"], {}), results,
+                            volume_rows.get(source["source_id"], [])) for source in sources]
     errors = rejects[rejects["severity"] == str(Severity.ERROR)]
     return QualitySummary(
         header=dict(header),

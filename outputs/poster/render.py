@@ -1,11 +1,14 @@
 """Laying out, finishing and drawing the poster, and the poster of a version: laid out once within a time budget
-and shared with the interactive map and the exports."""
+(started early, in a thread, while other artefacts are written) and shared with the interactive map and the
+exports."""
 
 from __future__ import annotations
 
+import threading
 import time
 import weakref
 from collections.abc import Collection, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,16 +134,34 @@ def version_suppressions(version: PublishedVersion) -> Suppressions:
     return memo["suppressions"]
 
 
-def version_layout(version: PublishedVersion) -> PosterLayout:
-    """The whole-map poster's layout of a version: laid out and finished once for the poster, the interactive map
-    and the exports (each used to parse and finish the laid-out graph again)."""
+def start_layout(version: PublishedVersion) -> Future[PosterLayout]:
+    """Begin laying out the version's whole-map poster in a thread, once. The layout mostly waits: on Graphviz
+    workers (other processes) and, for a big map, on its time budget; so the writers before the poster go on
+    meanwhile instead of waiting with it."""
     memo = _version_memo(version)
-    if "layout" not in memo:
-        memo["layout"] = poster_layout(version.graph, version.lanes, poster_info(version), version.poster,
-                                       version_suppressions(version))
+    with _LAYOUT_LOCK:
+        if "layout" not in memo:
+            future: Future[PosterLayout] = Future()
+
+            def lay_out() -> None:
+                try:
+                    future.set_result(poster_layout(version.graph, version.lanes, poster_info(version),
+                                                    version.poster, version_suppressions(version)))
+                except BaseException as error:  # handed to whoever waits for the layout
+                    future.set_exception(error)
+
+            memo["layout"] = future
+            threading.Thread(target=lay_out, name="poster-layout", daemon=True).start()
     return memo["layout"]
 
 
+def version_layout(version: PublishedVersion) -> PosterLayout:
+    """The whole-map poster's layout of a version: laid out and finished once for the poster, the interactive map
+    and the exports (each used to parse and finish the laid-out graph again)."""
+    return start_layout(version).result()
+
+
+_LAYOUT_LOCK = threading.Lock()
 _VERSION_MEMOS: dict[int, dict[str, Any]] = {}
 
 
