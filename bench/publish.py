@@ -29,8 +29,10 @@ import pandas as pd
 from bench.run import RESULTS
 
 ROOT = Path(__file__).resolve().parents[1]
-VERSIONS = {"S": ROOT / "build/maps/glenmuir-unscheduled-care", "M": ROOT / "build/bench/M-pub/bench-m"}
-CONFIGS = {"S": ROOT / "examples/demo/ism.toml", "M": ROOT / "build/bench/M/ism.toml"}
+VERSIONS = {"S": ROOT / "build/maps/glenmuir-unscheduled-care", "M": ROOT / "build/bench/M-pub/bench-m",
+            "L": ROOT / "build/bench/L-pub/bench-l"}
+CONFIGS = {"S": ROOT / "examples/demo/ism.toml", "M": ROOT / "build/bench/M/ism.toml",
+           "L": ROOT / "build/bench/L/ism.toml"}
 REPORT = RESULTS / "publish.md"
 
 

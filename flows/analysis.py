@@ -54,8 +54,9 @@ def published_tables(folder: Path) -> dict[str, pd.DataFrame]:
     return version_tables(MapVersion(folder, json.loads(manifest.read_text(encoding="utf-8"))))
 
 
-def graph_of(tables: Mapping[str, pd.DataFrame]) -> nx.DiGraph:
-    return service_graph(*(tables[t] for t in GRAPH_TABLES), measures=tables.get("measures"))
+def graph_of(tables: Mapping[str, pd.DataFrame], measured: MeasuredMap | None = None) -> nx.DiGraph:
+    """The map graph of a version's tables (`measured`: their totals, when already made)."""
+    return service_graph(*(tables[t] for t in GRAPH_TABLES), measures=measured or tables.get("measures"))
 
 
 def facts_of(manifest: Mapping[str, Any]) -> VersionFacts:
@@ -83,10 +84,12 @@ def previous_state(folder: Path) -> MapState:
 
 
 def version_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lanes: Sequence[str],
-                     previous: Path | None, facts: VersionFacts | None = None) -> dict[str, pd.DataFrame]:
+                     previous: Path | None, facts: VersionFacts | None = None,
+                     measured: MeasuredMap | None = None) -> dict[str, pd.DataFrame]:
     """Every analysis table of a version; with a previous version, also `changes` against it and `comparison`
-    (what differs between the two versions: period, config, sources; `facts` are this version's)."""
-    measured = measured_of(tables)
+    (what differs between the two versions: period, config, sources; `facts` are this version's). `measured`:
+    the tables' totals when the caller has them (`measured_of`)."""
+    measured = measured or measured_of(tables)
     found = analysis_tables(graph, lanes, tables["initiatives"], tables["organisations"], measured,
                             DEFAULT_LOOP_LENGTH)
     if previous is not None:
@@ -110,10 +113,11 @@ def version_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lane
 
 
 def started_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lanes: Sequence[str],
-                     previous: Path | None, facts: VersionFacts | None = None) -> Callable[[], dict[str, pd.DataFrame]]:
+                     previous: Path | None, facts: VersionFacts | None = None,
+                     measured: MeasuredMap | None = None) -> Callable[[], dict[str, pd.DataFrame]]:
     """`version_analyses`, computed here and now: call the result for the tables. Betweenness and loops run in
     igraph (transforms/centrality.py), well under a second of CPU on a national map (bench/results/centrality.md),
     so a second process would cost more to start (its imports alone take seconds) than it could save."""
     needed = {table: tables[table] for table in (*GRAPH_TABLES, "measures") if table in tables}
-    found = version_analyses(graph, needed, lanes, previous, facts)
+    found = version_analyses(graph, needed, lanes, previous, facts, measured)
     return lambda: found

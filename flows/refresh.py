@@ -19,7 +19,7 @@ from prefect.context import FlowRunContext
 
 from expectations.status import FRESH, RunStatus
 from expectations.suite import import_in_background
-from flows.analysis import started_analyses
+from flows.analysis import graph_of, measured_of, started_analyses
 from flows.config import MapConfig, load_config
 from flows.config_measures import published_measures
 from flows.faults import checkpoint
@@ -42,7 +42,6 @@ from outputs.store.last_good import keep_last_good
 from outputs.store.reuse import Reuse, artefact_keys, keep_artefact_keys
 from outputs.store.versions import MANIFEST, QUALITY_FOLDER, MapStore
 from transforms.diff import VersionFacts
-from transforms.graph import service_graph
 from transforms.rejects import concat_rejects
 
 DEFAULT_LICENCE = {"name": "OGL-UK-3.0", "path": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
@@ -53,8 +52,8 @@ def _version(config: MapConfig, store: MapStore, staging: Path, version_id: str,
              sources: list[dict[str, Any]], quality: dict[str, Any]) -> tuple[PublishedVersion, Any]:
     """What every artefact writer is handed, and the version's analyses (started now, awaited when needed)."""
     latest = store.latest()
-    graph = service_graph(*(tables[t] for t in ("services", "organisations", "activity", "flows", "initiatives")),
-                          measures=tables.get("measures"))
+    measured = measured_of(tables)  # once: the graph and the analyses read the same totals
+    graph = graph_of(tables, measured)
     facts = VersionFacts(version_id, (config.period.start, config.period.end), config_digest(config),
                          {str(s["source_id"]): str(s["status"]) for s in sources})
     version = PublishedVersion(
@@ -74,7 +73,7 @@ def _version(config: MapConfig, store: MapStore, staging: Path, version_id: str,
         poster=PosterOptions(**config.poster.model_dump()), area_kind=config.area.kind,
     )
     start_layout(version)  # Graphviz works in other processes while the analyses and first artefacts are made
-    analyses = started_analyses(graph, tables, config.lane_ids, version.previous, facts=facts)
+    analyses = started_analyses(graph, tables, config.lane_ids, version.previous, facts=facts, measured=measured)
     return version, analyses
 
 

@@ -68,20 +68,23 @@ def bounded_cycles(graph: nx.DiGraph, max_length: int) -> list[list[Any]]:
         if graph.has_edge(start, start):
             cycles.append([start])
         back = _steps_back(graph, start, rank, max_length - 1)  # later node -> fewest steps from it to `start`
-        path, on_path = [start], {start}
-
-        def extend(node: Any) -> None:
-            for after in successors[node]:
-                if after == start and len(path) > 1:
-                    cycles.append(list(path))
-                elif after in back and after not in on_path and len(path) + back[after] <= max_length:
-                    path.append(after)
-                    on_path.add(after)
-                    extend(after)
-                    on_path.discard(path.pop())
-
-        extend(start)
+        _extend([start], {start}, successors, back, max_length, cycles)
     return cycles
+
+
+def _extend(path: list[Any], on_path: set[Any], successors: dict[Any, list[Any]], back: dict[Any, int],
+            max_length: int, cycles: list[list[Any]]) -> None:
+    """Close `path` (from a cycle's first node) into a cycle, or lengthen it, by each successor of its last node
+    that can still get back to the first within `max_length` nodes."""
+    start = path[0]
+    for after in successors[path[-1]]:
+        if after == start and len(path) > 1:
+            cycles.append(list(path))
+        elif after in back and after not in on_path and len(path) + back[after] <= max_length:
+            path.append(after)
+            on_path.add(after)
+            _extend(path, on_path, successors, back, max_length, cycles)
+            on_path.discard(path.pop())
 
 
 def _steps_back(graph: nx.DiGraph, start: Any, rank: dict[Any, int], limit: int) -> dict[Any, int]:

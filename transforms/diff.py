@@ -64,18 +64,14 @@ class MapState:
 def _sources(frame: pd.DataFrame, key: list[str], column: str = "source_id") -> dict[tuple[str, ...], frozenset[str]]:
     """Per key: every source id behind its rows (`column` may hold ';'-joined lists). Keys in the order they first
     appear; a row with a missing key part belongs to no key (as groupby leaves it out)."""
+    keyed = frame[frame[key].notna().all(axis=1)]
     found: dict[tuple[str, ...], set[str]] = {}
-    for *ident, value in zip(*(frame[c].tolist() for c in key), frame[column].tolist(), strict=True):
-        if any(_missing(part) for part in ident):
-            continue
+    for *ident, value, known in zip(*(keyed[c].tolist() for c in key), keyed[column].tolist(),
+                                    keyed[column].notna().tolist(), strict=True):
         ids = found.setdefault(tuple(ident), set())
-        if not _missing(value):
+        if known:
             ids.update(str(value).split(LIST_SEPARATOR))
     return {ident: frozenset(ids) for ident, ids in found.items()}
-
-
-def _missing(value: object) -> bool:
-    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
 
 
 def map_state(tables: Mapping[str, pd.DataFrame], measured: MeasuredMap, facts: VersionFacts | None = None,
@@ -85,7 +81,7 @@ def map_state(tables: Mapping[str, pd.DataFrame], measured: MeasuredMap, facts: 
     catalogue)."""
     if graph is None:
         graph = service_graph(tables["services"], tables["organisations"], tables["activity"], tables["flows"],
-                              tables.get("initiatives"), measures=measured.catalogue)
+                              tables.get("initiatives"), measures=measured)
     services = tables["services"]
     named = services.assign(_ids=services["source_ids"].where(services["source_ids"].notna(), services["source_id"]))
     return MapState(

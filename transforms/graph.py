@@ -8,7 +8,7 @@ import pandas as pd
 
 from expectations.canonical import LIST_SEPARATOR
 from expectations.measures import MeasureCatalogue, catalogue_of
-from transforms.totals import flow_totals, service_totals, totals_records
+from transforms.totals import MeasuredMap, measured_map, totals_records
 
 FLOW_TOTALS = "flow_totals"  # graph attribute: (from, to) -> the totals records of every flow, with an edge or not
 
@@ -20,11 +20,13 @@ def _figures(records: list[dict[str, object]]) -> dict[str, float]:
 
 def service_graph(
     services: pd.DataFrame, organisations: pd.DataFrame, activity: pd.DataFrame, flows: pd.DataFrame,
-    initiatives: pd.DataFrame | None = None, *, measures: pd.DataFrame | MeasureCatalogue | None = None,
+    initiatives: pd.DataFrame | None = None, *,
+    measures: pd.DataFrame | MeasureCatalogue | MeasuredMap | None = None,
 ) -> nx.DiGraph:
     """A DiGraph of services and flows over the whole map period.
 
-    `measures` is the version's measure catalogue (the `measures` table or a catalogue; None: the built-in one).
+    `measures` is the version's measure catalogue (the `measures` table or a catalogue; None: the built-in one), or
+    its totals already made from these activity and flows (a MeasuredMap: not computed again).
     Node attributes: name, lane, organisation, sector, partner, activity (measure -> period figure as its kind
     says; measures with no period figure left out), totals (transforms/totals.py records per measure, with months,
     suppressed months and the display string), demand_total (the largest of its totals in the catalogue's demand
@@ -36,7 +38,12 @@ def service_graph(
     of months with a flow), qualifiers (sorted codes seen). Flows whose every value is missing (e.g. PHS "z", not
     applicable) add no edge: there is no flow to draw; the graph attribute FLOW_TOTALS keeps the totals of every
     flow, edge or not."""
-    catalogue = measures if isinstance(measures, MeasureCatalogue) else catalogue_of(measures)
+    if isinstance(measures, MeasuredMap):
+        measured = measures
+    else:
+        catalogue = measures if isinstance(measures, MeasureCatalogue) else catalogue_of(measures)
+        measured = measured_map(activity, flows, catalogue)
+    catalogue = measured.catalogue
     graph = nx.DiGraph()
     orgs = {o["organisation_id"]: o for o in organisations[["organisation_id", "name", "sector", "partner"]]
             .to_dict("records")}
@@ -62,14 +69,14 @@ def service_graph(
         for sid in touched:
             if sid in graph and initiative.name not in graph.nodes[sid]["initiatives"]:
                 graph.nodes[sid]["initiatives"] = sorted([*graph.nodes[sid]["initiatives"], initiative.name])
-    for service, records in totals_records(service_totals(activity, catalogue)).items():
+    for service, records in totals_records(measured.services).items():
         if service in graph:
             node = graph.nodes[service]
             node["totals"] = records
             node["activity"] = _figures(records)
             node["demand_total"] = max((v for m, v in node["activity"].items() if m in catalogue.demand),
                                        default=0.0)
-    by_flow = totals_records(flow_totals(flows, catalogue), ("from_service_id", "to_service_id"))
+    by_flow = totals_records(measured.flows, ("from_service_id", "to_service_id"))
 
     drawn = flows[flows["value"].notna()]
     figures: dict[tuple[str, str], dict[str, float]] = {

@@ -59,5 +59,6 @@ __all__ = [
     "flow_colour", "flow_label", "flow_scale", "flow_selection", "flow_width", "label_points", "lane_columns",
     "method_note", "name_lines", "page_inches", "poster_artefact", "poster_graph", "poster_info", "poster_lanes",
     "poster_layout", "poster_source", "render_poster", "service_label", "sources_by_flow", "start_layout",
-    "suppressions", "text_colour", "version_gaps", "version_layout", "version_suppressions", "withheld_flows", "write_poster",
+    "suppressions", "text_colour", "version_gaps", "version_layout", "version_suppressions", "withheld_flows",
+    "write_poster",
 ]
