@@ -15,9 +15,9 @@ from outputs.spreadsheet import spreadsheet_artefact
 
 ARTEFACT_WRITERS: list[ArtefactWriter] = [
     dataset_artefact,
-    poster_artefact,
     spreadsheet_artefact,
     quality_artefact,
+    poster_artefact,  # after artefacts that do not need its layout, which is made meanwhile (outputs/poster)
     # from here on the version's analyses are needed (a big map's are computed meanwhile: flows/analysis.py)
     analysis_artefact,
     exports_artefact,  # the Kumu blueprint carries the loops the analysis found
