@@ -59,10 +59,6 @@ def _rows_by_id(services: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return dict(zip(services["service_id"], services.to_dict("records"), strict=True))
 
 
-def _month(value: Any) -> str:
-    return pd.Timestamp(value).strftime("%Y-%m")
-
-
 def service_flags(quality: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
     """Data-quality flags per service from the version's quality record (`services`; absent: none)."""
     flags: dict[str, list[dict[str, str]]] = {}
@@ -94,9 +90,9 @@ def monthly_flows(flows: pd.DataFrame | None) -> dict[tuple[str, str], dict[str,
         return found
     known = flows[flows["value"].notna()]
     months = pd.to_datetime(known["period_start"]).dt.strftime("%Y-%m")
-    totals = known.assign(month=months).groupby(["from_service_id", "to_service_id", "month", "measure"])[
-        "value"].sum()
-    for (source, target, month, measure), value in totals.items():
+    keys = ["from_service_id", "to_service_id", "month", "measure"]
+    totals = known.assign(month=months).groupby(keys)["value"].sum().reset_index()
+    for source, target, month, measure, value in zip(*(totals[c].tolist() for c in [*keys, "value"]), strict=True):
         found.setdefault((str(source), str(target)), {}).setdefault(str(month), {})[str(measure)] = float(value)
     return found
 
@@ -127,9 +123,10 @@ def _activity_months(activity: pd.DataFrame | None) -> tuple[dict[str, dict[str,
     activity_sources: dict[str, set[str]] = {}
     if activity is not None and len(activity):
         ordered = activity.sort_values(["service_id", "measure", "period_start"])
-        for row in ordered.itertuples(index=False):
+        months = pd.to_datetime(ordered["period_start"]).dt.strftime("%Y-%m").tolist()
+        for row, month in zip(ordered.itertuples(index=False), months, strict=True):
             by_month.setdefault(str(row.service_id), {}).setdefault(str(row.measure), []).append(
-                [_month(row.period_start), json_value(row.value), json_value(row.qualifier)])
+                [month, json_value(row.value), json_value(row.qualifier)])
             activity_sources.setdefault(str(row.service_id), set()).add(str(row.source_id))
     return by_month, activity_sources
 

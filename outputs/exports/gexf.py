@@ -5,6 +5,7 @@ measure (dynamic attributes), so Gephi's timeline plays the map month by month."
 from __future__ import annotations
 
 import calendar
+import functools
 import math
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -27,6 +28,7 @@ def _rgb(colour: str) -> str:
     return f'r="{red}" g="{green}" b="{blue}" a="1.0"'
 
 
+@functools.cache  # a national map asks for the same few months hundreds of thousands of times
 def month_span(month: str) -> tuple[str, str]:
     """A month (YYYY-MM) as its first and last day."""
     year, number = (int(part) for part in month.split("-"))
