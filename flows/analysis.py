@@ -3,8 +3,11 @@ transforms/diff to the tables of the version being written and of the one before
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -77,10 +80,48 @@ def version_state(version: MapVersion) -> MapState:
 
 
 def previous_state(folder: Path) -> MapState:
+    """The state of the complete version in `folder`, the version a new one is compared with: made once per
+    process (a refresh may have started making it early: `prepare_previous_state`)."""
+    return _state_of(folder, in_background=False).result()
+
+
+def prepare_previous_state(folder: Path) -> None:
+    """Start making `previous_state(folder)` in a thread. A refresh calls this as soon as it knows it has work: on
+    a national map the previous version's totals and graph take seconds of pandas, made meanwhile while sources are
+    hashed and read (mostly outside the GIL) instead of while the new version waits for them."""
+    _state_of(folder, in_background=True)
+
+
+_STATES: dict[tuple[str, str], Future[MapState]] = {}  # (folder, digest of its manifest) -> its state
+_STATES_LOCK = threading.Lock()
+
+
+def _state_of(folder: Path, in_background: bool) -> Future[MapState]:
     manifest = folder / MANIFEST
     if not manifest.is_file():
         raise PublishError(f"{folder}: not a complete map version (no {MANIFEST})")
-    return version_state(MapVersion(folder, json.loads(manifest.read_text(encoding="utf-8"))))
+    text = manifest.read_bytes()
+    key = (str(folder.resolve()), hashlib.sha256(text).hexdigest())  # a folder made again is another version
+    with _STATES_LOCK:
+        future = _STATES.get(key)
+        if future is not None:
+            return future
+        _STATES.clear()  # one kept: a state holds a whole map's tables
+        future = _STATES[key] = Future()
+
+    def make() -> None:
+        try:
+            future.set_result(version_state(MapVersion(folder, json.loads(text))))
+        except BaseException as error:  # raised where the state is awaited; not kept for a later call
+            with _STATES_LOCK:
+                _STATES.pop(key, None)
+            future.set_exception(error)
+
+    if in_background:
+        threading.Thread(target=make, name="previous-state", daemon=True).start()
+    else:
+        make()
+    return future
 
 
 def version_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lanes: Sequence[str],

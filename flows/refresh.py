@@ -19,7 +19,7 @@ from prefect.context import FlowRunContext
 
 from expectations.status import FRESH, RunStatus
 from expectations.suite import import_in_background
-from flows.analysis import graph_of, measured_of, started_analyses
+from flows.analysis import graph_of, measured_of, prepare_previous_state, started_analyses
 from flows.config import MapConfig, load_config
 from flows.config_measures import published_measures
 from flows.faults import checkpoint
@@ -146,6 +146,7 @@ def _source_outcomes(config: MapConfig, store: MapStore, work: Path, timings: di
     the others are read (with the source's retries, backoff and timeout) and staged on the map's task runner,
     and their outcomes cached. Adds the seconds spent extracting and staging to `timings`."""
     path, outcomes, keys = str(config.path), {}, {}
+    latest = store.latest()
     with source_task_runner(config) as runner:
         running: dict[str, Any] = {}
         for source in config.sources:
@@ -156,8 +157,10 @@ def _source_outcomes(config: MapConfig, store: MapStore, work: Path, timings: di
                 announce("sources", source.id, "cached", source_detail(cached))
                 continue
             announce("sources", source.id, "reading")
-            if not running:
-                import_in_background()  # there is work: the checks will need GX
+            if not running:  # there is work: the checks will need GX, the analyses the previous version
+                import_in_background()
+                if latest:
+                    prepare_previous_state(store.version_path(latest))
             running[source.id] = runner.submit(source_task(source), {
                 "config_path": path, "source_id": source.id, "work": str(work),
                 "timeout_seconds": source.timeout_seconds, "root": str(store.root)})

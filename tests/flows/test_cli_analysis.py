@@ -4,13 +4,25 @@ analysis/ folder and CHANGELOG.md each version carries."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import networkx as nx
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from flows.analysis import graph_of, opened_version, started_analyses, version_analyses, version_tables
+from expectations.errors import PublishError
+from flows.analysis import (
+    graph_of,
+    opened_version,
+    prepare_previous_state,
+    previous_state,
+    started_analyses,
+    version_analyses,
+    version_state,
+    version_tables,
+)
 from flows.cli import app
 from flows.config import load_config
 from flows.refresh import refresh_map
@@ -171,3 +183,23 @@ def test_started_analyses_are_the_versions_analyses(two_versions: Path) -> None:
     assert sorted(started) == sorted(here) and "changes" in here
     for name, frame in here.items():
         pd.testing.assert_frame_equal(started[name], frame, check_exact=True)
+
+
+def test_the_previous_state_made_early_is_the_one_made_on_demand(two_versions: Path, tmp_path: Path) -> None:
+    store = load_config(two_versions).store()
+    folder = store.version_path("v0001")
+    prepare_previous_state(folder)
+    early = previous_state(folder)
+    assert previous_state(folder) is early  # made once
+    fresh = version_state(opened_version(store, "v0001"))
+    pd.testing.assert_frame_equal(early.measured.flows, fresh.measured.flows, check_exact=True)
+    assert nx.utils.graphs_equal(early.graph, fresh.graph) and early.flow_sources == fresh.flow_sources
+    copy = tmp_path / "v0001"  # the same version in another folder, then changed: its own state each time
+    shutil.copytree(folder, copy)
+    assert previous_state(copy) is not early
+    manifest = json.loads((copy / "version.json").read_text(encoding="utf-8"))
+    (copy / "version.json").write_text(json.dumps({**manifest, "sources": []}), encoding="utf-8")
+    assert previous_state(copy).facts.sources == {}
+    (copy / "version.json").unlink()
+    with pytest.raises(PublishError, match="not a complete map version"):
+        prepare_previous_state(copy)
