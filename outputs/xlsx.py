@@ -176,7 +176,8 @@ class XlsxWriter:
         self.created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.sheets: list[tuple[str, str | None]] = []  # name, auto filter range
         self._folder = tempfile.TemporaryDirectory(prefix=".xlsx-", dir=path.parent)
-        self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        # level 1: a national map's sheets compress 4x faster than at the default level, ~20 % larger
+        self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=1)
 
     def __enter__(self) -> XlsxWriter:
         return self
