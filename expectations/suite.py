@@ -1,7 +1,9 @@
 """The Great Expectations suite over the consolidated tables, kept as code. Every expectation carries a check code
 from the catalogue (expectations/checks.py), so a failure reads like every other check: code, severity, plain words.
 
-The suite runs in an ephemeral GX context over pandas frames (GX's SQL datasource over DuckDB is broken). Besides the
+The suite runs in an ephemeral GX context over pandas frames (GX's SQL datasource over DuckDB is broken), in a
+worker process of its own (`check_frames`): GX takes seconds of CPU to import, which the worker spends on the
+other core while a refresh reads its sources, instead of holding this process's interpreter. Besides the
 four consolidated tables it checks four small derived frames (transforms/quality_summary.py builds them):
 `sources` (reject share of each fresh source), `coverage` (months of the map period without rows, per source and
 table), `volumes` (change of each source's figure per measure against the previous version; none where the
@@ -11,12 +13,15 @@ suppressed cells changed) and `lanes` (services per lane).
 from __future__ import annotations
 
 import copy
+import multiprocessing
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
@@ -85,12 +90,43 @@ def great_expectations() -> ModuleType:
     return gx
 
 
-def import_in_background() -> threading.Thread:
-    """Start importing GX in a daemon thread and return it: a run starts this while its sources are read (mostly
-    in DuckDB and Arrow, outside the GIL), so the seconds GX takes to import overlap them instead of adding up."""
-    thread = threading.Thread(target=great_expectations, name="import-great-expectations", daemon=True)
-    thread.start()
-    return thread
+def start_worker() -> None:
+    """Start the GX worker process now, so that it imports GX while this process goes on (a refresh with sources
+    to read calls this first)."""
+    _worker().submit(os.getpid)
+
+
+_WORKER: ProcessPoolExecutor | None = None
+_WORKER_LOCK = threading.Lock()
+Result = TypeVar("Result")
+
+
+def _worker() -> ProcessPoolExecutor:
+    """The one GX worker of this process, kept for its later runs. A fresh interpreter (spawn): forking a process
+    that runs Prefect's threads is unsafe."""
+    global _WORKER
+    with _WORKER_LOCK:
+        if _WORKER is None:
+            _WORKER = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                          initializer=great_expectations)
+        return _WORKER
+
+
+def in_worker(function: Callable[..., Result], *args: Any) -> Result:
+    """`function(*args)` run in the GX worker. A worker that died (killed, out of memory) is replaced once."""
+    global _WORKER
+    for attempt in (1, 2):
+        pool = _worker()
+        try:
+            return pool.submit(function, *args).result()
+        except BrokenProcessPool as error:
+            with _WORKER_LOCK:
+                if _WORKER is pool:
+                    _WORKER = None
+            if attempt == 2:
+                raise RuntimeError(f"the Great Expectations worker process stopped twice ({error}); the checks "
+                                   "could not run: is the machine out of memory?") from error
+    raise AssertionError("unreachable")
 
 
 def ephemeral_context() -> Any:
@@ -210,6 +246,17 @@ def _result(table: str, outcome: Any) -> CheckResult:
         expectation=config.type, success=bool(outcome.success), failed=failed, checked=checked, message=message,
         samples=samples[:SAMPLE_ROWS], source_ids=sources,
     )
+
+
+def check_frames(frames: Mapping[str, pd.DataFrame], service_ids: Sequence[str], organisation_ids: Sequence[str],
+                 limits: SuiteLimits) -> SuiteRun:
+    """The consolidated suite (`consolidated_suite`) over `frames`, run in the GX worker process."""
+    return in_worker(_checked_frames, dict(frames), list(service_ids), list(organisation_ids), limits)
+
+
+def _checked_frames(frames: Mapping[str, pd.DataFrame], service_ids: Sequence[str],
+                    organisation_ids: Sequence[str], limits: SuiteLimits) -> SuiteRun:
+    return suite_results(frames, consolidated_suite(service_ids, organisation_ids, limits))
 
 
 def suite_results(frames: Mapping[str, pd.DataFrame], suite: Mapping[str, list[Expectation]]) -> SuiteRun:

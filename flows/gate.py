@@ -18,7 +18,7 @@ from expectations.canonical import STAGED_TABLES
 from expectations.checks import RejectRecord, Severity
 from expectations.errors import QualityGateError
 from expectations.status import Rag, SourceStatus
-from expectations.suite import SuiteLimits, consolidated_suite, suite_results
+from expectations.suite import SuiteLimits, check_frames
 from flows.config import MapConfig, load_config
 from flows.config_measures import measure_catalogue
 from flows.faults import checkpoint
@@ -155,8 +155,8 @@ def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str
     # the suite's reject_share check takes the loosest limit; the gate holds each source to its own
     loosest = max([config.quality.max_reject_share, *(s.max_reject_share or 0 for s in config.sources)])
     limits = SuiteLimits(tuple(config.lane_ids), loosest, config.quality.max_volume_change)
-    run = suite_results(frames, consolidated_suite(tables["services"]["service_id"],
-                                                   tables["organisations"]["organisation_id"], limits))
+    run = check_frames(frames, tables["services"]["service_id"].tolist(),
+                       tables["organisations"]["organisation_id"].tolist(), limits)
     summary = quality_summary(
         sources=entries, rejects=tables["rejects"], results=run.results, volumes=frames["volumes"],
         counts={t: len(f) for t, f in tables.items()},

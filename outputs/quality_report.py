@@ -382,12 +382,20 @@ def report_json(quality: Mapping[str, Any]) -> dict[str, Any]:
 
 def write_gx_site(validations: Mapping[str, Mapping[str, Any]], folder: Path) -> list[Path]:
     """The GX validation results as JSON, and GX's Data Docs site built from them (GX's pages load CSS and JS from
-    CDNs; ism's own report.html does not depend on them)."""
-    from expectations.suite import ephemeral_context
+    CDNs; ism's own report.html does not depend on them). Built in the GX worker process (expectations/suite.py),
+    where GX is imported already."""
+    from expectations.suite import in_worker
 
     folder.mkdir(parents=True, exist_ok=True)
     results = folder / "validation_results.json"
     results.write_text(json_text(validations, indent=2, default=str) + "\n", encoding="utf-8")
+    in_worker(_build_gx_site, dict(validations), folder)
+    return [results, folder / "index.html"]
+
+
+def _build_gx_site(validations: Mapping[str, Mapping[str, Any]], folder: Path) -> None:
+    from expectations.suite import ephemeral_context
+
     context = ephemeral_context()
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResultSchema
     from great_expectations.core.run_identifier import RunIdentifier
@@ -414,7 +422,6 @@ def write_gx_site(validations: Mapping[str, Mapping[str, Any]], folder: Path) ->
     for image in (folder / "static" / "images").glob("*"):
         if image.name not in pages:  # GX's tutorial animations: megabytes in every version, shown nowhere
             image.unlink()
-    return [results, folder / "index.html"]
 
 
 def quality_artefact(version: PublishedVersion) -> list[Path]:

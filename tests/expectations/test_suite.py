@@ -3,11 +3,22 @@ severity and the rows (and sources) that fail it."""
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pandas as pd
 import pytest
 
 from expectations.checks import CHECKS, Severity
-from expectations.suite import SUITE_TABLES, SuiteLimits, SuiteRun, consolidated_suite, suite_results
+from expectations.suite import (
+    SUITE_TABLES,
+    SuiteLimits,
+    SuiteRun,
+    check_frames,
+    consolidated_suite,
+    in_worker,
+    suite_results,
+)
 
 LIMITS = SuiteLimits(lanes=("acute", "social_care"), max_reject_share=0.05, max_volume_change=0.5)
 APRIL = pd.Timestamp("2025-04-01")
@@ -104,3 +115,24 @@ def test_catalogue_codes_are_stable_words_with_plain_messages() -> None:
     for code, check in CHECKS.items():
         assert code == check.code and code.replace("_", "").isalpha() and code.islower()
         assert check.message.endswith(".") and check.message[0].isupper()
+
+
+def test_the_worker_process_runs_the_suite_as_this_process_does() -> None:
+    frames = clean_frames()
+    frames["services"] = pd.DataFrame({"service_id": ["svc_a", "svc_a", "svc_c"], "organisation_id":
+                                       ["org_1", "org_9", "org_1"], "lane": ["acute", "acute", "acute"],
+                                       "source_id": ["s1", "s1", "s2"]})
+    here = checked(frames)
+    there = check_frames(frames, ["svc_a", "svc_c"], frames["organisations"]["organisation_id"].tolist(), LIMITS)
+    assert [(r.code, r.table, r.column, r.success, r.failed, r.samples) for r in there.results] == [
+        (r.code, r.table, r.column, r.success, r.failed, r.samples) for r in here.results]
+    assert sorted(there.validations) == sorted(here.validations)
+
+
+def test_a_worker_that_died_is_replaced() -> None:
+    first = in_worker(os.getpid)
+    assert first != os.getpid()
+    os.kill(first, signal.SIGKILL)
+    second = in_worker(os.getpid)
+    assert second not in (first, os.getpid())
+    assert in_worker(os.getpid) == second  # kept for later runs
