@@ -2,8 +2,7 @@
 from the catalogue (expectations/checks.py), so a failure reads like every other check: code, severity, plain words.
 
 The suite runs in an ephemeral GX context over pandas frames (GX's SQL datasource over DuckDB is broken), in a
-worker process of its own (`check_frames`): GX takes seconds of CPU to import, which the worker spends on the
-other core while a refresh reads its sources, instead of holding this process's interpreter. Besides the
+worker process of its own (`check_frames`, expectations/worker.py). Besides the
 four consolidated tables it checks four small derived frames (transforms/quality_summary.py builds them):
 `sources` (reject share of each fresh source), `coverage` (months of the map period without rows, per source and
 table), `volumes` (change of each source's figure per measure against the previous version; none where the
@@ -13,19 +12,16 @@ suppressed cells changed) and `lanes` (services per lane).
 from __future__ import annotations
 
 import copy
-import multiprocessing
 import os
-import threading
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from expectations.checks import CHECKS
+from expectations.worker import in_worker
 
 if TYPE_CHECKING:
     from great_expectations.expectations import Expectation
@@ -88,45 +84,6 @@ def great_expectations() -> ModuleType:
     import great_expectations as gx
 
     return gx
-
-
-def start_worker() -> None:
-    """Start the GX worker process now, so that it imports GX while this process goes on (a refresh with sources
-    to read calls this first)."""
-    _worker().submit(os.getpid)
-
-
-_WORKER: ProcessPoolExecutor | None = None
-_WORKER_LOCK = threading.Lock()
-Result = TypeVar("Result")
-
-
-def _worker() -> ProcessPoolExecutor:
-    """The one GX worker of this process, kept for its later runs. A fresh interpreter (spawn): forking a process
-    that runs Prefect's threads is unsafe."""
-    global _WORKER
-    with _WORKER_LOCK:
-        if _WORKER is None:
-            _WORKER = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                          initializer=great_expectations)
-        return _WORKER
-
-
-def in_worker(function: Callable[..., Result], *args: Any) -> Result:
-    """`function(*args)` run in the GX worker. A worker that died (killed, out of memory) is replaced once."""
-    global _WORKER
-    for attempt in (1, 2):
-        pool = _worker()
-        try:
-            return pool.submit(function, *args).result()
-        except BrokenProcessPool as error:
-            with _WORKER_LOCK:
-                if _WORKER is pool:
-                    _WORKER = None
-            if attempt == 2:
-                raise RuntimeError(f"the Great Expectations worker process stopped twice ({error}); the checks "
-                                   "could not run: is the machine out of memory?") from error
-    raise AssertionError("unreachable")
 
 
 def ephemeral_context() -> Any:

@@ -17,8 +17,8 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.context import FlowRunContext
 
+from expectations import worker
 from expectations.status import FRESH, RunStatus
-from expectations.suite import start_worker
 from flows.analysis import graph_of, measured_of, prepare_previous_state, started_analyses
 from flows.config import MapConfig, load_config
 from flows.config_measures import published_measures
@@ -158,7 +158,7 @@ def _source_outcomes(config: MapConfig, store: MapStore, work: Path, timings: di
                 continue
             announce("sources", source.id, "reading")
             if not running:  # there is work: the checks will need GX, the analyses the previous version
-                start_worker()
+                worker.start()
                 if latest:
                     prepare_previous_state(store.version_path(latest))
             running[source.id] = runner.submit(source_task(source), {

@@ -384,7 +384,7 @@ def write_gx_site(validations: Mapping[str, Mapping[str, Any]], folder: Path) ->
     """The GX validation results as JSON, and GX's Data Docs site built from them (GX's pages load CSS and JS from
     CDNs; ism's own report.html does not depend on them). Built in the GX worker process (expectations/suite.py),
     where GX is imported already."""
-    from expectations.suite import in_worker
+    from expectations.worker import in_worker
 
     folder.mkdir(parents=True, exist_ok=True)
     results = folder / "validation_results.json"

@@ -16,9 +16,9 @@ from expectations.suite import (
     SuiteRun,
     check_frames,
     consolidated_suite,
-    in_worker,
     suite_results,
 )
+from expectations.worker import in_worker
 
 LIMITS = SuiteLimits(lanes=("acute", "social_care"), max_reject_share=0.05, max_volume_change=0.5)
 APRIL = pd.Timestamp("2025-04-01")
