@@ -56,11 +56,12 @@ class Worker:
         return value  # type: ignore[no-any-return]
 
     def close(self) -> None:
-        """Close its input (it then ends) and wait for it."""
+        """Close its input, so that it ends; stopped if it is still importing GX (a run that needed no check
+        does not wait for that)."""
         if self._process.stdin is not None and not self._process.stdin.closed:
             self._process.stdin.close()
         try:
-            self._process.wait(timeout=5)
+            self._process.wait(timeout=0.5)
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()

@@ -42,6 +42,9 @@ def refresh(config: ConfigArg = None, publish_root: RootOpt = None, as_json: Jso
         root = str(publish_root) if publish_root else None
         result = None if no_shortcut else unchanged_before_running(map_config, root)
         if result is None:
+            from expectations import worker
+
+            worker.start()  # GX imports in its own process meanwhile (seconds): the checks will need it
             from flows.ephemeral import tied_temporary_server
             from flows.refresh import refresh_map  # imports Prefect: only when the flow has to run
 
@@ -93,6 +96,9 @@ def validate(config: ConfigArg = None, publish_root: RootOpt = None, as_json: Js
 
     Compares with the latest published version under the publish root and shows whether a quarantined source
     would use its last good extract. Exit 1 if any error-severity check failed."""
+    from expectations import worker
+
+    worker.start()  # GX imports in its own process while Prefect and the sources load: the checks need it
     from flows.config import load_config
     from flows.ephemeral import tied_temporary_server
     from flows.validate import validate_map
