@@ -1,7 +1,7 @@
-"""networkx against transforms/centrality.py (igraph) on graphs of a national map's size: the weighted and the
-unweighted betweenness and the loops (simple cycles up to DEFAULT_LOOP_LENGTH services) that key_services and
-demand_loops compute, each timed (wall and this process's CPU) and checked node by node. Writes
-bench/results/centrality.{json,md}.
+"""networkx against transforms/centrality.py (igraph for betweenness, a pruned search for loops) on graphs of a
+national map's size: the weighted and the unweighted betweenness and the loops (simple cycles up to
+DEFAULT_LOOP_LENGTH services) that key_services and demand_loops compute, each timed (wall and this process's
+CPU) and checked node by node. Writes bench/results/centrality.{json,md}.
 
     python -m bench.centrality                                   # synthetic graphs shaped like L
     python -m bench.centrality --version build/bench/runs/L/maps/<map>/versions/<v>   # also a published version
@@ -93,7 +93,7 @@ def compared(name: str, graph: nx.DiGraph, with_networkx: bool) -> dict[str, Any
     ]
     for label, slow, fast in cases:
         ours, fast_wall, fast_cpu = timed(fast)
-        row: dict[str, Any] = {"igraph_seconds": round(fast_wall, 3), "igraph_cpu_seconds": round(fast_cpu, 3)}
+        row: dict[str, Any] = {"ism_seconds": round(fast_wall, 3), "ism_cpu_seconds": round(fast_cpu, 3)}
         if with_networkx:
             theirs, slow_wall, slow_cpu = timed(slow)
             row |= {"networkx_seconds": round(slow_wall, 3), "networkx_cpu_seconds": round(slow_cpu, 3),
@@ -113,16 +113,16 @@ def compared(name: str, graph: nx.DiGraph, with_networkx: bool) -> dict[str, Any
 
 def markdown(result: dict[str, Any]) -> str:
     lines = [
-        "# Betweenness and loops: networkx against transforms/centrality.py (igraph)",
+        "# Betweenness and loops: networkx against transforms/centrality.py",
         "",
         f"Run {result['date']} on {result['machine']['cores']} cores (load average at start "
         f"{', '.join(f'{x:.1f}' for x in result['machine']['load_average_at_start'])}; at end "
         f"{', '.join(f'{x:.1f}' for x in result['load_average_at_end'])}: other engineers shared the cores, so CPU "
         f"seconds are the steadier figure). Python {result['versions']['python']}, networkx "
         f"{result['versions']['networkx']}, igraph {result['versions']['igraph']}. One process, one graph at a "
-        "time, igraph first.",
+        "time, ism first.",
         "",
-        "| graph | services | flow pairs | computation | networkx wall | networkx cpu | igraph wall | igraph cpu | "
+        "| graph | services | flow pairs | computation | networkx wall | networkx cpu | ism wall | ism cpu | "
         "cpu speed-up | answers |",
         "|---|---:|---:|---|---:|---:|---:|---:|---:|---|",
     ]
@@ -139,7 +139,7 @@ def markdown(result: dict[str, Any]) -> str:
                 answers = f"{row.get('cycles', '–')} (networkx not run)"
             lines.append(f"| {name} | {record['services']:,} | {record['flow_pairs']:,} | {label} | "
                          f"{row.get('networkx_seconds', '–')} s | {row.get('networkx_cpu_seconds', '–')} s | "
-                         f"{row['igraph_seconds']} s | {row['igraph_cpu_seconds']} s | {row.get('cpu_speedup', '–')} | "
+                         f"{row['ism_seconds']} s | {row['ism_cpu_seconds']} s | {row.get('cpu_speedup', '–')} | "
                          f"{answers} |")
     lines += ["", "How: `python -m bench.centrality` (bench/centrality.py). " + result["note"], ""]
     return "\n".join(lines)
@@ -151,7 +151,7 @@ def main() -> None:
                         help="also a published version folder (repeatable)")
     parser.add_argument("--sizes", default="1889x11854,3500x12000",
                         help="synthetic graphs, services x flow pairs, comma-separated")
-    parser.add_argument("--no-networkx", dest="networkx", action="store_false", help="time igraph only")
+    parser.add_argument("--no-networkx", dest="networkx", action="store_false", help="time ism only")
     args = parser.parse_args()
     import igraph
 
