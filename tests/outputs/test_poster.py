@@ -25,6 +25,7 @@ from outputs.poster import (
     poster_artefact,
     poster_graph,
     render_poster,
+    start_layout,
     suppressions,
     version_layout,
 )
@@ -208,6 +209,22 @@ def test_a_version_is_laid_out_once_for_its_poster_map_and_exports(tmp_path: Pat
     del version
     gc.collect()
     assert remembered not in poster._VERSION_MEMOS  # forgotten with the version
+
+
+def test_a_layout_started_early_is_the_one_drawn_and_its_failure_the_posters(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    version = small_version(tmp_path)
+    assert start_layout(version) is start_layout(version)  # one layout per version, however often started
+    assert version_layout(version) is start_layout(version).result()
+
+    def broken(*args: Any) -> poster.PosterLayout:
+        raise RuntimeError("Graphviz crashed")
+
+    monkeypatch.setattr(poster, "poster_layout", broken)
+    failing = small_version(tmp_path / "failing")
+    start_layout(failing)  # fails in its thread ...
+    with pytest.raises(RuntimeError, match="Graphviz crashed"):
+        poster_artefact(failing)  # ... and the poster says so, not a missing file later
 
 
 def test_data_gaps_mark_the_services_of_missing_stale_and_flagged_sources(tmp_path: Path) -> None:
