@@ -38,10 +38,6 @@ class Worker:
                                          stdout=subprocess.PIPE, env=env)
         self._lock = threading.Lock()
 
-    @property
-    def pid(self) -> int:
-        return self._process.pid
-
     def call(self, function: Callable[..., Result], *args: Any) -> Result:
         """`function(*args)` in the worker; its exception is raised here."""
         assert self._process.stdin is not None and self._process.stdout is not None
@@ -51,6 +47,9 @@ class Worker:
                 done, value = _receive(self._process.stdout)
             except (BrokenPipeError, EOFError) as error:
                 raise WorkerStopped(f"exit status {self._process.poll()}") from error
+            except BaseException:  # interrupted mid-call: its answer would be read as the next call's
+                self._process.kill()
+                raise
         if not done:
             raise value
         return value  # type: ignore[no-any-return]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pandas as pd
 import pytest
@@ -136,3 +137,20 @@ def test_a_worker_that_died_is_replaced() -> None:
     second = in_worker(os.getpid)
     assert second not in (first, os.getpid())
     assert in_worker(os.getpid) == second  # kept for later runs
+
+
+def test_a_call_interrupted_midway_never_hands_its_answer_to_the_next() -> None:
+    first = in_worker(os.getpid)
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(KeyboardInterrupt):
+            in_worker(time.sleep, 2)  # its answer (None) would otherwise come back as the next call's
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert in_worker(os.getpid) not in (first, None)
