@@ -32,10 +32,8 @@ class Worker:
     """One worker process, its calls one at a time."""
 
     def __init__(self) -> None:
-        package_root = str(Path(__file__).resolve().parents[1])  # this copy of ism, not another installed one
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-        self._process = subprocess.Popen([sys.executable, "-m", "expectations.worker"], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, env=env)
+        self._process = subprocess.Popen(module_command("expectations.worker"), stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, env=module_environment())
         self._lock = threading.Lock()
 
     def call(self, function: Callable[..., Result], *args: Any) -> Result:
@@ -64,6 +62,18 @@ class Worker:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+
+
+def module_command(module: str, *args: str) -> list[str]:
+    """The command that runs `python -m module args` with this interpreter."""
+    return [sys.executable, "-m", module, *args]
+
+
+def module_environment() -> dict[str, str]:
+    """This process's environment with this copy of ism first on PYTHONPATH, so that a `module_command` child runs
+    the same code (not another installed copy, as when the benchmark runs a snapshot of the tree)."""
+    package_root = str(Path(__file__).resolve().parents[1])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
 
 
 _WORKER: Worker | None = None

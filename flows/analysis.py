@@ -156,8 +156,8 @@ def version_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lane
 def started_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lanes: Sequence[str],
                      previous: Path | None, facts: VersionFacts | None = None,
                      measured: MeasuredMap | None = None) -> Callable[[], dict[str, pd.DataFrame]]:
-    """`version_analyses`, computed here and now: call the result for the tables. Betweenness and loops run in
-    igraph (transforms/centrality.py), well under a second of CPU on a national map (bench/results/centrality.md),
+    """`version_analyses`, computed here and now: call the result for the tables. Betweenness (igraph) and loops
+    (transforms/centrality.py) take well under a second of CPU on a national map (bench/results/centrality.md),
     so a second process would cost more to start (its imports alone take seconds) than it could save."""
     needed = {table: tables[table] for table in (*GRAPH_TABLES, "measures") if table in tables}
     found = version_analyses(graph, needed, lanes, previous, facts, measured)

@@ -5,7 +5,6 @@ worker: it reads a DOT file, lays it out with `dot` and writes the laid-out DOT.
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 import tempfile
@@ -16,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pygraphviz as pgv
+
+from expectations.worker import module_command, module_environment
 
 POLL_SECONDS = 0.01
 MEMO_SIZE = 4
@@ -115,10 +116,8 @@ def _best_finished(workers: list[tuple[Candidate, Path, subprocess.Popen[bytes]]
 
 
 def _start_worker(source: Path, target: Path) -> subprocess.Popen[bytes]:
-    package_root = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-    return subprocess.Popen([sys.executable, "-m", "outputs.layout", str(source), str(target)],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    return subprocess.Popen(module_command("outputs.layout", str(source), str(target)), env=module_environment(),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def laid_out_dot(source: str) -> str:

@@ -382,7 +382,7 @@ def report_json(quality: Mapping[str, Any]) -> dict[str, Any]:
 
 def write_gx_site(validations: Mapping[str, Mapping[str, Any]], folder: Path) -> list[Path]:
     """The GX validation results as JSON, and GX's Data Docs site built from them (GX's pages load CSS and JS from
-    CDNs; ism's own report.html does not depend on them). Built in the GX worker process (expectations/suite.py),
+    CDNs; ism's own report.html does not depend on them). Built in the GX worker process (expectations/worker.py),
     where GX is imported already."""
     from expectations.worker import in_worker
 
