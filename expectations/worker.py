@@ -1,10 +1,12 @@
-"""A process of its own for Great Expectations. GX takes seconds of CPU to import; started early, this process
-spends them on the other core while a refresh reads its sources, instead of holding the refresh's interpreter.
+"""Processes of their own beside a refresh, each answering calls one at a time. The `checks` worker imports Great
+Expectations as soon as it starts: GX takes seconds of CPU to import; started early, this process spends them on
+the other core while a refresh reads its sources, instead of holding the refresh's interpreter. The `artefacts`
+worker imports nothing beforehand: a big version's slowest writers run there while the refresh writes the others.
 
-Run as `python -m expectations.worker` it is that process: it imports GX, then runs each call it is sent over its
-standard input and answers on its standard output (pickled, length first), until its input closes. A plain
-subprocess rather than multiprocessing, whose fresh interpreters run the parent's main script again: a user's
-script that refreshes a map at its top level would refresh it twice.
+Run as `python -m expectations.worker ROLE` it is that process: it runs each call it is sent over its standard
+input and answers on its standard output (pickled, length first), until its input closes. A plain subprocess
+rather than multiprocessing, whose fresh interpreters run the parent's main script again: a user's script that
+refreshes a map at its top level would refresh it twice.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import IO, Any, TypeVar
 
 Result = TypeVar("Result")
 HEADER = struct.Struct(">Q")  # the length of the pickled message that follows
+CHECKS, ARTEFACTS = "checks", "artefacts"  # the roles of worker processes
 
 
 class WorkerStopped(RuntimeError):
@@ -31,17 +34,21 @@ class WorkerStopped(RuntimeError):
 class Worker:
     """One worker process, its calls one at a time."""
 
-    def __init__(self) -> None:
-        self._process = subprocess.Popen(module_command("expectations.worker"), stdin=subprocess.PIPE,
+    def __init__(self, role: str) -> None:
+        self._process = subprocess.Popen(module_command("expectations.worker", role), stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, env=module_environment())
         self._lock = threading.Lock()
 
     def call(self, function: Callable[..., Result], *args: Any) -> Result:
         """`function(*args)` in the worker; its exception is raised here."""
+        return self.call_pickled(pickled_call(function, *args))  # type: ignore[no-any-return]
+
+    def call_pickled(self, call: bytes) -> Any:
+        """The call `pickled_call` made, run in the worker; its exception is raised here."""
         assert self._process.stdin is not None and self._process.stdout is not None
         with self._lock:
             try:
-                _send(self._process.stdin, (function, args))
+                _write(self._process.stdin, call)
                 done, value = _receive(self._process.stdout)
             except (BrokenPipeError, EOFError) as error:
                 raise WorkerStopped(f"exit status {self._process.poll()}") from error
@@ -50,7 +57,7 @@ class Worker:
                 raise
         if not done:
             raise value
-        return value  # type: ignore[no-any-return]
+        return value
 
     def close(self) -> None:
         """Close its input, so that it ends; stopped if it is still importing GX (a run that needed no check
@@ -76,44 +83,56 @@ def module_environment() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
 
 
-_WORKER: Worker | None = None
+_WORKERS: dict[str, Worker] = {}  # role -> this process's worker of that role
 _LOCK = threading.Lock()
 
 
-def start() -> None:
-    """Start this process's worker now, so that it imports GX while this process goes on."""
-    _worker()
+def start(role: str = CHECKS) -> None:
+    """Start this process's worker of `role` now, so that it gets ready while this process goes on."""
+    _worker(role)
 
 
-def in_worker(function: Callable[..., Result], *args: Any) -> Result:
-    """`function(*args)` run in this process's worker (started if need be). A worker that died (killed, out of
-    memory) is replaced once."""
-    global _WORKER
+def in_worker(function: Callable[..., Result], *args: Any, role: str = CHECKS) -> Result:
+    """`function(*args)` run in this process's worker of `role` (started if need be)."""
+    return in_worker_pickled(pickled_call(function, *args), role)  # type: ignore[no-any-return]
+
+
+def pickled_call(function: Callable[..., Any], *args: Any) -> bytes:
+    """`function(*args)` as a worker is sent it. Pickled where it is called, so that the arguments may change
+    once this returns (another thread may then send it)."""
+    return pickle.dumps((function, args), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def in_worker_pickled(call: bytes, role: str = CHECKS) -> Any:
+    """A `pickled_call` run in this process's worker of `role` (started if need be). A worker that died (killed,
+    out of memory) is replaced once."""
     for attempt in (1, 2):
-        worker = _worker()
+        worker = _worker(role)
         try:
-            return worker.call(function, *args)
+            return worker.call_pickled(call)
         except WorkerStopped as error:
             with _LOCK:
-                if _WORKER is worker:
-                    _WORKER = None
+                if _WORKERS.get(role) is worker:
+                    del _WORKERS[role]
             if attempt == 2:
-                raise RuntimeError(f"the Great Expectations worker process stopped twice ({error}); the checks "
-                                   "could not run: is the machine out of memory?") from error
+                raise RuntimeError(f"the {role} worker process stopped twice ({error}); its work could not be "
+                                   "done: is the machine out of memory?") from error
     raise AssertionError("unreachable")
 
 
-def _worker() -> Worker:
-    global _WORKER
+def _worker(role: str) -> Worker:
     with _LOCK:
-        if _WORKER is None:
-            _WORKER = Worker()
-            atexit.register(_WORKER.close)
-        return _WORKER
+        if role not in _WORKERS:
+            _WORKERS[role] = Worker(role)
+            atexit.register(_WORKERS[role].close)
+        return _WORKERS[role]
 
 
 def _send(stream: IO[bytes], message: object) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    _write(stream, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _write(stream: IO[bytes], data: bytes) -> None:
     stream.write(HEADER.pack(len(data)) + data)
     stream.flush()
 
@@ -129,13 +148,14 @@ def _receive(stream: IO[bytes]) -> Any:
     return pickle.loads(data)  # noqa: S301  (from our own parent process, over a pipe only it holds)
 
 
-def main() -> int:
-    """The worker's loop: import GX, then answer each call until the input closes."""
+def main(role: str) -> int:
+    """The worker's loop: get ready for `role`, then answer each call until the input closes."""
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed goes to standard error, never into the answers
-    from expectations.suite import great_expectations
+    if role == CHECKS:
+        from expectations.suite import great_expectations
 
-    great_expectations()
+        great_expectations()
     requests = sys.stdin.buffer
     while True:
         try:
@@ -153,4 +173,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else CHECKS))

@@ -3,13 +3,20 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+
+import pandas as pd
+
+from expectations.worker import ARTEFACTS, in_worker, in_worker_pickled, pickled_call
 from outputs.analysis import analysis_artefact
 from outputs.changelog import changelog_artefact
-from outputs.context import ArtefactWriter
+from outputs.context import ArtefactWriter, PublishedVersion
 from outputs.dataset import dataset_artefact
 from outputs.exports import exports_artefact
 from outputs.interactive import interactive_artefact
-from outputs.poster import poster_artefact
+from outputs.poster import poster_artefact, start_layout, write_laid_out
 from outputs.quality_report import quality_artefact
 from outputs.spreadsheet import spreadsheet_artefact
 
@@ -17,11 +24,52 @@ ARTEFACT_WRITERS: list[ArtefactWriter] = [
     dataset_artefact,
     spreadsheet_artefact,
     quality_artefact,
-    poster_artefact,  # after artefacts that do not need its layout, which is made meanwhile (outputs/poster)
-    # from here on the version's analyses are needed (a big map's are computed meanwhile: flows/analysis.py)
+    # from here on the version's analyses are needed
     analysis_artefact,
-    exports_artefact,  # the Kumu blueprint carries the loops the analysis found
     changelog_artefact,
+    poster_artefact,  # after the artefacts that do not need its layout, which is made meanwhile (outputs/poster)
+    exports_artefact,  # the Kumu blueprint carries the loops the analysis found
     interactive_artefact,  # after analysis and quality: the map links to their pages when they exist
 ]
 NEEDS_ANALYSES = ARTEFACT_WRITERS.index(analysis_artefact)
+# Seconds of pure Python each on a big map, so a second process writes them while this one writes the others
+# (nothing written after them reads their files). Each is sent once the writers before it are written.
+BESIDE: tuple[ArtefactWriter, ...] = (spreadsheet_artefact, exports_artefact)
+# Activity and flow rows from which the writers in BESIDE take longer than the worker's start (~1 s of imports).
+BESIDE_FROM_ROWS = 50_000
+
+
+def artefacts_beside(tables: Mapping[str, pd.DataFrame]) -> bool:
+    """Whether a version of these tables has the writers in BESIDE run in the artefacts worker; if so, that worker
+    is started now and imports the writers meanwhile."""
+    if sum(len(tables[table]) for table in ("activity", "flows")) < BESIDE_FROM_ROWS:
+        return False
+    # unpickling the call imports this module, and so every writer, in the worker
+    threading.Thread(target=in_worker, args=(_ready,), kwargs={"role": ARTEFACTS}, daemon=True).start()
+    return True
+
+
+def write_artefacts(version: PublishedVersion, analyses: Callable[[], dict[str, pd.DataFrame]],
+                    beside: bool = False) -> None:
+    """Every artefact of `version`, in order; `analyses` is awaited before the first writer that needs them. With
+    `beside`, the writers in BESIDE run in the artefacts worker meanwhile; this returns once all are written."""
+    sent: list[Future[object]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="artefacts-beside") as sender:
+        try:
+            for number, write in enumerate(ARTEFACT_WRITERS):
+                if number == NEEDS_ANALYSES:
+                    version.analyses.update(analyses())
+                if beside and write in BESIDE:
+                    layout = start_layout(version)  # handed over when made: the worker would lay it out again
+                    call = pickled_call(write_laid_out, write, version, layout.result() if layout.done() else None)
+                    sent.append(sender.submit(in_worker_pickled, call, ARTEFACTS))
+                else:
+                    write(version)
+        finally:
+            wait(sent)  # never leave the worker writing into a folder the caller may remove
+    for each in sent:
+        each.result()
+
+
+def _ready() -> None:
+    """Nothing: sent to the artefacts worker so that it imports the writers before it is sent one."""

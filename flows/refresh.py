@@ -26,7 +26,7 @@ from flows.faults import checkpoint
 from flows.gate import check_quality, consolidate_sources, quality_gate, run_tables, with_all_rejects
 from flows.outcomes import ExtractOutcome, RunResult, SourceOutcome, result_json  # noqa: F401  (re-exported)
 from flows.progress import announce
-from flows.publish import ARTEFACT_WRITERS, NEEDS_ANALYSES
+from flows.publish import artefacts_beside, write_artefacts
 from flows.runners import source_task_runner
 from flows.safety import logs_redacted, refuse_leaked_secrets, safety_quality, secret_values
 from flows.shortcut import unchanged_result
@@ -102,15 +102,13 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
                          outcomes, counts)
 
     version_id = store.next_version_id()
+    beside = artefacts_beside(tables)
     sources = [source_entry(o, config.source(o.source_id).location, config.source(o.source_id).licence,
                             config.source(o.source_id).attribution) for o in outcomes]
     with duckdb.connect(database, read_only=True) as con:
         quality_of_version = {**_quality_of(quality), **safety_quality(con, tables["rejects"])}
     version, analyses = _version(config, store, staging, version_id, tables, sources, quality_of_version)
-    for number, write in enumerate(ARTEFACT_WRITERS):
-        if number == NEEDS_ANALYSES:
-            version.analyses.update(analyses())
-        write(version)
+    write_artefacts(version, analyses, beside)
     manifest = version_manifest(
         version_id=version_id, map_id=config.map_id, title=config.title, area=config.area.described(),
         population=config.population, period=(config.period.start, config.period.end), content_hash=content_hash,

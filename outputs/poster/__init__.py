@@ -31,6 +31,7 @@ from outputs.poster.render import (
     start_layout,
     version_layout,
     version_suppressions,
+    write_laid_out,
     write_poster,
 )
 from outputs.poster.selection import Bundle, FlowSelection, flow_label, flow_scale, flow_selection, withheld_flows
@@ -60,5 +61,5 @@ __all__ = [
     "method_note", "name_lines", "page_inches", "poster_artefact", "poster_graph", "poster_info", "poster_lanes",
     "poster_layout", "poster_source", "render_poster", "service_label", "sources_by_flow", "start_layout",
     "suppressions", "text_colour", "version_gaps", "version_layout", "version_suppressions", "withheld_flows",
-    "write_poster",
+    "write_laid_out", "write_poster",
 ]

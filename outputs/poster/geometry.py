@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pygraphviz as pgv
 
@@ -28,6 +29,13 @@ class PosterLayout:
     lane_ids: dict[str, str]  # cluster name -> lane id
     labels_unplaced: int = 0  # volume labels left off: no place on their curve clear of the boxes
     _boxes: dict[str, tuple[float, float, float, float]] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with the laid-out graph as its DOT text (a worker process writes some artefacts with it)."""
+        return {**self.__dict__, "agraph": self.agraph.to_string()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, agraph=pgv.AGraph(string=state["agraph"]))
 
     def _y(self, y: float) -> float:
         return self.height - y

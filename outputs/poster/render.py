@@ -16,7 +16,7 @@ from typing import Any
 import networkx as nx
 import pygraphviz as pgv
 
-from outputs.context import LaneStyle, PosterOptions, PublishedVersion
+from outputs.context import ArtefactWriter, LaneStyle, PosterOptions, PublishedVersion
 from outputs.layout import Candidate, budgeted_layout, laid_out_dot
 from outputs.poster.dot import METHOD_DOT, METHOD_FALLBACK, METHOD_LINES, poster_lanes, poster_source
 from outputs.poster.finish import finish
@@ -153,6 +153,17 @@ def start_layout(version: PublishedVersion) -> Future[PosterLayout]:
             memo["layout"] = future
             threading.Thread(target=lay_out, name="poster-layout", daemon=True).start()
     return memo["layout"]
+
+
+def write_laid_out(write: ArtefactWriter, version: PublishedVersion, layout: PosterLayout | None) -> list[Path]:
+    """`write(version)` with the version's poster layout made elsewhere (a writer run in another process, where
+    the version arrives without it); None: laid out here if the writer needs it."""
+    if layout is not None:
+        done: Future[PosterLayout] = Future()
+        done.set_result(layout)
+        with _LAYOUT_LOCK:
+            _version_memo(version)["layout"] = done
+    return write(version)
 
 
 def version_layout(version: PublishedVersion) -> PosterLayout:

@@ -1,0 +1,103 @@
+"""A big version's slowest writers run in the artefacts worker (flows/publish.py): what they write there is byte for
+byte what they write in the refresh's own process, and their failure is the publish's."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from expectations import worker
+from flows import publish
+from flows.publish import BESIDE, artefacts_beside, write_artefacts
+from outputs.context import PublishedVersion
+from outputs.dataset import dataset_artefact
+from outputs.poster import version_layout
+from tests.outputs.small_map import small_tables, small_version
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file a version's writers wrote, the workbook by its parts (its creation time aside)."""
+    found = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as book:
+                found.update({f"{name}:{part}": book.read(part) for part in book.namelist()
+                              if part != "docProps/core.xml"})
+        elif path.suffix not in (".pdf", ".png"):  # drawn by Graphviz with their own creation dates
+            found[name] = path.read_bytes()
+    return found
+
+
+def _no_analyses() -> dict:
+    return {}
+
+
+@pytest.fixture(autouse=True)
+def _without_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The small map's version has no source entries for a data package: its writer is left out."""
+    monkeypatch.setattr(publish, "ARTEFACT_WRITERS",
+                        [(lambda version: []) if w is dataset_artefact else w for w in publish.ARTEFACT_WRITERS])
+
+
+def test_writers_beside_write_what_they_write_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sent = []
+    send = publish.in_worker_pickled
+
+    def spied(call: bytes, role: str) -> object:
+        sent.append(pickle.loads(call)[1][0].__name__)  # noqa: S301  (our own pickle)
+        return send(call, role)
+
+    monkeypatch.setattr(publish, "in_worker_pickled", spied)
+    write_artefacts(small_version(tmp_path / "here"), _no_analyses)
+    assert sent == []
+    write_artefacts(small_version(tmp_path / "beside"), _no_analyses, beside=True)
+    assert sent == [write.__name__ for write in BESIDE]
+    here, beside = _files(tmp_path / "here"), _files(tmp_path / "beside")
+    assert any(name.startswith("exports/") for name in beside) and any(".xlsx:" in name for name in beside)
+    assert sorted(beside) == sorted(here)
+    for name, data in here.items():
+        assert beside[name] == data, name
+
+
+def test_a_laid_out_poster_crosses_to_another_process_whole(tmp_path: Path) -> None:
+    layout = version_layout(small_version(tmp_path))
+    copy = pickle.loads(pickle.dumps(layout))  # noqa: S301
+    assert copy.node_boxes() == layout.node_boxes() and copy.lane_boxes() == layout.lane_boxes()
+    assert copy.edge_paths() == layout.edge_paths() and copy.bundle_paths() == layout.bundle_paths()
+    assert copy.selection == layout.selection and copy.method == layout.method
+
+
+def failing_spreadsheet(version: PublishedVersion) -> list[Path]:
+    """A writer that fails in the worker (imported there by name)."""
+    raise ValueError(f"no workbook for {version.version_id} (in process {os.getpid()})")
+
+
+def test_a_writer_failing_beside_fails_the_publish_once_the_others_are_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spreadsheet = BESIDE[0]
+    monkeypatch.setattr(publish, "ARTEFACT_WRITERS",
+                        [failing_spreadsheet if w is spreadsheet else w for w in publish.ARTEFACT_WRITERS])
+    monkeypatch.setattr(publish, "BESIDE", (failing_spreadsheet, *BESIDE[1:]))
+    with pytest.raises(ValueError, match="no workbook") as failed:
+        write_artefacts(small_version(tmp_path), _no_analyses, beside=True)
+    assert f"(in process {os.getpid()})" not in str(failed.value)
+    assert (tmp_path / "diagrams" / "map.html").is_file()  # the writers after it went on
+    assert (tmp_path / "exports" / "map.gexf").is_file()  # and the other one beside was waited for
+
+
+def test_only_a_big_version_starts_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    started = []
+    monkeypatch.setattr(publish, "in_worker", lambda *args, role: started.append(role))
+    assert not artefacts_beside(small_tables())
+    monkeypatch.setattr(publish, "BESIDE_FROM_ROWS", 3)
+    assert artefacts_beside(small_tables())
+    for _ in range(100):
+        if started:
+            break
+        os.sched_yield()
+    assert started == [worker.ARTEFACTS]
