@@ -5,6 +5,7 @@ publishes what passes; `ism validate` runs the same gate and publishes nothing."
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,11 +94,28 @@ def consolidate_sources(config_path: str, outcomes: list[SourceOutcome], work: s
 
 
 def run_tables(database: str, outcomes: list[SourceOutcome]) -> dict[str, pd.DataFrame]:
-    """The run's canonical tables, `rejects` holding every source's and consolidation's."""
-    tables = consolidated_tables(database)
-    consolidation_rejects = tables.pop("consolidation_rejects")
-    tables["rejects"] = concat_rejects([*(read_frame(o.rejects) for o in outcomes), consolidation_rejects])
-    return tables
+    """The run's canonical tables, `rejects` holding every source's and consolidation's. Read once for the check
+    and the publish step of a run (seconds on a big map): the last tables read are kept while their database file
+    and reject files are the same."""
+    global _LAST_READ
+    key = tuple(_file_state(path) for path in (database, *(o.rejects for o in outcomes)))
+    if _LAST_READ is None or _LAST_READ[0] != key:
+        tables = consolidated_tables(database)
+        consolidation_rejects = tables.pop("consolidation_rejects")
+        tables["rejects"] = concat_rejects([*(read_frame(o.rejects) for o in outcomes), consolidation_rejects])
+        _LAST_READ = (key, tables)
+    return {name: frame.copy(deep=False) for name, frame in _LAST_READ[1].items()}  # copy on write: callers' own
+
+
+_LAST_READ: tuple[tuple[object, ...], dict[str, pd.DataFrame]] | None = None
+
+
+def _file_state(path: str) -> tuple[object, ...]:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return (path,)
+    return (path, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 def with_all_rejects(outcomes: list[SourceOutcome], rejects: pd.DataFrame) -> list[SourceOutcome]:

@@ -97,7 +97,7 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
     counts = {table: len(frame) for table, frame in tables.items()}
     if latest and store.manifest(latest).get("content_hash") == content_hash:
         shutil.rmtree(staging)
-        _keep_last_good(store, outcomes, latest)
+        _keep_last_good(store, outcomes, latest, inputs)
         return RunResult(config.map_id, RunStatus.UNCHANGED, latest, str(store.version_path(latest)), content_hash,
                          outcomes, counts)
 
@@ -120,7 +120,7 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
     path = store.commit(staging, version_id, on_renamed=lambda: checkpoint("after_rename"))
     store.prune(config.publish.keep_versions)
     keep_artefact_keys(store.private, path, reuse.keys, store.complete_versions())
-    _keep_last_good(store, outcomes, version_id)
+    _keep_last_good(store, outcomes, version_id, inputs)
     return RunResult(config.map_id, RunStatus.PUBLISHED, version_id, str(path), content_hash, outcomes, counts)
 
 
@@ -131,11 +131,14 @@ def _quality_of(path: str | None) -> dict[str, Any]:
         return json.load(handle)
 
 
-def _keep_last_good(store: MapStore, outcomes: list[SourceOutcome], version_id: str) -> None:
+def _keep_last_good(store: MapStore, outcomes: list[SourceOutcome], version_id: str,
+                    inputs: dict[str, Any] | None) -> None:
     """After a publish, each fresh source's staged tables become its last good extract (for quarantine)."""
+    keys = (inputs or {}).get("sources") or {}
     for o in outcomes:
         if o.status in FRESH and o.staged:
-            keep_last_good(store.private, o.source_id, o.staged, o.provenance or {}, version_id, o.rows_accepted)
+            keep_last_good(store.private, o.source_id, o.staged, o.provenance or {}, version_id, o.rows_accepted,
+                           keys.get(o.source_id))
 
 
 def _source_outcomes(config: MapConfig, store: MapStore, work: Path, timings: dict[str, float]

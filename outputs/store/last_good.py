@@ -50,10 +50,13 @@ def last_good_folder(map_folder: Path, source_id: str) -> Path:
 
 
 def keep_last_good(map_folder: Path, source_id: str, staged: Mapping[str, str | Path], provenance: Mapping[str, Any],
-                   version_id: str, rows: int) -> Path:
+                   version_id: str, rows: int, key: str | None = None) -> Path:
     """Replace the source's last good tables with `staged` (written to a new folder first, then swapped in, so a
-    crash leaves the old or the new set, never half of one)."""
+    crash leaves the old or the new set, never half of one). `key`: the source's input key (flows/source_cache.py);
+    kept tables of the same key and rows are left as they are (with the first version they went into)."""
     target = last_good_folder(map_folder, source_id)
+    if key is not None and _same_extract(target, key, rows, sorted(staged)):
+        return target
     for leftover in target.parent.glob(f".*-{source_id}-*"):  # from a run killed while swapping
         shutil.rmtree(leftover, ignore_errors=True)
     fresh = target.with_name(f".new-{source_id}-{secrets.token_hex(4)}")
@@ -62,7 +65,7 @@ def keep_last_good(map_folder: Path, source_id: str, staged: Mapping[str, str | 
         shutil.copyfile(path, fresh / f"{table}.parquet")
     record = {"source_id": source_id, "tables": sorted(staged), "provenance": dict(provenance),
               "version_id": version_id, "saved_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
-              "rows": int(rows)}
+              "rows": int(rows), "key": key}
     (fresh / RECORD).write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
     old = target.with_name(f".old-{source_id}-{secrets.token_hex(4)}")
     if target.exists():
@@ -70,6 +73,15 @@ def keep_last_good(map_folder: Path, source_id: str, staged: Mapping[str, str | 
     os.rename(fresh, target)
     shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+def _same_extract(folder: Path, key: str, rows: int, tables: list[str]) -> bool:
+    try:
+        record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (record.get("key") == key and record.get("rows") == rows and record.get("tables") == tables
+            and all((folder / f"{table}.parquet").is_file() for table in tables))
 
 
 def last_good(map_folder: Path, source_id: str) -> LastGood | None:

@@ -197,6 +197,21 @@ def test_last_good_is_kept_swapped_whole_and_read_back_with_its_age(tmp_path: Pa
     assert last_good(tmp_path / "map", "acute") is None  # an incomplete set is no last good extract
 
 
+def test_last_good_of_the_same_input_key_is_left_as_it_is(tmp_path: Path) -> None:
+    staged = tmp_path / "staged.parquet"
+    pd.DataFrame({"service_key": ["ED"]}).to_parquet(staged)
+    keep_last_good(tmp_path / "map", "acute", {"activity": staged}, {"sha256": "abc"}, "v0001", 1, key="k1")
+    record = (tmp_path / "map" / ".last_good" / "acute" / "last_good.json").read_bytes()
+    keep_last_good(tmp_path / "map", "acute", {"activity": staged}, {"sha256": "abc"}, "v0002", 1, key="k1")
+    assert (tmp_path / "map" / ".last_good" / "acute" / "last_good.json").read_bytes() == record  # untouched
+    keep_last_good(tmp_path / "map", "acute", {"activity": staged}, {"sha256": "abc"}, "v0003", 2, key="k1")
+    assert last_good(tmp_path / "map", "acute").version_id == "v0003"  # other rows: kept anew
+    keep_last_good(tmp_path / "map", "acute", {"activity": staged}, {"sha256": "abd"}, "v0004", 2, key="k2")
+    assert last_good(tmp_path / "map", "acute").version_id == "v0004"  # another input
+    keep_last_good(tmp_path / "map", "acute", {"activity": staged}, {"sha256": "abd"}, "v0005", 2)
+    assert last_good(tmp_path / "map", "acute").version_id == "v0005"  # no key: always kept anew
+
+
 def test_report_shows_the_safe_to_publish_record() -> None:
     quality = summary(disclosure={"threshold": 0, "rule": "no small-number suppression", "suppressed_cells": 0,
                                   "secondary_cells": 0, "partner_suppressed_cells": 3,
