@@ -135,28 +135,44 @@ def _months(cells: pd.DataFrame) -> set[int]:
     return found
 
 
+EXACT_INTEGERS = 2.0**53  # below it, sums of integer-valued doubles are exact whatever the order of adding
+
+
 @dataclass(frozen=True)
 class _Cells:
-    """The period cells as arrays, and each (key..., measure) group's positions in them (cells are sorted by key,
-    measure and period, so a group's positions are in period order)."""
+    """The period cells of the groups (key..., measure) as arrays, sorted by group and, within one, by period:
+    group `g` is positions `start[g]:start[g + 1]`."""
 
+    code: np.ndarray  # int64 group number of each cell, in the order the groups' keys sort
     value: np.ndarray  # float64, NaN: nothing published
     days: np.ndarray  # int64
     suppressed: np.ndarray  # bool
     first_month: np.ndarray  # int64 month index of period_start
     last_month: np.ndarray  # int64 month index of period_end
-    groups: dict[tuple[object, ...], np.ndarray]
+    start: np.ndarray  # int64, one more than there are groups
+    frame: pd.DataFrame  # the cells themselves, in the same order
+
+    @property
+    def groups(self) -> int:
+        return len(self.start) - 1
+
+    def positions(self, group: int) -> np.ndarray:
+        return np.arange(self.start[group], self.start[group + 1])
 
 
 def _cell_arrays(cells: pd.DataFrame, key: list[str]) -> _Cells:
-    starts, ends = cells["period_start"], cells["period_end"]
-    grouped = cells.groupby([*key, "measure"], sort=True)  # NaN keys dropped, as the per-group loop dropped them
-    groups = {k if isinstance(k, tuple) else (k,): positions for k, positions in grouped.indices.items()}
-    return _Cells(cells["value"].to_numpy(dtype="float64", na_value=np.nan), cells["days"].to_numpy(dtype="int64"),
-                  cells["suppressed"].to_numpy(dtype=bool),
+    numbers = cells.groupby([*key, "measure"], sort=True).ngroup()  # NaN keys: no group, left out as before
+    kept = numbers.notna().to_numpy()
+    order = np.argsort(numbers.to_numpy()[kept], kind="stable")  # stable: a group's cells stay in period order
+    frame = cells[kept].iloc[order].reset_index(drop=True)
+    code = numbers.to_numpy()[kept][order].astype("int64")
+    starts, ends = frame["period_start"], frame["period_end"]
+    groups = int(code[-1]) + 1 if len(code) else 0
+    return _Cells(code, frame["value"].to_numpy(dtype="float64", na_value=np.nan),
+                  frame["days"].to_numpy(dtype="int64"), frame["suppressed"].to_numpy(dtype=bool),
                   (starts.dt.year * 12 + starts.dt.month - 1).to_numpy(dtype="int64"),
                   (ends.dt.year * 12 + ends.dt.month - 1).to_numpy(dtype="int64"),
-                  dict(sorted(groups.items())))
+                  np.searchsorted(code, np.arange(groups + 1)).astype("int64"), frame)
 
 
 def _month_set(first: np.ndarray, last: np.ndarray) -> set[int]:
@@ -164,6 +180,19 @@ def _month_set(first: np.ndarray, last: np.ndarray) -> set[int]:
     for start, end in zip(first.tolist(), last.tolist(), strict=True):
         found.update(range(start, end + 1))
     return found
+
+
+def _month_counts(cells: _Cells, chosen: np.ndarray) -> np.ndarray:
+    """Per group, the calendar months its `chosen` cells cover (a quarter covers three)."""
+    code, first, last = cells.code[chosen], cells.first_month[chosen], cells.last_month[chosen]
+    if not len(code):
+        return np.zeros(cells.groups, dtype="int64")
+    lengths = last - first + 1
+    ends = np.cumsum(lengths)
+    month = np.repeat(first, lengths) + np.arange(ends[-1]) - np.repeat(ends - lengths, lengths)
+    span = int(month.max() - month.min()) + 1
+    pairs = np.unique(np.repeat(code, lengths) * span + (month - month.min()))
+    return np.bincount(pairs // span, minlength=cells.groups).astype("int64")
 
 
 def _value(cells: _Cells, positions: np.ndarray, entry: Measure) -> float:
@@ -186,33 +215,73 @@ def _value(cells: _Cells, positions: np.ndarray, entry: Measure) -> float:
     return float(values.sum() / len(values))
 
 
+def _values(cells: _Cells, entries: list[Measure]) -> np.ndarray:
+    """The period figure of every non-ratio group (NaN for ratios), all at once where every sum is of whole numbers
+    (exact in any order); a group adding a fraction is summed on its own, as `_value` does, for the same bits."""
+    known = ~np.isnan(cells.value)
+    weighted = np.where(known, cells.value * cells.days, 0.0)
+    plain = np.where(known, cells.value, 0.0)
+    count = np.bincount(cells.code, weights=known, minlength=cells.groups)
+    fraction = np.bincount(cells.code, weights=(plain != np.floor(plain)) | (weighted != np.floor(weighted)),
+                           minlength=cells.groups)
+    large = np.bincount(cells.code, weights=np.abs(weighted) + np.abs(plain), minlength=cells.groups)
+    sums = np.bincount(cells.code, weights=plain, minlength=cells.groups)
+    weighted_sums = np.bincount(cells.code, weights=weighted, minlength=cells.groups)
+    known_days = np.bincount(cells.code, weights=np.where(known, cells.days, 0), minlength=cells.groups)
+    last = np.full(cells.groups, -1)
+    np.maximum.at(last, cells.code[known], np.flatnonzero(known))
+    out = np.full(cells.groups, np.nan)
+    for group, entry in enumerate(entries):
+        if entry.period_figure in (PeriodFigure.RATIO, PeriodFigure.MONTHLY) or not count[group]:
+            continue
+        if fraction[group] or large[group] >= EXACT_INTEGERS:
+            out[group] = _value(cells, cells.positions(group), entry)
+        elif entry.kind == MeasureKind.AVERAGE:
+            out[group] = weighted_sums[group] / known_days[group]
+        elif entry.period_figure == PeriodFigure.SUM:
+            out[group] = sums[group]
+        elif entry.period_figure == PeriodFigure.LAST:
+            out[group] = cells.value[last[group]]
+        else:
+            out[group] = sums[group] / count[group]
+    return out
+
+
 def _totals(rows: pd.DataFrame, key: list[str], catalogue: MeasureCatalogue) -> pd.DataFrame:
     if rows.empty:
         return _empty(key)
-    frame = _period_cells(rows, key)
-    cells = _cell_arrays(frame, key)
+    cells = _cell_arrays(_period_cells(rows, key), key)
+    firsts = cells.frame.iloc[cells.start[:-1]]
+    measures = firsts["measure"].tolist()
+    entries = [catalogue.get(str(measure)) for measure in measures]
+    values = _values(cells, entries)
+    months = _month_counts(cells, np.ones(len(cells.code), dtype=bool))
+    suppressed = _month_counts(cells, cells.suppressed)
+    numerators, denominators = np.full(cells.groups, np.nan), np.full(cells.groups, np.nan)
+    ids = list(zip(*(firsts[column].tolist() for column in key), strict=True))
+    group_of = {(*i, m): g for g, (i, m) in enumerate(zip(ids, measures, strict=True))}
     by_key: dict[tuple[object, ...], pd.DataFrame] = {}  # built only for the groups a ratio reads
-    out = []
-    for group_key, positions in cells.groups.items():
-        *ids, measure = group_key
-        entry = catalogue.get(str(measure))
-        months = _month_set(cells.first_month[positions], cells.last_month[positions])
+    for group, entry in enumerate(entries):
+        if entry.period_figure != PeriodFigure.RATIO:
+            continue
+        for part in ((*ids[group], entry.numerator), (*ids[group], entry.denominator)):
+            if part in group_of and part not in by_key:
+                by_key[part] = cells.frame.iloc[cells.positions(group_of[part])]
+        positions = cells.positions(group)
         hidden = positions[cells.suppressed[positions]]
-        suppressed = _month_set(cells.first_month[hidden], cells.last_month[hidden])
-        numerator = denominator = float("nan")
-        if entry.period_figure == PeriodFigure.RATIO:
-            for part in ((*ids, entry.numerator), (*ids, entry.denominator)):
-                if part in cells.groups and part not in by_key:
-                    by_key[part] = frame.iloc[cells.groups[part]]
-            value, numerator, denominator = _ratio(by_key, ids, entry, suppressed)
-        else:
-            value = _value(cells, positions, entry)
-        suppressed &= months
-        out.append({**dict(zip(key, ids, strict=True)), "measure": measure, "label": entry.label,
-                    "unit": entry.unit, "kind": str(entry.kind), "value": value, "months": len(months),
-                    "suppressed_months": len(suppressed), "numerator": numerator, "denominator": denominator,
-                    "display": total_display(value, entry.kind, len(months), len(suppressed), entry.period_figure)})
-    result = pd.DataFrame(out, columns=[*key, *TOTAL_COLUMNS])
+        hidden_months = _month_set(cells.first_month[hidden], cells.last_month[hidden])
+        values[group], numerators[group], denominators[group] = _ratio(by_key, list(ids[group]), entry,
+                                                                       hidden_months)
+        hidden_months &= _month_set(cells.first_month[positions], cells.last_month[positions])
+        suppressed[group] = len(hidden_months)
+    columns: dict[str, list[object]] = {column: [i[n] for i in ids] for n, column in enumerate(key)}
+    result = pd.DataFrame({
+        **columns, "measure": measures, "label": [e.label for e in entries], "unit": [e.unit for e in entries],
+        "kind": [str(e.kind) for e in entries], "value": values, "months": months, "suppressed_months": suppressed,
+        "numerator": numerators, "denominator": denominators,
+        "display": [total_display(v, e.kind, m, h, e.period_figure) for v, e, m, h in
+                    zip(values.tolist(), entries, months.tolist(), suppressed.tolist(), strict=True)],
+    }, columns=[*key, *TOTAL_COLUMNS])
     return result.astype({"value": "float64", "numerator": "float64", "denominator": "float64",
                           "months": "int64", "suppressed_months": "int64"})
 
@@ -239,28 +308,44 @@ def group_totals(totals: pd.DataFrame, groups: Mapping[str, str], catalogue: Mea
 
 
 def _grouped(frame: pd.DataFrame, group_column: str, catalogue: MeasureCatalogue) -> pd.DataFrame:
-    """group_totals over per-key totals that already carry their `group_column`."""
+    """group_totals over per-key totals that already carry their `group_column`. Each group's figures are summed
+    by numpy over its rows in frame order, missing ones as 0, as pandas' Series.sum does (the same float bits)."""
     if frame.empty:
         return _empty([group_column])
+    grouped = frame.groupby([group_column, "measure"], sort=True)
+    numbers = grouped.ngroup().to_numpy()
+    order = np.argsort(numbers, kind="stable")
+    bounds = np.searchsorted(numbers[order], np.arange(grouped.ngroups + 1))
+    value, numerator_of, denominator_of = (frame[c].to_numpy(dtype="float64", na_value=np.nan)[order]
+                                           for c in ("value", "numerator", "denominator"))
+    months_of, hidden_of = frame["months"].to_numpy()[order], frame["suppressed_months"].to_numpy()[order]
+    firsts = frame.iloc[order[bounds[:-1]]]
     rows = []
-    for (group, measure), part in frame.groupby([group_column, "measure"], sort=True):
+    for number, (group, measure) in enumerate(zip(firsts[group_column].tolist(), firsts["measure"].tolist(),
+                                                  strict=True)):
+        part = slice(bounds[number], bounds[number + 1])
         entry = catalogue.get(measure)
         numerator = denominator = float("nan")
         if entry.kind in (MeasureKind.COUNT, MeasureKind.STOCK):
-            value = float(part["value"].sum(min_count=1))
-        elif entry.period_figure == PeriodFigure.RATIO and part["denominator"].notna().any():
-            numerator, denominator = float(part["numerator"].sum()), float(part["denominator"].sum())
-            value = numerator / denominator * entry.ratio_scale if denominator else float("nan")
+            value_now = _sum(value[part]) if not np.isnan(value[part]).all() else float("nan")
+        elif entry.period_figure == PeriodFigure.RATIO and not np.isnan(denominator_of[part]).all():
+            numerator, denominator = _sum(numerator_of[part]), _sum(denominator_of[part])
+            value_now = numerator / denominator * entry.ratio_scale if denominator else float("nan")
         else:
-            value = float("nan")
-        months, suppressed = int(part["months"].max()), int(part["suppressed_months"].max())
+            value_now = float("nan")
+        months, suppressed = int(months_of[part].max()), int(hidden_of[part].max())
         rows.append({group_column: group, "measure": measure, "label": entry.label, "unit": entry.unit,
-                     "kind": str(entry.kind), "value": value, "months": months, "suppressed_months": suppressed,
+                     "kind": str(entry.kind), "value": value_now, "months": months, "suppressed_months": suppressed,
                      "numerator": numerator, "denominator": denominator,
-                     "display": total_display(value, entry.kind, months, suppressed, entry.period_figure,
+                     "display": total_display(value_now, entry.kind, months, suppressed, entry.period_figure,
                                               across_services=True)})
     return pd.DataFrame(rows, columns=[group_column, *TOTAL_COLUMNS]).astype(
         {"value": "float64", "months": "int64", "suppressed_months": "int64"})
+
+
+def _sum(values: np.ndarray) -> float:
+    """Series.sum of these values: the missing ones as 0."""
+    return float(np.where(np.isnan(values), 0.0, values).sum())
 
 
 def source_totals(rows: pd.DataFrame, key: list[str], catalogue: MeasureCatalogue) -> pd.DataFrame:
@@ -272,16 +357,16 @@ def source_totals(rows: pd.DataFrame, key: list[str], catalogue: MeasureCatalogu
     (service or flow x months with a suppressed cell): two figures whose suppressed cells differ do not compare."""
     per_key = _totals(rows, ["source_id", *key], catalogue)
     grouped = _grouped(per_key, "source_id", catalogue)
+    ident = ["source_id", "measure"]
+    by_source = per_key.groupby(ident)
     # an average of a source with one service (or flow) is that service's figure: nothing is added
-    single = per_key.groupby(["source_id", "measure"]).filter(lambda g: len(g) == 1).set_index(["source_id", "measure"])
-    for index, row in grouped[grouped["kind"] == str(MeasureKind.AVERAGE)].iterrows():
-        ident = (row["source_id"], row["measure"])
-        if ident in single.index:
-            grouped.loc[index, ["value", "display"]] = single.loc[ident, ["value", "display"]].to_list()
-    cells = per_key.groupby(["source_id", "measure"])["suppressed_months"].sum()
-    grouped["suppressed_cells"] = pd.Series(
-        [int(cells.get((s, m), 0)) for s, m in zip(grouped["source_id"], grouped["measure"], strict=True)],
-        index=grouped.index, dtype="int64")
+    single = per_key[by_source["measure"].transform("size").to_numpy() == 1].set_index(ident)
+    wanted = pd.MultiIndex.from_frame(grouped[ident])
+    alone = (grouped["kind"] == str(MeasureKind.AVERAGE)).to_numpy() & wanted.isin(single.index)
+    if alone.any():
+        grouped.loc[alone, ["value", "display"]] = single.loc[wanted[alone], ["value", "display"]].to_numpy()
+    cells = by_source["suppressed_months"].sum()
+    grouped["suppressed_cells"] = cells.reindex(wanted).fillna(0).to_numpy(dtype="int64")
     return grouped
 
 
