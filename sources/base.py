@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -155,16 +156,36 @@ def kind_named(name: str) -> SourceKind:
 
 def sha256_of(paths: list[Path]) -> str:
     """One hash over the bytes of every file read (and, inside folders, their relative names), so the same
-    content hashes the same wherever it lies."""
+    content hashes the same wherever it lies. Remembered in this process while no file's inode, size or times
+    change (its change time moves with any write): a refresh hashes every extract for its nothing-changed
+    shortcut, then again in the flow."""
+    named = [(path, sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]) for path in paths]
+    state = tuple((str(file.resolve()), *_signature(file)) for _, files in named for file in files)
+    with _DIGESTS_LOCK:
+        if state in _DIGESTS:
+            return _DIGESTS[state]
     digest = hashlib.sha256()
-    for path in paths:
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for path, files in named:
         for file in files:
             digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
             with file.open("rb") as handle:
                 for block in iter(partial(handle.read, 1 << 20), b""):
                     digest.update(block)
+    with _DIGESTS_LOCK:
+        _DIGESTS[state] = digest.hexdigest()
+        while len(_DIGESTS) > DIGESTS_KEPT:
+            del _DIGESTS[next(iter(_DIGESTS))]
     return digest.hexdigest()
+
+
+DIGESTS_KEPT = 10_000
+_DIGESTS: dict[tuple[tuple[object, ...], ...], str] = {}
+_DIGESTS_LOCK = threading.Lock()
+
+
+def _signature(file: Path) -> tuple[int, ...]:
+    stat = file.stat()
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
 
 
 def source_files(kind: SourceKind, request: SourceRequest) -> list[Path]:

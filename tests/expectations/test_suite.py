@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -19,7 +22,7 @@ from expectations.suite import (
     consolidated_suite,
     suite_results,
 )
-from expectations.worker import in_worker
+from expectations.worker import in_worker, module_environment
 
 LIMITS = SuiteLimits(lanes=("acute", "social_care"), max_reject_share=0.05, max_volume_change=0.5)
 APRIL = pd.Timestamp("2025-04-01")
@@ -154,3 +157,13 @@ def test_a_call_interrupted_midway_never_hands_its_answer_to_the_next() -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     assert in_worker(os.getpid) not in (first, None)
+
+
+def test_a_process_leaves_no_worker_behind() -> None:
+    code = ("from expectations import worker; worker.start(); worker.start(worker.ARTEFACTS); "
+            "print(*(w._process.pid for w in worker._WORKERS.values()))")
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=module_environment())
+    pids = [int(pid) for pid in ran.stdout.split()]
+    assert len(pids) == 2
+    assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]  # ended and reaped with their parent

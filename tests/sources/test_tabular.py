@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from pathlib import Path
 
 import openpyxl
@@ -11,7 +13,7 @@ import pytest
 
 from expectations.errors import SourceError
 from sources import SourceKind, SourceRequest
-from sources.base import ROW_COLUMN, as_pandas
+from sources.base import ROW_COLUMN, as_pandas, sha256_of
 from sources.tabular import CSV, EXCEL, JSON, csv_frame, csv_table
 
 
@@ -174,3 +176,14 @@ def test_json_that_is_not_json_is_an_error(tmp_path: Path) -> None:
     path.write_text('[{"id": 1},\n', encoding="utf-8")
     with pytest.raises(SourceError, match=r"not valid JSON at line 2"):
         read(JSON, path)
+
+
+def test_a_files_hash_is_remembered_only_while_the_file_is_unchanged(tmp_path: Path) -> None:
+    extract = tmp_path / "a.csv"
+    extract.write_text("code,n\nED,1\n")
+    first = sha256_of([extract])
+    assert sha256_of([extract]) == first == hashlib.sha256(b"a.csv" + extract.read_bytes()).hexdigest()
+    times = extract.stat()
+    extract.write_text("code,n\nED,2\n")  # same size, and its modification time put back
+    os.utime(extract, ns=(times.st_atime_ns, times.st_mtime_ns))
+    assert sha256_of([extract]) == hashlib.sha256(b"a.csv" + extract.read_bytes()).hexdigest() != first
