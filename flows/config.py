@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +109,7 @@ class MapConfig(ConfigModel):
     def _without_unused_added_keys(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         dumped: dict[str, Any] = handler(self)
         for key in ADDED_KEYS & set(dumped):
-            if getattr(self, key) == type(self).model_fields[key].get_default(call_default_factory=True):
+            if getattr(self, key) == _added_key_default(key):
                 del dumped[key]
         return dumped
 
@@ -276,3 +276,9 @@ def _loaded(path: Path, resolved: Path, content: str) -> MapConfig:
         raise ConfigError("\n".join(problems))
     check_contained_paths(config)
     return config
+
+
+@cache
+def _added_key_default(key: str) -> Any:
+    """An added key's default, made once (pydantic inspects the factory's signature on every call)."""
+    return MapConfig.model_fields[key].get_default(call_default_factory=True)

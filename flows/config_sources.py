@@ -17,7 +17,7 @@ from pydantic import (
 
 from expectations.canonical import STAGED_TABLES
 from flows.config_settings import IDENTIFIER
-from flows.config_steps import STEP_KEYS, SourceStepsSpec
+from flows.config_steps import STEP_DEFAULTS, STEP_KEYS, SourceStepsSpec
 from sources import KINDS
 from transforms.numbers import DecimalMark, NumberRule, ThousandsMark
 
@@ -97,8 +97,7 @@ class Source(SourceStepsSpec):
             if key in dumped and dumped[key] == Source.model_fields[key].default:
                 del dumped[key]
         for key in STEP_KEYS:
-            if key in dumped and getattr(self, key) == SourceStepsSpec.model_fields[key].get_default(
-                    call_default_factory=True):
+            if key in dumped and getattr(self, key) == STEP_DEFAULTS[key]:
                 del dumped[key]
         return dumped
 

@@ -141,6 +141,8 @@ class SourceStepsSpec(_Model):
 STEP_KEYS = tuple(SourceStepsSpec.model_fields)
 """Source keys added for shaping steps: left out of a source's dump while at their defaults, so configs that do
 not use them keep their content hash."""
+STEP_DEFAULTS = {key: SourceStepsSpec.model_fields[key].get_default(call_default_factory=True) for key in STEP_KEYS}
+"""Each step key's default, made once (pydantic inspects the factory's signature on every call)."""
 
 
 def source_steps(config: MapConfig, source: Source, table: str, header: list[str]) -> SourceSteps:

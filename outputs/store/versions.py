@@ -232,8 +232,16 @@ class MapStore:
             )}})
         catalog = {"map_id": self.map_id, "latest": entries[-1]["version_id"] if entries else None,
                    "versions": entries}
-        atomic_write(self.catalog_path, json.dumps(catalog, indent=2) + "\n")
+        if _json_of(self.catalog_path) != catalog:  # each run repairs it first: written only when it changes
+            atomic_write(self.catalog_path, json.dumps(catalog, indent=2) + "\n")
         return catalog
+
+
+def _json_of(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _remove(path: Path) -> None:
