@@ -34,7 +34,7 @@ from outputs.quality_report import report_json
 from outputs.run_log import run_report
 from outputs.staged_tables import consolidated_tables, load_staged
 from outputs.store.versions import MapStore
-from outputs.store.workarea import read_frame, write_frame
+from outputs.store.workarea import read_frame, read_frames, write_frame
 from transforms.consolidate import InitiativeSpec, PartnerInfo, consolidate
 from transforms.quality_summary import (
     MEASURED_TABLES,
@@ -102,7 +102,7 @@ def run_tables(database: str, outcomes: list[SourceOutcome]) -> dict[str, pd.Dat
     if _LAST_READ is None or _LAST_READ[0] != key:
         tables = consolidated_tables(database)
         consolidation_rejects = tables.pop("consolidation_rejects")
-        tables["rejects"] = concat_rejects([*(read_frame(o.rejects) for o in outcomes), consolidation_rejects])
+        tables["rejects"] = concat_rejects([*read_frames(o.rejects for o in outcomes), consolidation_rejects])
         _LAST_READ = (key, tables)
     return {name: frame.copy(deep=False) for name, frame in _LAST_READ[1].items()}  # copy on write: callers' own
 

@@ -110,20 +110,21 @@ def additive_groups(activity: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame
             "service": flows[column].to_numpy(), "period": flows["period_start"].to_numpy(),
             "measure": flows["measure"].to_numpy(), "cell": flow_cells,
         })
-        per_measure = ends.assign(key=direction + ":" + ends["measure"].astype(str))
-        overall = ends.assign(key=direction + ":*")
+        per_measure = ends.assign(key=direction + ":" + ends["measure"].astype(str), direction=direction,
+                                  overall=False)
+        overall = ends.assign(key=direction + ":*", direction=direction, overall=True)
         parts.extend([per_measure, overall])
     if not parts or not len(cells_a) or not len(flows):
         return pd.DataFrame({"group": pd.Series(dtype="int64"), "cell": pd.Series(dtype="int64"),
                              "is_total": pd.Series(dtype="bool")})
-    components = pd.concat(parts, ignore_index=True)[["service", "period", "key", "cell"]]
+    components = pd.concat(parts, ignore_index=True)[["service", "period", "key", "direction", "overall", "cell"]]
     pairs = cells_a.merge(components, on=["service", "period"], suffixes=("_total", ""))
     pairs["group"] = pairs.groupby(["cell_total", "key"], sort=True).ngroup()
     # the group over all measures is a per-measure group again when it has as many parts (a superset as large
     # as a subset is the same set): drop it
-    sizes = pairs.groupby("group").agg(total=("cell_total", "first"), key=("key", "first"), parts=("cell", "size"))
-    sizes["direction"] = sizes["key"].str.split(":").str[0]
-    overall = sizes["key"].str.endswith(":*")
+    sizes = pairs.groupby("group").agg(total=("cell_total", "first"), direction=("direction", "first"),
+                                       overall=("overall", "first"), parts=("cell", "size"))
+    overall = sizes["overall"].to_numpy(dtype=bool)
     largest = sizes[~overall].groupby(["total", "direction"])["parts"].max()
     repeats = sizes[overall].join(largest.rename("largest"), on=["total", "direction"])
     dropped = repeats.index[repeats["parts"] == repeats["largest"]]

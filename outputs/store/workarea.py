@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +24,12 @@ def write_frame(path: Path, frame: pd.DataFrame | pa.Table) -> str:
 
 def read_frame(path: str | Path) -> pd.DataFrame:
     return pd.read_parquet(path)
+
+
+def read_frames(paths: Iterable[str | Path]) -> list[pd.DataFrame]:
+    """The frames of these Parquet files that have rows (a file's footer says how many, without reading it: most
+    sources' reject files are empty)."""
+    return [pd.read_parquet(path) for path in paths if pq.read_metadata(path).num_rows]
 
 
 def parquet_columns(path: str | Path) -> list[str]:
