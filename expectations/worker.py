@@ -1,8 +1,7 @@
 """Processes of their own beside a refresh, each answering calls one at a time. The `checks` worker imports Great
 Expectations as soon as it starts: GX takes seconds of CPU to import; started early, this process spends them on
-the other core while a refresh reads its sources, instead of holding the refresh's interpreter. The `staging`
-and `artefacts` workers import nothing beforehand: a big refresh stages some of its sources in the first and writes
-its slowest artefacts in the second, while its own interpreter does the rest.
+the other core while a refresh reads its sources, instead of holding the refresh's interpreter. The `artefacts`
+worker imports nothing beforehand: a big version's slowest writers run there while the refresh writes the others.
 
 Run as `python -m expectations.worker ROLE` it is that process: it runs each call it is sent over its standard
 input and answers on its standard output (pickled, length first), until its input closes. A plain subprocess
@@ -25,7 +24,7 @@ from typing import IO, Any, TypeVar
 
 Result = TypeVar("Result")
 HEADER = struct.Struct(">Q")  # the length of the pickled message that follows
-CHECKS, STAGING, ARTEFACTS = "checks", "staging", "artefacts"  # the roles of worker processes
+CHECKS, ARTEFACTS = "checks", "artefacts"  # the roles of worker processes
 
 
 class WorkerStopped(RuntimeError):

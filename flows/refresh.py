@@ -31,14 +31,7 @@ from flows.runners import source_task_runner
 from flows.safety import logs_redacted, refuse_leaked_secrets, safety_quality, secret_values
 from flows.shortcut import unchanged_result
 from flows.source_cache import config_digest, run_inputs, source_key_before_reading
-from flows.stage import (  # noqa: F401  (re-exported)
-    SourceRun,
-    cached_source,
-    refresh_source,
-    source_detail,
-    source_task,
-    stage_beside,
-)
+from flows.stage import SourceRun, cached_source, refresh_source, source_detail, source_task  # noqa: F401  (re-exported)
 from outputs import dataset
 from outputs.context import LaneStyle, PosterOptions, PublishedVersion
 from outputs.manifest import source_entry, version_manifest
@@ -155,27 +148,23 @@ def _source_outcomes(config: MapConfig, store: MapStore, work: Path, timings: di
     and their outcomes cached. Adds the seconds spent extracting and staging to `timings`."""
     path, outcomes, keys = str(config.path), {}, {}
     latest = store.latest()
-    to_read = []
-    for source in config.sources:
-        key = source_key_before_reading(config, source)
-        cached = cached_source(store, source.id, key)
-        if key and cached:
-            outcomes[source.id], keys[source.id] = cached, key
-            announce("sources", source.id, "cached", source_detail(cached))
-        else:
-            to_read.append(source)
-    if to_read:  # there is work: the checks will need GX, the analyses the previous version
-        worker.start()
-        if latest:
-            prepare_previous_state(store.version_path(latest))
-    beside = stage_beside(config, to_read)
     with source_task_runner(config) as runner:
         running: dict[str, Any] = {}
-        for source in to_read:
+        for source in config.sources:
+            key = source_key_before_reading(config, source)
+            cached = cached_source(store, source.id, key)
+            if key and cached:
+                outcomes[source.id], keys[source.id] = cached, key
+                announce("sources", source.id, "cached", source_detail(cached))
+                continue
             announce("sources", source.id, "reading")
+            if not running:  # there is work: the checks will need GX, the analyses the previous version
+                worker.start()
+                if latest:
+                    prepare_previous_state(store.version_path(latest))
             running[source.id] = runner.submit(source_task(source), {
                 "config_path": path, "source_id": source.id, "work": str(work),
-                "timeout_seconds": source.timeout_seconds, "root": str(store.root), "beside": beside})
+                "timeout_seconds": source.timeout_seconds, "root": str(store.root)})
         for source_id, future in running.items():
             run: SourceRun = future.result()
             outcomes[source_id] = run.outcome

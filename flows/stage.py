@@ -3,7 +3,6 @@ and validate its tables, and hand back a small outcome record (paths and counts,
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -15,8 +14,7 @@ from prefect.tasks import exponential_backoff
 
 from expectations.errors import SourceError
 from expectations.status import FRESH
-from expectations.worker import STAGING, in_worker
-from flows.config import MapConfig, Source, load_config
+from flows.config import Source, load_config
 from flows.outcomes import ExtractOutcome, SourceOutcome
 from flows.runners import within_seconds
 from flows.safety import redacted, secret_values
@@ -29,17 +27,10 @@ from flows.staging import (  # noqa: F401  (re-exported: the source task's helpe
     stage_source,
     staged_from_parquet,
     staged_tables,
-    warm_up,
 )
 from outputs.store.cache import cache_outcome, cached_outcome
 from outputs.store.versions import MapStore
 from sources import extract, kind_named
-from sources.base import source_files
-
-# Bytes of extracts to read from which a refresh also stages in the staging worker: enough work to pay for the
-# worker's start (~1 s of imports on the other core).
-STAGE_BESIDE_FROM_BYTES = 16 * 2**20
-_STAGING_WORKER_FREE = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -69,11 +60,10 @@ def _io_error(task: Any, task_run: Any, state: Any) -> bool:
 @task(name="source", retries=2, retry_delay_seconds=exponential_backoff(5.0), retry_condition_fn=_io_error,
       task_run_name="source {source_id}")
 def refresh_source(config_path: str, source_id: str, work: str, timeout_seconds: float | None = None,
-                   root: str | None = None, beside: bool = False) -> SourceRun:
+                   root: str | None = None) -> SourceRun:
     """One source read and staged: one task per source, so Prefect's bookkeeping grows with sources, not steps.
     With the publish `root`, a source whose key is cached (a database: known once its rows are read) is not
-    staged again, and a fresh outcome is cached for the next run. With `beside` (`stage_beside`), it is staged
-    in the staging worker when that is free."""
+    staged again, and a fresh outcome is cached for the next run."""
     started = time.perf_counter()
     extracted = extract_source(config_path, source_id, work, timeout_seconds)
     read = time.perf_counter()
@@ -83,41 +73,10 @@ def refresh_source(config_path: str, source_id: str, work: str, timeout_seconds:
     if extracted.provenance is not None:
         key = source_key(config, config.source(source_id), extracted.provenance["sha256"])
         cached = cached_source(store, source_id, key) if store is not None else None
-    outcome = cached or _staged(config_path, extracted, work, beside)
+    outcome = cached or stage_source(config_path, extracted, work)
     if cached is None and key is not None and store is not None and outcome.status in FRESH:
         outcome = SourceOutcome(**cache_outcome(store.private, source_id, key, asdict(outcome), Path(work)))
     return SourceRun(outcome, key, {"extract": read - started, "stage": time.perf_counter() - read})
-
-
-def stage_beside(config: MapConfig, sources: list[Source]) -> bool:
-    """Whether a run reading these sources also stages in the staging worker: a second interpreter, as staging
-    is pandas and pandera holding one interpreter's lock. Only on the thread runner (Dask has processes of its
-    own) and for extracts big enough to pay for the worker's start, which is begun now if so."""
-    if config.runner.dask_address is not None or config.runner.local_dask_workers is not None:
-        return False
-    if sum(_extract_bytes(config, source) for source in sources) < STAGE_BESIDE_FROM_BYTES:
-        return False
-    threading.Thread(target=in_worker, args=(warm_up,), kwargs={"role": STAGING}, daemon=True).start()
-    return True
-
-
-def _extract_bytes(config: MapConfig, source: Source) -> int:
-    kind = kind_named(source.kind)
-    if kind.describe is not None:
-        return 0  # a database: its size is not known before reading
-    files = [f for path in source_files(kind, config.request(source))
-             for f in (path.rglob("*") if path.is_dir() else [path])]
-    return sum(f.stat().st_size for f in files if f.is_file())
-
-
-def _staged(config_path: str, extracted: ExtractOutcome, work: str, beside: bool) -> SourceOutcome:
-    """`stage_source` in the staging worker if `beside` and the worker is free, else here."""
-    if beside and _STAGING_WORKER_FREE.acquire(blocking=False):
-        try:
-            return in_worker(stage_source, config_path, extracted, work, role=STAGING)
-        finally:
-            _STAGING_WORKER_FREE.release()
-    return stage_source(config_path, extracted, work)
 
 
 def source_detail(outcome: SourceOutcome) -> str:

@@ -149,7 +149,3 @@ def raw_outcome(config: MapConfig, source: Source, result: Extract, work: str) -
     provenance = {**asdict(result.provenance), "location": source_location(config, source)}
     return ExtractOutcome(source_id=source.id, raw=raw, problems=problems, provenance=provenance,
                           rows_filtered=result.rows_filtered)
-
-
-def warm_up() -> None:
-    """Nothing: sent to a staging worker (flows/stage.py) so that it imports this module before it stages."""
