@@ -135,6 +135,10 @@ def _write(stream: IO[bytes], data: bytes) -> None:
 
 
 def _receive(stream: IO[bytes]) -> Any:
+    return pickle.loads(_read(stream))  # noqa: S301  (from our own parent process, over a pipe only it holds)
+
+
+def _read(stream: IO[bytes]) -> bytes:
     header = stream.read(HEADER.size)
     if len(header) < HEADER.size:
         raise EOFError("the other side closed the pipe")
@@ -142,7 +146,7 @@ def _receive(stream: IO[bytes]) -> Any:
     data = stream.read(size)
     if len(data) < size:
         raise EOFError("the other side closed the pipe mid-message")
-    return pickle.loads(data)  # noqa: S301  (from our own parent process, over a pipe only it holds)
+    return data
 
 
 def main(role: str) -> int:
@@ -156,13 +160,14 @@ def main(role: str) -> int:
     requests = sys.stdin.buffer
     while True:
         try:
-            function, args = _receive(requests)
+            call = _read(requests)
         except EOFError:
             return 0
         try:
+            function, args = pickle.loads(call)  # noqa: S301  (from our own parent, over a pipe only it holds)
             reply: tuple[bool, Any] = (True, function(*args))
-        except Exception as error:  # noqa: BLE001  (raised again in the parent)
-            reply = (False, error)
+        except Exception as error:  # noqa: BLE001  (raised again in the parent; a call that cannot be unpickled
+            reply = (False, error)  # here, such as a function defined in a script, included)
         try:
             _send(answers, reply)
         except (pickle.PicklingError, TypeError, AttributeError) as error:

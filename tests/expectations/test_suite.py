@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -167,3 +168,13 @@ def test_a_process_leaves_no_worker_behind() -> None:
     pids = [int(pid) for pid in ran.stdout.split()]
     assert len(pids) == 2
     assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]  # ended and reaped with their parent
+
+
+def test_a_call_the_worker_cannot_unpickle_is_its_error_not_its_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = in_worker(os.getpid)
+    only_here = types.ModuleType("ism_only_in_this_process")  # as a function of a user's script would be
+    exec("def answer():\n    return 42\n", only_here.__dict__)  # noqa: S102
+    monkeypatch.setitem(sys.modules, only_here.__name__, only_here)
+    with pytest.raises(ModuleNotFoundError, match="ism_only_in_this_process"):
+        in_worker(only_here.answer)
+    assert in_worker(os.getpid) == first  # the same worker answers on
