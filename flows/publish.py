@@ -27,11 +27,13 @@ ARTEFACT_WRITERS: list[ArtefactWriter] = [
     # from here on the version's analyses are needed
     analysis_artefact,
     changelog_artefact,
-    poster_artefact,  # after the artefacts that do not need its layout, which is made meanwhile (outputs/poster)
+    # from here on the poster's layout is needed: it is made meanwhile (outputs/poster)
     exports_artefact,  # the Kumu blueprint carries the loops the analysis found
+    poster_artefact,
     interactive_artefact,  # after analysis and quality: the map links to their pages when they exist
 ]
 NEEDS_ANALYSES = ARTEFACT_WRITERS.index(analysis_artefact)
+LAID_OUT = (exports_artefact, poster_artefact, interactive_artefact)  # the writers placing things as the poster
 # Seconds of pure Python each on a big map, so a second process writes them while this one writes the others
 # (nothing written after them reads their files). Each is sent once the writers before it are written.
 BESIDE: tuple[ArtefactWriter, ...] = (spreadsheet_artefact, exports_artefact)
@@ -59,9 +61,9 @@ def write_artefacts(version: PublishedVersion, analyses: Callable[[], dict[str, 
             for number, write in enumerate(ARTEFACT_WRITERS):
                 if number == NEEDS_ANALYSES:
                     version.analyses.update(analyses())
-                if beside and write in BESIDE:
-                    layout = start_layout(version)  # handed over when made: the worker would lay it out again
-                    call = pickled_call(write_laid_out, write, version, layout.result() if layout.done() else None)
+                if beside and write in BESIDE:  # with the layout it needs: the worker would lay it out again
+                    layout = start_layout(version).result() if write in LAID_OUT else None
+                    call = pickled_call(write_laid_out, write, version, layout)
                     sent.append(sender.submit(in_worker_pickled, call, ARTEFACTS))
                 else:
                     write(version)

@@ -15,7 +15,8 @@ from flows import publish
 from flows.publish import BESIDE, artefacts_beside, write_artefacts
 from outputs.context import PublishedVersion
 from outputs.dataset import dataset_artefact
-from outputs.poster import version_layout
+from outputs.poster import render as poster_render
+from outputs.poster import version_layout, write_laid_out
 from tests.outputs.small_map import small_tables, small_version
 
 
@@ -70,6 +71,13 @@ def test_a_laid_out_poster_crosses_to_another_process_whole(tmp_path: Path) -> N
     assert copy.node_boxes() == layout.node_boxes() and copy.lane_boxes() == layout.lane_boxes()
     assert copy.edge_paths() == layout.edge_paths() and copy.bundle_paths() == layout.bundle_paths()
     assert copy.selection == layout.selection and copy.method == layout.method
+
+
+def test_a_writer_handed_the_layout_does_not_lay_out_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    layout = version_layout(small_version(tmp_path / "made"))
+    monkeypatch.setattr(poster_render, "poster_layout", lambda *args: pytest.fail("laid out again"))
+    found = write_laid_out(lambda version: [version_layout(version)], small_version(tmp_path / "handed"), layout)
+    assert found == [layout]
 
 
 def failing_spreadsheet(version: PublishedVersion) -> list[Path]:
