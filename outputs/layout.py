@@ -4,7 +4,10 @@ worker: it reads a DOT file, lays it out with `dot` and writes the laid-out DOT.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -20,6 +23,8 @@ from expectations.worker import module_command, module_environment
 
 POLL_SECONDS = 0.01
 MEMO_SIZE = 4
+PARENT_VARIABLE = "ISM_LAYOUT_PARENT"  # the process id of the refresh that started a layout worker
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when the thread that started it ends
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,8 @@ def _best_finished(workers: list[tuple[Candidate, Path, subprocess.Popen[bytes]]
 
 
 def _start_worker(source: Path, target: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(module_command("outputs.layout", str(source), str(target)), env=module_environment(),
+    return subprocess.Popen(module_command("outputs.layout", str(source), str(target)),
+                            env={**module_environment(), PARENT_VARIABLE: str(os.getpid())},
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -129,12 +135,22 @@ def laid_out_dot(source: str) -> str:
 
 def main(argv: Sequence[str]) -> int:
     """Worker entry point: lay out the DOT file argv[0] and write the result to argv[1]."""
+    _end_with_parent(int(os.environ.get(PARENT_VARIABLE) or 0))
     source, target = Path(argv[0]), Path(argv[1])
     laid = laid_out_dot(source.read_text(encoding="utf-8"))
     partial = target.with_name(target.name + ".partial")
     partial.write_text(laid, encoding="utf-8")
     partial.replace(target)  # the parent only ever sees a complete file
     return 0
+
+
+def _end_with_parent(parent: int) -> None:
+    """On Linux, this worker is killed when the refresh that started it ends without stopping it (killed, or
+    gone while its layout thread waited): `dot` could otherwise lay out a dense map for minutes, for nobody."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if parent and os.getppid() != parent:
+        os._exit(1)  # the refresh ended before this worker asked to end with it
 
 
 if __name__ == "__main__":

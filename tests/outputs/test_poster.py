@@ -6,12 +6,16 @@ import gc
 import html
 import re
 import struct
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
+from expectations.worker import module_environment
 from outputs.context import PosterOptions
 from outputs.exports import exports_artefact
 from outputs.interactive import interactive_artefact
@@ -30,6 +34,7 @@ from outputs.poster import (
     version_layout,
 )
 from outputs.poster import render as poster
+from tests.conftest import require
 from tests.outputs.small_map import (
     AMU,
     CAH,
@@ -267,3 +272,20 @@ def test_a_flow_label_says_how_many_months_were_suppressed_from_the_edges_totals
     graph = small_graph()
     assert all(" + c" not in flow_label(d, flow_selection(graph, PosterOptions()).measure_totals)
                for *_, d in graph.edges(data=True))
+
+
+def test_a_layout_worker_ends_with_the_process_that_started_it(tmp_path: Path) -> None:
+    require(sys.platform.startswith("linux"), "the parent's end is signalled to the worker on Linux only")
+    (tmp_path / "slow.dot").write_text(_dense_dot(600, 4000))  # dot needs minutes for this
+    started = subprocess.run(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from outputs.layout import _start_worker; "
+         "print(_start_worker(Path(sys.argv[1]), Path(sys.argv[2])).pid)", str(tmp_path / "slow.dot"),
+         str(tmp_path / "out.dot")], capture_output=True, text=True, check=True, env=module_environment())
+    stat = Path(f"/proc/{int(started.stdout)}/stat")
+    for _ in range(100):  # the parent has ended: its worker must not go on laying out
+        if not stat.exists() or stat.read_text().split(") ")[1].startswith("Z"):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the layout worker outlived the process that started it")
+    assert not (tmp_path / "out.dot").exists()
