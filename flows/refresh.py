@@ -50,12 +50,12 @@ DEFAULT_LICENCE = {"name": "OGL-UK-3.0", "path": "https://www.nationalarchives.g
 
 def _version(config: MapConfig, store: MapStore, staging: Path, version_id: str, tables: dict[str, Any],
              sources: list[dict[str, Any]], quality: dict[str, Any]) -> tuple[PublishedVersion, Any]:
-    """What every artefact writer is handed, and the version's analyses (started now, awaited when needed)."""
+    """What every artefact writer is handed (its analyses still to add), and the tables' totals. Its poster's
+    layout is started at once: Graphviz works in other processes while the tables and first artefacts are
+    written (a layout left running by an unchanged run ends with its budget)."""
     latest = store.latest()
     measured = measured_of(tables)  # once: the graph and the analyses read the same totals
     graph = graph_of(tables, measured)
-    facts = VersionFacts(version_id, (config.period.start, config.period.end), config_digest(config),
-                         {str(s["source_id"]): str(s["status"]) for s in sources})
     version = PublishedVersion(
         folder=staging, version_id=version_id, map_id=config.map_id, title=config.title,
         area_code=", ".join(config.area.codes), area_name=config.area.name, population=config.population,
@@ -72,9 +72,16 @@ def _version(config: MapConfig, store: MapStore, staging: Path, version_id: str,
         quality=quality,
         poster=PosterOptions(**config.poster.model_dump()), area_kind=config.area.kind,
     )
-    start_layout(version)  # Graphviz works in other processes while the analyses and first artefacts are made
-    analyses = started_analyses(graph, tables, config.lane_ids, version.previous, facts=facts, measured=measured)
-    return version, analyses
+    start_layout(version)
+    return version, measured
+
+
+def _analyses(config: MapConfig, version: PublishedVersion, measured: Any) -> Any:
+    """The version's analyses (awaited when needed), against the previous version if any."""
+    facts = VersionFacts(version.version_id, (config.period.start, config.period.end), config_digest(config),
+                         {str(s["source_id"]): str(s["status"]) for s in version.sources})
+    return started_analyses(version.graph, version.tables, config.lane_ids, version.previous, facts=facts,
+                            measured=measured)
 
 
 @task(name="publish")
@@ -90,6 +97,12 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
     outcomes = with_all_rejects(outcomes, tables["rejects"])
     staging = store.new_staging(run_id)
     latest = store.latest()
+    version_id = store.next_version_id()
+    sources = [source_entry(o, config.source(o.source_id).location, config.source(o.source_id).licence,
+                            config.source(o.source_id).attribution) for o in outcomes]
+    with duckdb.connect(database, read_only=True) as con:
+        quality_of_version = {**_quality_of(quality), **safety_quality(con, tables["rejects"])}
+    version, measured = _version(config, store, staging, version_id, tables, sources, quality_of_version)
     previous = store.version_path(latest) if latest else None
     reuse = Reuse(previous, artefact_keys(store.private, previous)) if previous else Reuse()
     digests = dataset.write_tables(staging, tables, reuse)
@@ -101,14 +114,8 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
         return RunResult(config.map_id, RunStatus.UNCHANGED, latest, str(store.version_path(latest)), content_hash,
                          outcomes, counts)
 
-    version_id = store.next_version_id()
     beside = artefacts_beside(tables)
-    sources = [source_entry(o, config.source(o.source_id).location, config.source(o.source_id).licence,
-                            config.source(o.source_id).attribution) for o in outcomes]
-    with duckdb.connect(database, read_only=True) as con:
-        quality_of_version = {**_quality_of(quality), **safety_quality(con, tables["rejects"])}
-    version, analyses = _version(config, store, staging, version_id, tables, sources, quality_of_version)
-    write_artefacts(version, analyses, beside)
+    write_artefacts(version, _analyses(config, version, measured), beside)
     manifest = version_manifest(
         version_id=version_id, map_id=config.map_id, title=config.title, area=config.area.described(),
         population=config.population, period=(config.period.start, config.period.end), content_hash=content_hash,
