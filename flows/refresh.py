@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -76,12 +77,18 @@ def _version(config: MapConfig, store: MapStore, staging: Path, version_id: str,
     return version, measured
 
 
-def _analyses(config: MapConfig, version: PublishedVersion, measured: Any) -> Any:
-    """The version's analyses (awaited when needed), against the previous version if any."""
+def _analyses(config: MapConfig, version: PublishedVersion, measured: Any) -> Callable[[], Any]:
+    """The version's analyses, against the previous version if any, made when first asked for: after the writers
+    that do not need them, so that the spreadsheet reaches the artefacts worker first."""
     facts = VersionFacts(version.version_id, (config.period.start, config.period.end), config_digest(config),
                          {str(s["source_id"]): str(s["status"]) for s in version.sources})
-    return started_analyses(version.graph, version.tables, config.lane_ids, version.previous, facts=facts,
-                            measured=measured)
+
+    @cache
+    def made() -> Any:
+        return started_analyses(version.graph, version.tables, config.lane_ids, version.previous, facts=facts,
+                                measured=measured)()
+
+    return made
 
 
 @task(name="publish")

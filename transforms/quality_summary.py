@@ -44,12 +44,20 @@ def month_coverage(tables: Mapping[str, pd.DataFrame], months: Sequence[str],
                    claims: Mapping[str, Sequence[str]]) -> pd.DataFrame:
     """Per source and measured table it feeds (`claims`: source_id -> tables), the months of the map period
     without a row. Columns: source_id, table, months_missing, missing (the months, space-separated)."""
+    covered_by: dict[str, dict[object, set[str]]] = {}  # table -> source_id -> months with a row
+
+    def covered(table: str, source_id: str) -> set[str]:
+        if table not in covered_by:
+            frame = tables[table]
+            pairs = pd.DataFrame({"source_id": frame["source_id"], "month": month_label(frame["period_start"])})
+            covered_by[table] = {source: set(group["month"]) for source, group in
+                                 pairs.drop_duplicates().groupby("source_id", sort=False)}
+        return covered_by[table].get(source_id, set())
+
     rows = []
     for source_id, claimed in claims.items():
         for table in claimed:
-            frame = tables[table]
-            covered = set(month_label(frame.loc[frame["source_id"] == source_id, "period_start"]))
-            missing = [m for m in months if m not in covered]
+            missing = [m for m in months if m not in covered(table, source_id)]
             rows.append({"source_id": source_id, "table": table, "months_missing": len(missing),
                          "missing": " ".join(missing)})
     return pd.DataFrame(rows, columns=["source_id", "table", "months_missing", "missing"]).astype(
