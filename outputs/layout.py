@@ -59,8 +59,9 @@ def budgeted_layout(candidates: Sequence[Candidate], budget_seconds: float,
                     fallback: Callable[[], Candidate] | None = None) -> Layout:
     """Lay out every candidate at once, each in its own worker, and keep the first in order of preference that
     finishes within the budget (a later candidate is used only when every earlier one ran out of time). When
-    none does, the `fallback` (a cheap layout made here while the workers run) is used. The result is
-    remembered for the same candidates, so the poster and the interactive map share one layout."""
+    none does, the `fallback` (a cheap layout, made here then: Graphviz holds this process's interpreter lock
+    while it works, so it is not made for nothing) is used. The result is remembered for the same candidates,
+    so the poster and the interactive map share one layout."""
     key = _key(candidates, budget_seconds)
     if key in _MEMO:
         _MEMO.move_to_end(key)
@@ -75,7 +76,6 @@ def budgeted_layout(candidates: Sequence[Candidate], budget_seconds: float,
         chosen: Layout | None = None
         deadline = started + budget_seconds
         try:
-            spare = fallback() if fallback is not None else None
             while chosen is None:
                 finished = [worker.poll() is not None for _, _, worker in workers]
                 for (candidate, target, worker), done in zip(workers, finished, strict=True):
@@ -87,8 +87,6 @@ def budgeted_layout(candidates: Sequence[Candidate], budget_seconds: float,
                         break
                 if chosen is None and (all(finished) or time.monotonic() >= deadline):
                     chosen = _best_finished(workers, started)
-                    if chosen.laid_out is None and spare is not None:
-                        chosen = Layout(spare.name, spare.source, time.monotonic() - started, chosen.timed_out)
                     break
                 time.sleep(POLL_SECONDS)
         finally:
@@ -96,6 +94,9 @@ def budgeted_layout(candidates: Sequence[Candidate], budget_seconds: float,
                 if worker.poll() is None:
                     worker.kill()
                     worker.wait()
+    if chosen.laid_out is None and fallback is not None:  # made once the workers are stopped, not beside them
+        spare = fallback()
+        chosen = Layout(spare.name, spare.source, time.monotonic() - started, chosen.timed_out)
     _MEMO[key] = chosen
     while len(_MEMO) > MEMO_SIZE:
         _MEMO.popitem(last=False)
