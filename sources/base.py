@@ -160,7 +160,8 @@ def sha256_of(paths: list[Path]) -> str:
     change (its change time moves with any write): a refresh hashes every extract for its nothing-changed
     shortcut, then again in the flow."""
     named = [(path, sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]) for path in paths]
-    state = tuple((str(file.resolve()), *_signature(file)) for _, files in named for file in files)
+    state = tuple((str(path.resolve()), *((str(file.resolve()), *_signature(file)) for file in files))
+                  for path, files in named)  # the roots too: a file's name in the hash is relative to its root
     with _DIGESTS_LOCK:
         if state in _DIGESTS:
             return _DIGESTS[state]
@@ -179,7 +180,7 @@ def sha256_of(paths: list[Path]) -> str:
 
 
 DIGESTS_KEPT = 10_000
-_DIGESTS: dict[tuple[tuple[object, ...], ...], str] = {}
+_DIGESTS: dict[tuple[object, ...], str] = {}
 _DIGESTS_LOCK = threading.Lock()
 
 

@@ -187,3 +187,11 @@ def test_a_files_hash_is_remembered_only_while_the_file_is_unchanged(tmp_path: P
     extract.write_text("code,n\nED,2\n")  # same size, and its modification time put back
     os.utime(extract, ns=(times.st_atime_ns, times.st_mtime_ns))
     assert sha256_of([extract]) == hashlib.sha256(b"a.csv" + extract.read_bytes()).hexdigest() != first
+
+
+def test_the_same_files_under_another_root_hash_by_their_names_there(tmp_path: Path) -> None:
+    (tmp_path / "outer" / "inner").mkdir(parents=True)
+    (tmp_path / "outer" / "inner" / "a.json").write_text("{}")
+    inner, outer = sha256_of([tmp_path / "outer" / "inner"]), sha256_of([tmp_path / "outer"])
+    assert inner == hashlib.sha256(b"a.json{}").hexdigest()
+    assert outer == hashlib.sha256(b"inner/a.json{}").hexdigest()
