@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -153,12 +154,16 @@ def version_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lane
     return found
 
 
-def started_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lanes: Sequence[str],
-                     previous: Path | None, facts: VersionFacts | None = None,
-                     measured: MeasuredMap | None = None) -> Callable[[], dict[str, pd.DataFrame]]:
-    """`version_analyses`, computed here and now: call the result for the tables. Betweenness (igraph) and loops
-    (transforms/centrality.py) take well under a second of CPU on a national map (bench/results/centrality.md),
-    so a second process would cost more to start (its imports alone take seconds) than it could save."""
+def deferred_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lanes: Sequence[str],
+                      previous: Path | None, facts: VersionFacts | None = None,
+                      measured: MeasuredMap | None = None) -> Callable[[], dict[str, pd.DataFrame]]:
+    """`version_analyses`, made when the result is first called (then kept), so that the writers that do not need
+    them go first. Betweenness (igraph) and loops (transforms/centrality.py) take well under a second of CPU on a
+    national map (bench/results/centrality.md), so a second process would cost more to start than it saves."""
     needed = {table: tables[table] for table in (*GRAPH_TABLES, "measures") if table in tables}
-    found = version_analyses(graph, needed, lanes, previous, facts, measured)
-    return lambda: found
+
+    @cache
+    def made() -> dict[str, pd.DataFrame]:
+        return version_analyses(graph, needed, lanes, previous, facts, measured)
+
+    return made

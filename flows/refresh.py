@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from prefect.context import FlowRunContext
 
 from expectations import worker
 from expectations.status import FRESH, RunStatus
-from flows.analysis import graph_of, measured_of, prepare_previous_state, started_analyses
+from flows.analysis import deferred_analyses, graph_of, measured_of, prepare_previous_state
 from flows.config import MapConfig, load_config
 from flows.config_measures import published_measures
 from flows.faults import checkpoint
@@ -82,13 +81,8 @@ def _analyses(config: MapConfig, version: PublishedVersion, measured: Any) -> Ca
     that do not need them, so that the spreadsheet reaches the artefacts worker first."""
     facts = VersionFacts(version.version_id, (config.period.start, config.period.end), config_digest(config),
                          {str(s["source_id"]): str(s["status"]) for s in version.sources})
-
-    @cache
-    def made() -> Any:
-        return started_analyses(version.graph, version.tables, config.lane_ids, version.previous, facts=facts,
-                                measured=measured)()
-
-    return made
+    return deferred_analyses(version.graph, version.tables, config.lane_ids, version.previous, facts=facts,
+                             measured=measured)
 
 
 @task(name="publish")

@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 
 from expectations.errors import PublishError
 from flows.analysis import (
+    deferred_analyses,
     graph_of,
     opened_version,
     prepare_previous_state,
     previous_state,
-    started_analyses,
     version_analyses,
     version_state,
     version_tables,
@@ -173,13 +173,15 @@ def test_user_errors_are_one_line(two_versions: Path, tmp_path: Path) -> None:
     assert "has no published version yet" in _error(["impact", "ED", str(empty)], 1)
 
 
-def test_started_analyses_are_the_versions_analyses(two_versions: Path) -> None:
+def test_deferred_analyses_are_the_versions_analyses_made_once(two_versions: Path) -> None:
     config = load_config(two_versions)
     store = config.store()
     tables = version_tables(opened_version(store, "v0002"))
     graph, previous = graph_of(tables), store.version_path("v0001")
     here = version_analyses(graph, tables, config.lane_ids, previous)
-    started = started_analyses(graph, tables, config.lane_ids, previous)()
+    deferred = deferred_analyses(graph, tables, config.lane_ids, previous)
+    started = deferred()
+    assert deferred() is started  # made once
     assert sorted(started) == sorted(here) and "changes" in here
     for name, frame in here.items():
         pd.testing.assert_frame_equal(started[name], frame, check_exact=True)
