@@ -98,7 +98,9 @@ def publish_timings(size: str) -> tuple[dict[str, tuple[float, float]], dict[str
         with timed(timings, "dataset tables (Parquet + CSV)"):
             digests = dataset.write_tables(staging, tables)
         with timed(timings, "graph and analyses (computed)"):
-            version, measured = _version(config, store, staging, "v9999", tables, manifest["sources"], quality)
+            latest = store.latest()
+            previous = store.version_path(latest) if latest else None
+            version, measured = _version(config, previous, staging, "v9999", tables, manifest["sources"], quality)
             analyses = _analyses(config, version, measured)
         steps = artefact_steps()
         analysis_step = NEEDS_ANALYSES + 1  # the dataset writer is two steps here

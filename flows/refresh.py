@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.context import FlowRunContext
 
@@ -43,17 +44,18 @@ from outputs.store.reuse import Reuse, artefact_keys, keep_artefact_keys
 from outputs.store.versions import MANIFEST, QUALITY_FOLDER, MapStore
 from transforms.diff import VersionFacts
 from transforms.rejects import concat_rejects
+from transforms.totals import MeasuredMap
 
 DEFAULT_LICENCE = {"name": "OGL-UK-3.0", "path": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
                    "title": "Open Government Licence v3.0"}
 
 
-def _version(config: MapConfig, store: MapStore, staging: Path, version_id: str, tables: dict[str, Any],
-             sources: list[dict[str, Any]], quality: dict[str, Any]) -> tuple[PublishedVersion, Any]:
+def _version(config: MapConfig, previous: Path | None, staging: Path, version_id: str, tables: dict[str, Any],
+             sources: list[dict[str, Any]], quality: dict[str, Any]) -> tuple[PublishedVersion, MeasuredMap]:
     """What every artefact writer is handed (its analyses still to add), and the tables' totals. Its poster's
     layout is started at once: Graphviz works in other processes while the tables and first artefacts are
-    written (a layout left running by an unchanged run ends with its budget)."""
-    latest = store.latest()
+    written (a layout left running by an unchanged run ends with its budget). `previous`: the latest complete
+    version's folder, if any."""
     measured = measured_of(tables)  # once: the graph and the analyses read the same totals
     graph = graph_of(tables, measured)
     version = PublishedVersion(
@@ -67,7 +69,7 @@ def _version(config: MapConfig, store: MapStore, staging: Path, version_id: str,
         tables=tables,
         graph=graph,
         sources=sources,
-        previous=store.version_path(latest) if latest else None,
+        previous=previous,
         analyses={},  # filled before the first writer that needs them
         quality=quality,
         poster=PosterOptions(**config.poster.model_dump()), area_kind=config.area.kind,
@@ -76,7 +78,8 @@ def _version(config: MapConfig, store: MapStore, staging: Path, version_id: str,
     return version, measured
 
 
-def _analyses(config: MapConfig, version: PublishedVersion, measured: Any) -> Callable[[], Any]:
+def _analyses(config: MapConfig, version: PublishedVersion, measured: MeasuredMap
+              ) -> Callable[[], dict[str, pd.DataFrame]]:
     """The version's analyses, against the previous version if any, made when first asked for: after the writers
     that do not need them, so that the spreadsheet reaches the artefacts worker first."""
     facts = VersionFacts(version.version_id, (config.period.start, config.period.end), config_digest(config),
@@ -98,13 +101,13 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
     outcomes = with_all_rejects(outcomes, tables["rejects"])
     staging = store.new_staging(run_id)
     latest = store.latest()
+    previous = store.version_path(latest) if latest else None
     version_id = store.next_version_id()
     sources = [source_entry(o, config.source(o.source_id).location, config.source(o.source_id).licence,
                             config.source(o.source_id).attribution) for o in outcomes]
     with duckdb.connect(database, read_only=True) as con:
         quality_of_version = {**_quality_of(quality), **safety_quality(con, tables["rejects"])}
-    version, measured = _version(config, store, staging, version_id, tables, sources, quality_of_version)
-    previous = store.version_path(latest) if latest else None
+    version, measured = _version(config, previous, staging, version_id, tables, sources, quality_of_version)
     reuse = Reuse(previous, artefact_keys(store.private, previous)) if previous else Reuse()
     digests = dataset.write_tables(staging, tables, reuse)
     content_hash = dataset.content_hash(digests, config_digest(config))
