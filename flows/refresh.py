@@ -163,7 +163,7 @@ def _source_outcomes(config: MapConfig, store: MapStore, work: Path, timings: di
         running: dict[str, Any] = {}
         for source in config.sources:
             key = source_key_before_reading(config, source)
-            cached = cached_source(store, source.id, key)
+            cached = cached_source(store.private, source.id, key)
             if key and cached:
                 outcomes[source.id], keys[source.id] = cached, key
                 announce("sources", source.id, "cached", source_detail(cached))
@@ -175,7 +175,7 @@ def _source_outcomes(config: MapConfig, store: MapStore, work: Path, timings: di
                     prepare_previous_state(store.version_path(latest))
             running[source.id] = runner.submit(source_task(source), {
                 "config_path": path, "source_id": source.id, "work": str(work),
-                "timeout_seconds": source.timeout_seconds, "root": str(store.root)})
+                "timeout_seconds": source.timeout_seconds, "private": str(store.private)})
         for source_id, future in running.items():
             run: SourceRun = future.result()
             outcomes[source_id] = run.outcome

@@ -29,7 +29,6 @@ from flows.staging import (  # noqa: F401  (re-exported: the source task's helpe
     staged_tables,
 )
 from outputs.store.cache import cache_outcome, cached_outcome
-from outputs.store.versions import MapStore
 from sources import extract, kind_named
 
 
@@ -43,9 +42,10 @@ class SourceRun:
     seconds: dict[str, float]
 
 
-def cached_source(store: MapStore, source_id: str, key: str | None) -> SourceOutcome | None:
-    """The outcome cached under `key`, or None (no key, no entry, or an entry of another shape)."""
-    document = cached_outcome(store.private, source_id, key) if key else None
+def cached_source(private: Path, source_id: str, key: str | None) -> SourceOutcome | None:
+    """The outcome cached under `key` in the map's `private` folder, or None (no key, no entry, or an entry of
+    another shape)."""
+    document = cached_outcome(private, source_id, key) if key else None
     try:
         return SourceOutcome(**document) if document is not None else None
     except TypeError:
@@ -60,22 +60,21 @@ def _io_error(task: Any, task_run: Any, state: Any) -> bool:
 @task(name="source", retries=2, retry_delay_seconds=exponential_backoff(5.0), retry_condition_fn=_io_error,
       task_run_name="source {source_id}")
 def refresh_source(config_path: str, source_id: str, work: str, timeout_seconds: float | None = None,
-                   root: str | None = None) -> SourceRun:
+                   private: str | None = None) -> SourceRun:
     """One source read and staged: one task per source, so Prefect's bookkeeping grows with sources, not steps.
-    With the publish `root`, a source whose key is cached (a database: known once its rows are read) is not
-    staged again, and a fresh outcome is cached for the next run."""
+    With the map's `private` folder (its store's), a source whose key is cached (a database: known once its rows
+    are read) is not staged again, and a fresh outcome is cached for the next run."""
     started = time.perf_counter()
     extracted = extract_source(config_path, source_id, work, timeout_seconds)
     read = time.perf_counter()
     key, cached = None, None
     config = load_config(config_path)
-    store = config.store(root) if root is not None else None
     if extracted.provenance is not None:
         key = source_key(config, config.source(source_id), extracted.provenance["sha256"])
-        cached = cached_source(store, source_id, key) if store is not None else None
+        cached = cached_source(Path(private), source_id, key) if private is not None else None
     outcome = cached or stage_source(config_path, extracted, work)
-    if cached is None and key is not None and store is not None and outcome.status in FRESH:
-        outcome = SourceOutcome(**cache_outcome(store.private, source_id, key, asdict(outcome), Path(work)))
+    if cached is None and key is not None and private is not None and outcome.status in FRESH:
+        outcome = SourceOutcome(**cache_outcome(Path(private), source_id, key, asdict(outcome), Path(work)))
     return SourceRun(outcome, key, {"extract": read - started, "stage": time.perf_counter() - read})
 
 
