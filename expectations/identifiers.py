@@ -111,39 +111,7 @@ def _text_values(column: pd.Series) -> pd.Series:
 
 def column_findings(name: str, column: pd.Series) -> list[IdentifierFinding]:
     """What one column looks like (empty when nothing personal); `column` should already be a sample."""
-    # each distinct value is tested once and counted as often as it occurs: codes and months repeat a lot
-    counted = _text_values(column).value_counts(sort=False)
-    values = pd.Series(counted.index.astype("str"), index=counted.index)
-    scanned = int(counted.sum())
-    if not scanned:
-        return []
-
-    def occurrences(mask: pd.Series) -> int:
-        return int(counted[mask.to_numpy(dtype=bool)].sum())
-
-    found: list[IdentifierFinding] = []
-    compact = values.str.replace(SEPARATORS, "", regex=True)
-    ten = compact[compact.str.fullmatch(TEN_DIGITS.pattern)]
-    if len(ten):
-        valid = ten[modulus_11_valid(ten)]
-        valid_count = int(counted[valid.index].sum())
-        if valid_count >= MEANINGFUL_SHARE * scanned:
-            chi = int(counted[valid.index][chi_date_valid(valid).to_numpy(dtype=bool)].sum())
-            kind = "chi_number" if chi >= 0.9 * valid_count else "nhs_number"
-            found.append(IdentifierFinding(name, kind, valid_count, scanned))
-    postcodes = occurrences(values.str.upper().str.fullmatch(FULL_POSTCODE))
-    if postcodes and postcodes >= MEANINGFUL_SHARE * scanned:
-        found.append(IdentifierFinding(name, "postcode", postcodes, scanned))
-    header = normalised_column_name(name)
-    if NAME_COLUMN.search(header):
-        names = occurrences(values.str.fullmatch(PERSON_NAME))
-        if names and names >= SHAPE_SHARE * scanned:
-            found.append(IdentifierFinding(name, "name", names, scanned))
-    if BIRTH_COLUMN.search(header):
-        dates = occurrences(values.str.fullmatch(DATE_VALUE))
-        if dates and dates >= SHAPE_SHARE * scanned:
-            found.append(IdentifierFinding(name, "date_of_birth", dates, scanned))
-    return found
+    return _findings({name: column})
 
 
 def identifier_findings(frame: pd.DataFrame, safe_columns: Collection[str] = (),
@@ -152,9 +120,60 @@ def identifier_findings(frame: pd.DataFrame, safe_columns: Collection[str] = (),
     judged on an even sample of at most SAMPLE_ROWS rows."""
     skipped = set(safe_columns) | set(pseudonymised_columns) | SKIPPED_COLUMNS
     sample = sampled_rows(frame)
+    return _findings({str(name): sample[name] for name in sample.columns if str(name) not in skipped})
+
+
+def _findings(columns: dict[str, pd.Series]) -> list[IdentifierFinding]:
+    """The findings of every column, in column order. The distinct values of all columns are tested together, each
+    once per column and counted as often as it occurs there (codes and months repeat a lot; one pass per pattern
+    over a whole table, not one per column, is what keeps a table of many small columns cheap)."""
+    counted = {name: _text_values(column).value_counts(sort=False) for name, column in columns.items()}
+    names = [name for name, counts in counted.items() if len(counts)]
+    if not names:
+        return []
+    owner = np.repeat(np.arange(len(names)), [len(counted[name]) for name in names])
+    counts = np.concatenate([counted[name].to_numpy(dtype="int64") for name in names])
+    values = pd.concat([pd.Series(counted[name].index.astype("str")) for name in names], ignore_index=True)
+    scanned = np.bincount(owner, weights=counts, minlength=len(names))
+
+    def occurrences(mask: np.ndarray) -> np.ndarray:  # per column: how many scanned values the mask holds
+        return np.bincount(owner, weights=np.where(mask, counts, 0), minlength=len(names))
+
+    def matching(pattern: str, rows: np.ndarray, texts: pd.Series = values) -> np.ndarray:
+        mask = np.zeros(len(values), dtype=bool)
+        if rows.any():
+            mask[rows] = texts[rows].str.fullmatch(pattern).to_numpy(dtype=bool)
+        return mask
+
+    everywhere = np.ones(len(values), dtype=bool)
+    compact = values.str.replace(SEPARATORS, "", regex=True)
+    ten = matching(TEN_DIGITS.pattern, everywhere, compact)
+    valid = np.zeros(len(values), dtype=bool)
+    if ten.any():
+        valid[ten] = modulus_11_valid(compact[ten]).to_numpy(dtype=bool)
+    chi = np.zeros(len(values), dtype=bool)
+    if valid.any():
+        chi[valid] = chi_date_valid(compact[valid]).to_numpy(dtype=bool)
+    valid_counts, chi_counts = occurrences(valid), occurrences(chi)
+    postcodes = occurrences(matching(FULL_POSTCODE, everywhere, values.str.upper()))
+    headers = [normalised_column_name(name) for name in names]
+    person_names = occurrences(matching(PERSON_NAME, np.isin(owner, [i for i, h in enumerate(headers)
+                                                                   if NAME_COLUMN.search(h)])))
+    birth_dates = occurrences(matching(DATE_VALUE, np.isin(owner, [i for i, h in enumerate(headers)
+                                                                 if BIRTH_COLUMN.search(h)])))
+
     found: list[IdentifierFinding] = []
-    for name in sample.columns:
-        if str(name) in skipped:
-            continue
-        found.extend(column_findings(str(name), sample[name]))
+    for index, name in enumerate(names):
+        total = int(scanned[index])
+        valid_count = int(valid_counts[index])
+        if valid_count and valid_count >= MEANINGFUL_SHARE * total:
+            kind = "chi_number" if int(chi_counts[index]) >= 0.9 * valid_count else "nhs_number"
+            found.append(IdentifierFinding(name, kind, valid_count, total))
+        matched = int(postcodes[index])
+        if matched and matched >= MEANINGFUL_SHARE * total:
+            found.append(IdentifierFinding(name, "postcode", matched, total))
+        for kind, column_matches in (("name", person_names), ("date_of_birth", birth_dates)):
+            matched = int(column_matches[index])
+            if matched and matched >= SHAPE_SHARE * total:
+                found.append(IdentifierFinding(name, kind, matched, total))
     return found

@@ -11,6 +11,7 @@ import pytest
 from expectations.identifiers import (
     SAMPLE_ROWS,
     IdentifierFinding,
+    column_findings,
     identifier_findings,
     modulus_11_valid,
     normalised_column_name,
@@ -170,3 +171,25 @@ def test_repeated_values_count_as_often_as_they_occur() -> None:
     found = {f.column: (f.kind, f.matches, f.scanned) for f in identifier_findings(repeated)}
     assert found == {"x": ("chi_number", 30, 100), "patient_name": ("name", 60, 100)}
     assert kinds(pd.DataFrame({"x": chi + ["A"] * 97})) == {}
+
+
+def test_a_table_is_judged_column_by_column_though_scanned_at_once() -> None:
+    """All columns are tested in one pass: each finding still belongs to its own column, counted over its own
+    values, whatever the other columns hold (the same values in another column, nothing at all)."""
+    rng = np.random.default_rng(7)
+    chi = chi_numbers(40, seed=3)
+    columns = {
+        "patient_name": ["Ann Lee", "Bo Chan", None, "X1"] * 10,
+        "ref": chi[:25] + ["A"] * 15,
+        "empty": [None] * 40,
+        "dob": ["01/02/1950"] * 30 + ["  "] * 10,
+        "copy_of_ref": list(rng.permutation(chi[:10] + ["Ann Lee"] * 30)),
+        "postcode": ["EH1 1AA", "G2 3BB", "EH1", "KY16 9"] * 10,
+        "date_of_birth": chi[:20] + ["1950-01-01"] * 20,
+    }
+    frame = pd.DataFrame(columns)
+    alone = [finding for name in columns for finding in column_findings(name, frame[name])]
+    assert identifier_findings(frame) == alone
+    assert {(f.column, f.kind) for f in alone} == {
+        ("patient_name", "name"), ("ref", "chi_number"), ("dob", "date_of_birth"), ("copy_of_ref", "chi_number"),
+        ("postcode", "postcode"), ("date_of_birth", "chi_number"), ("date_of_birth", "date_of_birth")}
