@@ -37,8 +37,10 @@ LAID_OUT = (exports_artefact, poster_artefact, interactive_artefact)  # the writ
 # Seconds of pure Python each on a big map, so a second process writes them while this one writes the others
 # (nothing written after them reads their files). Each is sent once the writers before it are written.
 BESIDE: tuple[ArtefactWriter, ...] = (spreadsheet_artefact, exports_artefact)
-# Activity and flow rows from which the writers in BESIDE take longer than the worker's start (~1 s of imports).
-BESIDE_FROM_ROWS = 50_000
+# Activity and flow rows from which the writers in BESIDE are worth a second process: measured on a map of 33,000
+# rows (bench M, one source changed), the publish took 3.3 s with it against 3.9 s without; a demo-sized map
+# (13,000) gains nothing, its writers taking about as long as the worker's imports.
+BESIDE_FROM_ROWS = 20_000
 
 
 def artefacts_beside(tables: Mapping[str, pd.DataFrame]) -> bool:
