@@ -124,10 +124,11 @@ def _activity_months(activity: pd.DataFrame | None) -> tuple[dict[str, dict[str,
     if activity is not None and len(activity):
         ordered = activity.sort_values(["service_id", "measure", "period_start"])
         months = pd.to_datetime(ordered["period_start"]).dt.strftime("%Y-%m").tolist()
-        for row, month in zip(ordered.itertuples(index=False), months, strict=True):
-            by_month.setdefault(str(row.service_id), {}).setdefault(str(row.measure), []).append(
-                [month, json_value(row.value), json_value(row.qualifier)])
-            activity_sources.setdefault(str(row.service_id), set()).add(str(row.source_id))
+        columns = (ordered[c].tolist() for c in ("service_id", "measure", "value", "qualifier", "source_id"))
+        for month, service, measure, value, qualifier, source in zip(months, *columns, strict=True):
+            by_month.setdefault(str(service), {}).setdefault(str(measure), []).append(
+                [month, json_value(value), json_value(qualifier)])
+            activity_sources.setdefault(str(service), set()).add(str(source))
     return by_month, activity_sources
 
 
