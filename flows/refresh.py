@@ -51,7 +51,8 @@ DEFAULT_LICENCE = {"name": "OGL-UK-3.0", "path": "https://www.nationalarchives.g
 
 
 def _version(config: MapConfig, previous: Path | None, staging: Path, version_id: str, tables: dict[str, Any],
-             sources: list[dict[str, Any]], quality: dict[str, Any]) -> tuple[PublishedVersion, MeasuredMap]:
+             sources: list[dict[str, Any]], quality: dict[str, Any], layouts: Path
+             ) -> tuple[PublishedVersion, MeasuredMap]:
     """What every artefact writer is handed (its analyses still to add), and the tables' totals. Its poster's
     layout is started at once: Graphviz works in other processes while the tables and first artefacts are
     written (a layout left running by an unchanged run ends with its budget). `previous`: the latest complete
@@ -72,7 +73,7 @@ def _version(config: MapConfig, previous: Path | None, staging: Path, version_id
         previous=previous,
         analyses={},  # filled before the first writer that needs them
         quality=quality,
-        poster=PosterOptions(**config.poster.model_dump()), area_kind=config.area.kind,
+        poster=PosterOptions(**config.poster.model_dump()), layouts=layouts, area_kind=config.area.kind,
     )
     start_layout(version)
     return version, measured
@@ -107,7 +108,8 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
                             config.source(o.source_id).attribution) for o in outcomes]
     with duckdb.connect(database, read_only=True) as con:
         quality_of_version = {**_quality_of(quality), **safety_quality(con, tables["rejects"])}
-    version, measured = _version(config, previous, staging, version_id, tables, sources, quality_of_version)
+    version, measured = _version(config, previous, staging, version_id, tables, sources, quality_of_version,
+                                 store.layouts)
     reuse = Reuse(previous, artefact_keys(store.private, previous)) if previous else Reuse()
     digests = dataset.write_tables(staging, tables, reuse)
     content_hash = dataset.content_hash(digests, config_digest(config))

@@ -68,6 +68,7 @@ class PublishedVersion:
     previous: Path | None = None
     analyses: dict[str, pd.DataFrame] = field(default_factory=dict)  # transforms/analyses tables + "changes"
     poster: PosterOptions = field(default_factory=PosterOptions)  # the config's [poster] table
+    layouts: Path | None = None  # where the poster's layouts are kept between versions (the map's private area)
     # what the area is: "health and social care partnership", "health board", "council area", "country" or
     # "several areas" (area_code then lists the codes, comma-separated)
     area_kind: str = "health and social care partnership"

@@ -1,12 +1,16 @@
 """Graphviz layouts with a time budget: each candidate layout runs in a worker process that is killed when the
-budget is spent, so a dense map can never stall a refresh. Run as `python -m outputs.layout IN OUT` it is that
-worker: it reads a DOT file, lays it out with `dot` and writes the laid-out DOT."""
+budget is spent, so a dense map can never stall a refresh. What is laid out is a source's shape (`shape_of`: its
+labels' digits as zeros), kept in a store, so that the next version, whose numbers alone changed, is not laid out
+again. Run as `python -m outputs.layout IN OUT` it is the worker: it reads a DOT file, lays it out with `dot` and
+writes the laid-out DOT."""
 
 from __future__ import annotations
 
 import ctypes
 import hashlib
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,7 +26,7 @@ import pygraphviz as pgv
 from expectations.worker import module_command, module_environment
 
 POLL_SECONDS = 0.01
-MEMO_SIZE = 4
+MEMO_SIZE = 4  # layouts remembered in this process, and kept in a store
 PARENT_VARIABLE = "ISM_LAYOUT_PARENT"  # the process id of the refresh that started a layout worker
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when the thread that started it ends
 
@@ -47,25 +51,92 @@ class Layout:
 
 _MEMO: OrderedDict[str, Layout] = OrderedDict()
 
+# Attributes written as their shape (digits as zeros): the labels, whose text is drawn but whose size alone is laid
+# out (every digit of the poster's font is as wide as the others). Not pen widths: arrowheads grow with them.
+SHAPED = r"x?label"
+# A shaped attribute and its value (quoted, or HTML-like with tags one level deep), or any other quoted or HTML-like
+# value, matched whole so that text inside it is never read as an attribute.
+_VALUES = re.compile(r'(?P<shaped>\b' + SHAPED + r'=)?(?P<value>"(?:[^"\\]|\\.)*"|(?<==)<(?:[^<>]|<[^<>]*>)*>)', re.S)
+_TEXT_DIGIT = re.compile(r"(<[^>]*>|&#?\w+;)|[0-9]")  # tags and entities kept, digits in text zeroed
+# What `dot` adds to a graph: the positions and sizes a drawing needs.
+LAYOUT_ATTRIBUTES = ("pos", "width", "height", "bb", "lp", "lwidth", "lheight", "xlp", "head_lp", "tail_lp")
+
+
+def shape_of(source: str) -> str:
+    """A DOT source with the digits of its labels' text written as zeros: `dot` places it as it places the source,
+    and two versions of a map whose labels' numbers alone differ have the same shape."""
+    def shaped(match: re.Match[str]) -> str:
+        if match["shaped"] is None:
+            return match[0]
+        return match["shaped"] + _TEXT_DIGIT.sub(lambda part: part[1] or "0", match["value"])
+
+    return _VALUES.sub(shaped, source)
+
+
+def with_layout(source: str, laid_out_shape: str) -> pgv.AGraph:
+    """`source` with the layout of its shape (`shape_of(source)` laid out): its own labels, the shape's positions."""
+    graph, laid = pgv.AGraph(string=source), pgv.AGraph(string=laid_out_shape)
+    for ours, theirs in _subgraph_pairs(graph, laid):
+        _copy_layout(theirs.graph_attr, ours.graph_attr)
+    for node in laid.nodes_iter():
+        _copy_layout(node.attr, graph.get_node(node).attr)
+    ours_by_pair: dict[tuple[str, str], list[pgv.Edge]] = {}
+    for edge in graph.edges_iter():
+        ours_by_pair.setdefault((str(edge[0]), str(edge[1])), []).append(edge)
+    seen: dict[tuple[str, str], int] = {}
+    for edge in laid.edges_iter():
+        pair = (str(edge[0]), str(edge[1]))
+        index = seen[pair] = seen.get(pair, -1) + 1
+        _copy_layout(edge.attr, ours_by_pair[pair][index].attr)
+    return graph
+
+
+def _subgraph_pairs(graph: pgv.AGraph, laid: pgv.AGraph) -> list[tuple[pgv.AGraph, pgv.AGraph]]:
+    pairs = [(graph, laid)]
+    for theirs in laid.subgraphs_iter():
+        pairs += _subgraph_pairs(graph.get_subgraph(theirs.name), theirs)
+    return pairs
+
+
+def _copy_layout(laid: pgv.ItemAttribute, ours: pgv.ItemAttribute) -> None:
+    for name in LAYOUT_ATTRIBUTES:
+        value = laid.get(name)
+        if value:
+            ours[name] = value
+
 
 def _key(candidates: Sequence[Candidate], budget: float) -> str:
-    digest = hashlib.sha256(f"{budget}".encode())
+    digest = hashlib.sha256(f"{budget}\0{pgv.__version__}".encode())  # the Graphviz it comes with lays out
     for candidate in candidates:
         digest.update(candidate.name.encode() + b"\0" + candidate.source.encode() + b"\0")
     return digest.hexdigest()
 
 
 def budgeted_layout(candidates: Sequence[Candidate], budget_seconds: float,
-                    fallback: Callable[[], Candidate] | None = None) -> Layout:
+                    fallback: Callable[[], Candidate] | None = None, store: Path | None = None) -> Layout:
     """Lay out every candidate at once, each in its own worker, and keep the first in order of preference that
     finishes within the budget (a later candidate is used only when every earlier one ran out of time). When
     none does, the `fallback` (a cheap layout, made here then: Graphviz holds this process's interpreter lock
     while it works, so it is not made for nothing) is used. The result is remembered for the same candidates,
-    so the poster and the interactive map share one layout."""
+    so the poster and the interactive map share one layout, and kept in the folder `store` (if given) for the
+    next process with the same candidates."""
     key = _key(candidates, budget_seconds)
     if key in _MEMO:
         _MEMO.move_to_end(key)
         return _MEMO[key]
+    chosen = _stored(store, key) if store is not None else None
+    if chosen is None:
+        chosen = _laid_out(candidates, budget_seconds, fallback)
+        if store is not None:
+            _keep(store, key, chosen)
+    _MEMO[key] = chosen
+    while len(_MEMO) > MEMO_SIZE:
+        _MEMO.popitem(last=False)
+    return chosen
+
+
+def _laid_out(candidates: Sequence[Candidate], budget_seconds: float,
+              fallback: Callable[[], Candidate] | None) -> Layout:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ism-layout-") as folder:
         workers = []
@@ -97,10 +168,30 @@ def budgeted_layout(candidates: Sequence[Candidate], budget_seconds: float,
     if chosen.laid_out is None and fallback is not None:  # made once the workers are stopped, not beside them
         spare = fallback()
         chosen = Layout(spare.name, spare.source, time.monotonic() - started, chosen.timed_out)
-    _MEMO[key] = chosen
-    while len(_MEMO) > MEMO_SIZE:
-        _MEMO.popitem(last=False)
     return chosen
+
+
+def _stored(store: Path, key: str) -> Layout | None:
+    """The layout kept under `key`, or None (none kept, or unreadable: laid out again)."""
+    try:
+        document = json.loads((store / f"{key}.json").read_text(encoding="utf-8"))
+        return Layout(document["candidate"], document["laid_out"], float(document["seconds"]),
+                      tuple(document["timed_out"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _keep(store: Path, key: str, layout: Layout) -> None:
+    """Keep a layout in `store` (written whole, then renamed), with the MEMO_SIZE most recent others."""
+    store.mkdir(parents=True, exist_ok=True)
+    partial = store / f"{key}.json.partial"
+    partial.write_text(json.dumps({"candidate": layout.candidate, "laid_out": layout.laid_out,
+                                   "seconds": layout.seconds, "timed_out": list(layout.timed_out)}),
+                       encoding="utf-8")
+    partial.replace(store / f"{key}.json")
+    kept = sorted(store.glob("*.json"), key=lambda path: path.stat().st_mtime_ns, reverse=True)
+    for stale in kept[MEMO_SIZE:]:
+        stale.unlink(missing_ok=True)
 
 
 def _late(workers: list[tuple[Candidate, Path, subprocess.Popen[bytes]]], chosen: Candidate) -> tuple[str, ...]:

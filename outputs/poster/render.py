@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
-import pygraphviz as pgv
 
 from outputs.context import ArtefactWriter, LaneStyle, PosterOptions, PublishedVersion
-from outputs.layout import Candidate, budgeted_layout, laid_out_dot
+from outputs.layout import Candidate, budgeted_layout, laid_out_dot, shape_of, with_layout
 from outputs.poster.dot import METHOD_DOT, METHOD_FALLBACK, METHOD_LINES, poster_lanes, poster_source
 from outputs.poster.finish import finish
 from outputs.poster.gaps import version_gaps
@@ -46,25 +45,31 @@ class PosterResult:
 
 def poster_layout(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo,
                   options: PosterOptions | None = None, suppressed: Suppressions | None = None,
-                  subtitle: str = "", highlight: Collection[str] = ()) -> PosterLayout:
+                  subtitle: str = "", highlight: Collection[str] = (), store: Path | None = None) -> PosterLayout:
     """Lay the poster out within `options.layout_seconds`: the full `dot` layout if it finishes in time, else
     `dot` with straight flows, else a fallback that places services by lane (fast at any size) and draws flows
-    as direct curves. The same graph and options give the same layout (remembered for the interactive map)."""
+    as direct curves. What is laid out is the poster's shape (outputs/layout.py `shape_of`): the same graph and
+    options, or numbers alone changed, give the same layout (remembered for the interactive map, and kept in the
+    folder `store`, if given, for the next version)."""
     options = options or PosterOptions()
     suppressed = suppressed or Suppressions()
     started = time.monotonic()
     selection = flow_selection(graph, options)
     methods = [METHOD_DOT] + ([METHOD_LINES] if len(selection.shown) >= LINE_EDGES_FROM else [])
-    candidates = [Candidate(m, poster_source(graph, lanes, info, options, suppressed, m, subtitle, highlight))
-                  for m in methods]
+
+    def source(method: str) -> str:
+        return poster_source(graph, lanes, info, options, suppressed, method, subtitle, highlight)
+
+    sources = {m: source(m) for m in methods}
+    shapes = [Candidate(m, shape_of(text)) for m, text in sources.items()]
 
     def fallback() -> Candidate:
-        source = poster_source(graph, lanes, info, options, suppressed, METHOD_FALLBACK, subtitle, highlight)
-        return Candidate(METHOD_FALLBACK, laid_out_dot(source))
+        sources[METHOD_FALLBACK] = source(METHOD_FALLBACK)
+        return Candidate(METHOD_FALLBACK, laid_out_dot(shape_of(sources[METHOD_FALLBACK])))
 
-    found = budgeted_layout(candidates, options.layout_seconds, fallback)
+    found = budgeted_layout(shapes, options.layout_seconds, fallback, store)
     method, laid = found.candidate or METHOD_FALLBACK, found.laid_out or fallback().source
-    agraph = pgv.AGraph(string=laid)
+    agraph = with_layout(sources.get(method) or source(method), laid)
     withheld = withheld_flows(graph, suppressed)
     dashed = withheld if options.min_flow_share == 0 else []
     lane_colours = {lane.id: lane.colour for lane in poster_lanes(graph, lanes)}
@@ -146,7 +151,8 @@ def start_layout(version: PublishedVersion) -> Future[PosterLayout]:
             def lay_out() -> None:
                 try:
                     future.set_result(poster_layout(version.graph, version.lanes, poster_info(version),
-                                                    version.poster, version_suppressions(version)))
+                                                    version.poster, version_suppressions(version),
+                                                    store=version.layouts))
                 except BaseException as error:  # handed to whoever waits for the layout
                     future.set_exception(error)
 

@@ -198,9 +198,9 @@ def test_a_version_is_laid_out_once_for_its_poster_map_and_exports(tmp_path: Pat
     laid_out = []
     lay_out = poster.poster_layout
 
-    def counted(*args: Any) -> poster.PosterLayout:
+    def counted(*args: Any, **options: Any) -> poster.PosterLayout:
         laid_out.append(args)
-        return lay_out(*args)
+        return lay_out(*args, **options)
 
     monkeypatch.setattr(poster, "poster_layout", counted)
     version = small_version(tmp_path)
@@ -222,7 +222,7 @@ def test_a_layout_started_early_is_the_one_drawn_and_its_failure_the_posters(
     assert start_layout(version) is start_layout(version)  # one layout per version, however often started
     assert version_layout(version) is start_layout(version).result()
 
-    def broken(*args: Any) -> poster.PosterLayout:
+    def broken(*args: Any, **options: Any) -> poster.PosterLayout:
         raise RuntimeError("Graphviz crashed")
 
     monkeypatch.setattr(poster, "poster_layout", broken)
