@@ -119,7 +119,7 @@ def budgeted_layout(candidates: Sequence[Candidate], budget_seconds: float,
     none does, the `fallback` (a cheap layout, made here then: Graphviz holds this process's interpreter lock
     while it works, so it is not made for nothing) is used. The result is remembered for the same candidates,
     so the poster and the interactive map share one layout, and kept in the folder `store` (if given) for the
-    next process with the same candidates."""
+    next process with the same candidates (unless it is the fallback: a busy moment must not fix it for good)."""
     key = _key(candidates, budget_seconds)
     if key in _MEMO:
         _MEMO.move_to_end(key)
@@ -127,8 +127,8 @@ def budgeted_layout(candidates: Sequence[Candidate], budget_seconds: float,
     chosen = _stored(store, key) if store is not None else None
     if chosen is None:
         chosen = _laid_out(candidates, budget_seconds, fallback)
-        if store is not None:
-            _keep(store, key, chosen)
+        if store is not None and chosen.candidate in {c.name for c in candidates}:  # never the emergency fallback:
+            _keep(store, key, chosen)  # the next version tries the candidates again
     _MEMO[key] = chosen
     while len(_MEMO) > MEMO_SIZE:
         _MEMO.popitem(last=False)

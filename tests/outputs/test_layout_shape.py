@@ -83,3 +83,13 @@ def test_an_unreadable_kept_layout_is_made_again(tmp_path: Path) -> None:
     again = _lay_out(small_version(tmp_path / "v7"), store)
     assert again.node_boxes() == made.node_boxes()
     assert kept.read_text(encoding="utf-8").startswith("{\"candidate\"")
+
+
+def test_a_fallback_layout_is_not_kept(tmp_path: Path) -> None:
+    """A layout made because the candidates ran out of time (on a busy moment, perhaps) is tried again next time."""
+    spare = layouts.Candidate("spare", laid_out_dot("digraph { a -> b }"))
+    found = layouts.budgeted_layout([layouts.Candidate("broken", "digraph {{")], 10, lambda: spare,
+                                    store=tmp_path)
+    assert found.candidate == "spare" and not list(tmp_path.glob("*.json"))
+    kept = layouts.budgeted_layout([layouts.Candidate("fine", "digraph { a -> b }")], 10, store=tmp_path)
+    assert kept.candidate == "fine" and len(list(tmp_path.glob("*.json"))) == 1
