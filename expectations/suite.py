@@ -77,6 +77,10 @@ class SuiteRun:
     def failed(self) -> list[CheckResult]:
         return [r for r in self.results if not r.success]
 
+    def then(self, later: SuiteRun) -> SuiteRun:
+        """This run's results, then those of a run over other frames."""
+        return SuiteRun([*self.results, *later.results], {**self.validations, **later.validations})
+
 
 def great_expectations() -> ModuleType:
     """GX, imported on first use (it takes seconds), with its analytics off: this machine is offline."""
@@ -207,13 +211,15 @@ def _result(table: str, outcome: Any) -> CheckResult:
 
 def check_frames(frames: Mapping[str, pd.DataFrame], service_ids: Sequence[str], organisation_ids: Sequence[str],
                  limits: SuiteLimits) -> SuiteRun:
-    """The consolidated suite (`consolidated_suite`) over `frames`, run in the GX worker process."""
+    """The expectations of the consolidated suite (`consolidated_suite`) for the frames given (some or all of
+    SUITE_TABLES), run in the GX worker process."""
     return in_worker(_checked_frames, dict(frames), list(service_ids), list(organisation_ids), limits)
 
 
 def _checked_frames(frames: Mapping[str, pd.DataFrame], service_ids: Sequence[str],
                     organisation_ids: Sequence[str], limits: SuiteLimits) -> SuiteRun:
-    return suite_results(frames, consolidated_suite(service_ids, organisation_ids, limits))
+    suite = consolidated_suite(service_ids, organisation_ids, limits)
+    return suite_results(frames, {table: suite[table] for table in SUITE_TABLES if table in frames})
 
 
 def suite_results(frames: Mapping[str, pd.DataFrame], suite: Mapping[str, list[Expectation]]) -> SuiteRun:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +58,7 @@ from transforms.source_status import (
 )
 
 CONSOLIDATION_MEMORY = "1536MB"
+CONSOLIDATED = ("organisations", "services", "activity", "flows")  # the tables the suite checks first
 
 
 @dataclass(frozen=True)
@@ -161,28 +163,32 @@ def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str
     entries = _quality_entries(config, counted)
     claims = {o.source_id: [t for t in config.source(o.source_id).tables if t in MEASURED_TABLES]
               for o in counted if o.staged}
-    frames = {
-        **{t: tables[t] for t in ("organisations", "services", "activity", "flows")},
-        "sources": checked_sources(pd.DataFrame(entries)),
-        "coverage": month_coverage(tables, config.period.months, {s: t for s, t in claims.items() if t}),
-        "volumes": volume_changes(tables, _previous_tables(store, latest), measure_catalogue(config.measures)),
-        "lanes": lane_counts(tables["services"], config.lane_ids),
-    }
-    services_sources = {s.id: "external_ids" in s.columns for s in config.sources if "services" in s.tables}
-    map_errors = [] if len(tables["services"]) else [no_services_message(entries, services_sources)]
     # the suite's reject_share check takes the loosest limit; the gate holds each source to its own
     loosest = max([config.quality.max_reject_share, *(s.max_reject_share or 0 for s in config.sources)])
     limits = SuiteLimits(tuple(config.lane_ids), loosest, config.quality.max_volume_change)
-    run = check_frames(frames, tables["services"]["service_id"].tolist(),
-                       tables["organisations"]["organisation_id"].tolist(), limits)
+    ids = tables["services"]["service_id"].tolist(), tables["organisations"]["organisation_id"].tolist()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="check-tables") as checking:
+        # the worker checks the consolidated tables while this process works out the frames checked after them
+        checked_tables = checking.submit(check_frames, {t: tables[t] for t in CONSOLIDATED}, *ids, limits)
+        frames = {
+            "sources": checked_sources(pd.DataFrame(entries)),
+            "coverage": month_coverage(tables, config.period.months, {s: t for s, t in claims.items() if t}),
+            "volumes": volume_changes(tables, _previous_tables(store, latest), measure_catalogue(config.measures)),
+            "lanes": lane_counts(tables["services"], config.lane_ids),
+        }
+        services_sources = {s.id: "external_ids" in s.columns for s in config.sources if "services" in s.tables}
+        flags = service_flags(tables, config.quality.outlier_ratio,
+                              [o.source_id for o in counted if o.status == SourceStatus.STALE])
+        causes = root_causes(entries, services_sources, tables["rejects"])
+        run = checked_tables.result().then(check_frames(frames, *ids, limits))
+    map_errors = [] if len(tables["services"]) else [no_services_message(entries, services_sources)]
     summary = quality_summary(
         sources=entries, rejects=tables["rejects"], results=run.results, volumes=frames["volumes"],
         counts={t: len(f) for t, f in tables.items()},
         previous_counts=store.manifest(latest).get("counts") if latest else None, previous_version=latest,
-        flags=service_flags(tables, config.quality.outlier_ratio,
-                            [o.source_id for o in counted if o.status == SourceStatus.STALE]),
+        flags=flags,
         thresholds=config.quality.model_dump(),
-        root_causes=root_causes(entries, services_sources, tables["rejects"]),
+        root_causes=causes,
         map_errors=map_errors,
         header={"map_id": config.map_id, "title": config.title,
                 "partners": {pid: p.name for pid, p in config.partners.items()},
