@@ -172,11 +172,15 @@ def _laid_out(candidates: Sequence[Candidate], budget_seconds: float,
 
 
 def _stored(store: Path, key: str) -> Layout | None:
-    """The layout kept under `key`, or None (none kept, or unreadable: laid out again)."""
+    """The layout kept under `key` (now the most recently used), or None (none kept, or unreadable: laid out
+    again)."""
+    path = store / f"{key}.json"
     try:
-        document = json.loads((store / f"{key}.json").read_text(encoding="utf-8"))
-        return Layout(document["candidate"], document["laid_out"], float(document["seconds"]),
-                      tuple(document["timed_out"]))
+        document = json.loads(path.read_text(encoding="utf-8"))
+        found = Layout(document["candidate"], document["laid_out"], float(document["seconds"]),
+                       tuple(document["timed_out"]))
+        path.touch()
+        return found
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
