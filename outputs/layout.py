@@ -27,6 +27,7 @@ from expectations.worker import module_command, module_environment
 
 POLL_SECONDS = 0.01
 MEMO_SIZE = 4  # layouts remembered in this process, and kept in a store
+GRACE_SHARE = 0.25  # of the budget: the last candidate's time on its own once the others ran out of it
 PARENT_VARIABLE = "ISM_LAYOUT_PARENT"  # the process id of the refresh that started a layout worker
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when the thread that started it ends
 
@@ -113,20 +114,23 @@ def _key(candidates: Sequence[Candidate], budget: float) -> str:
 
 
 def budgeted_layout(candidates: Sequence[Candidate], budget_seconds: float,
-                    fallback: Callable[[], Candidate] | None = None, store: Path | None = None) -> Layout:
+                    fallback: Callable[[], Candidate] | None = None, store: Path | None = None,
+                    grace_seconds: float | None = None) -> Layout:
     """Lay out every candidate at once, each in its own worker, and keep the first in order of preference that
     finishes within the budget (a later candidate is used only when every earlier one ran out of time). When
-    none does, the `fallback` (a cheap layout, made here then: Graphviz holds this process's interpreter lock
-    while it works, so it is not made for nothing) is used. The result is remembered for the same candidates,
-    so the poster and the interactive map share one layout, and kept in the folder `store` (if given) for the
-    next process with the same candidates (unless it is the fallback: a busy moment must not fix it for good)."""
+    none has, the others are stopped and the last is given `grace_seconds` more on its own (a quarter of the
+    budget unless given); when it too runs out, the `fallback` (a cheap layout, made here then: Graphviz holds
+    this process's interpreter lock while it works, so it is not made for nothing) is used. The result is
+    remembered for the same candidates, so the poster and the interactive map share one layout, and kept in the
+    folder `store` (if given) for the next process with the same candidates (unless it is the fallback: a busy
+    moment must not fix it for good)."""
     key = _key(candidates, budget_seconds)
     if key in _MEMO:
         _MEMO.move_to_end(key)
         return _MEMO[key]
     chosen = _stored(store, key) if store is not None else None
     if chosen is None:
-        chosen = _laid_out(candidates, budget_seconds, fallback)
+        chosen = _laid_out(candidates, budget_seconds, fallback, grace_seconds)
         if store is not None and chosen.candidate in {c.name for c in candidates}:  # never the emergency fallback:
             _keep(store, key, chosen)  # the next version tries the candidates again
     _MEMO[key] = chosen
@@ -136,7 +140,7 @@ def budgeted_layout(candidates: Sequence[Candidate], budget_seconds: float,
 
 
 def _laid_out(candidates: Sequence[Candidate], budget_seconds: float,
-              fallback: Callable[[], Candidate] | None) -> Layout:
+              fallback: Callable[[], Candidate] | None, grace_seconds: float | None = None) -> Layout:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ism-layout-") as folder:
         workers = []
@@ -145,7 +149,7 @@ def _laid_out(candidates: Sequence[Candidate], budget_seconds: float,
             source.write_text(candidate.source, encoding="utf-8")
             workers.append((candidate, target, _start_worker(source, target)))
         chosen: Layout | None = None
-        deadline = started + budget_seconds
+        deadline, graced = started + budget_seconds, len(workers) < 2
         try:
             while chosen is None:
                 finished = [worker.poll() is not None for _, _, worker in workers]
@@ -158,6 +162,15 @@ def _laid_out(candidates: Sequence[Candidate], budget_seconds: float,
                         break
                 if chosen is None and (all(finished) or time.monotonic() >= deadline):
                     chosen = _best_finished(workers, started)
+                    if chosen.laid_out is None and not graced and not finished[-1]:
+                        # none in time: the others stop, and the last (the cheapest) has the cores to itself a
+                        # little longer: on a busy machine it was sharing them, and the fallback costs time too
+                        for _, _, worker in workers[:-1]:
+                            worker.kill()
+                        chosen, graced = None, True
+                        deadline = time.monotonic() + (budget_seconds * GRACE_SHARE if grace_seconds is None
+                                                       else grace_seconds)
+                        continue
                     break
                 time.sleep(POLL_SECONDS)
         finally:

@@ -176,6 +176,17 @@ def test_the_budget_prefers_the_first_candidate_that_finishes_in_time() -> None:
     assert (spare.candidate, spare.laid_out) == ("spare", "laid")
 
 
+def test_when_none_is_in_time_the_last_candidate_has_the_cores_a_little_longer() -> None:
+    slow = Candidate("slow", _dense_dot(601, 4000))
+    tiny = Candidate("tiny", "digraph t { c -> d; }")
+    # no worker even starts within 0.01 s: the slow one is stopped and the last one finishes in its grace
+    found = budgeted_layout([slow, tiny], 0.01, lambda: Candidate("spare", "laid"), grace_seconds=60)
+    assert found.candidate == "tiny" and found.timed_out == ("slow",) and "pos=" in (found.laid_out or "")
+    other = Candidate("other slow", _dense_dot(602, 4000))
+    spare = budgeted_layout([slow, other], 0.01, lambda: Candidate("spare", "laid"), grace_seconds=0.01)
+    assert (spare.candidate, spare.timed_out) == ("spare", ("slow", "other slow"))
+
+
 def test_poster_graph_has_services_as_nodes_and_drawn_flows_as_edges() -> None:
     tables = small_tables()
     poster = poster_graph(small_graph(tables), LANES, INFO, PosterOptions(min_flow_share=0),
