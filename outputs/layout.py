@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import json
 import os
 import re
 import signal
@@ -24,9 +23,10 @@ from pathlib import Path
 import pygraphviz as pgv
 
 from expectations.worker import module_command, module_environment
+from outputs.store.layouts import keep_layout, kept_layout
 
 POLL_SECONDS = 0.01
-MEMO_SIZE = 4  # layouts remembered in this process, and kept in a store
+MEMO_SIZE = 4  # layouts remembered in this process
 GRACE_SHARE = 0.25  # of the budget: the last candidate's time on its own once the others ran out of it
 PARENT_VARIABLE = "ISM_LAYOUT_PARENT"  # the process id of the refresh that started a layout worker
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when the thread that started it ends
@@ -185,30 +185,18 @@ def _laid_out(candidates: Sequence[Candidate], budget_seconds: float,
 
 
 def _stored(store: Path, key: str) -> Layout | None:
-    """The layout kept under `key` (now the most recently used), or None (none kept, or unreadable: laid out
-    again)."""
-    path = store / f"{key}.json"
+    """The layout kept in `store` under `key`, or None (none kept, or unreadable: laid out again)."""
+    document = kept_layout(store, key)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        found = Layout(document["candidate"], document["laid_out"], float(document["seconds"]),
-                       tuple(document["timed_out"]))
-        path.touch()
-        return found
-    except (OSError, ValueError, KeyError, TypeError):
+        return Layout(document["candidate"], document["laid_out"], float(document["seconds"]),
+                      tuple(document["timed_out"])) if document is not None else None
+    except (KeyError, TypeError, ValueError):
         return None
 
 
 def _keep(store: Path, key: str, layout: Layout) -> None:
-    """Keep a layout in `store` (written whole, then renamed), with the MEMO_SIZE most recent others."""
-    store.mkdir(parents=True, exist_ok=True)
-    partial = store / f"{key}.json.partial"
-    partial.write_text(json.dumps({"candidate": layout.candidate, "laid_out": layout.laid_out,
-                                   "seconds": layout.seconds, "timed_out": list(layout.timed_out)}),
-                       encoding="utf-8")
-    partial.replace(store / f"{key}.json")
-    kept = sorted(store.glob("*.json"), key=lambda path: path.stat().st_mtime_ns, reverse=True)
-    for stale in kept[MEMO_SIZE:]:
-        stale.unlink(missing_ok=True)
+    keep_layout(store, key, {"candidate": layout.candidate, "laid_out": layout.laid_out,
+                             "seconds": layout.seconds, "timed_out": list(layout.timed_out)})
 
 
 def _late(workers: list[tuple[Candidate, Path, subprocess.Popen[bytes]]], chosen: Candidate) -> tuple[str, ...]:

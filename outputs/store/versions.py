@@ -13,7 +13,7 @@ Working data that holds unsuppressed values lives apart, under the private root 
     <private>/<map_id>/work/<run_id>/        a run's working files; removed at the next start if left over
     <private>/<map_id>/.cache/               the source cache (outputs/store/cache.py)
     <private>/<map_id>/.last_good/           last good extracts (outputs/store/last_good.py)
-    <private>/<map_id>/.layouts/             the poster's latest layouts, of its shape (outputs/layout.py)
+    <private>/<map_id>/.layouts/             the poster's last layouts, of its shape (outputs/store/layouts.py)
 
 A run killed at any moment leaves every complete version intact: a version becomes visible only by the rename of
 a fully written folder (its manifest written last), and `clean_leftovers` at the next start removes what the run
