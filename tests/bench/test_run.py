@@ -58,3 +58,33 @@ def test_the_full_refresh_starts_without_an_earlier_runs_source_cache(tmp_path: 
     (tmp_path / "extracts").mkdir()
     run.fresh_private_area(config)
     assert not private.exists() and (tmp_path / "extracts").is_dir()
+
+
+def test_a_refreshs_parts_add_up_to_its_wall_time() -> None:
+    parts = run.parts_of(measured(12.0, 15.0), {"flow": 8.0, "sources_wall": 1.5, "gate_wall": 2.0,
+                                                "publish_wall": 4.0})
+    assert parts == {"outside_the_flow": 4.0, "sources_phase": 1.5, "gate_phase": 2.0, "publish_phase": 4.0,
+                     "rest_of_the_flow": 0.5}
+    assert run.parts_of(measured(1.2, 1.0), {"flow": 0.0})["outside_the_flow"] == 1.2  # nothing changed: no flow
+
+
+def test_missed_targets_name_the_budget_the_parts_and_the_fixed_costs() -> None:
+    """M: limit 6 s (budget 18 s) against a full refresh of 20 s, missed by 2 s; one changed 11 s against a
+    quarter of 20 s, missed by 6 s; nothing changed 1.5 s is within a tenth (2 s), so not listed."""
+    seconds = {"limit": 6.0, "full": 20.0, "unchanged": 1.5, "one_changed": 11.0, "empty_flow": 3.0}
+    parts = {"full": {"sources_phase": 10.0}, "one_changed": {"gate_phase": 3.0}}
+    fixed = {"empty_prefect_flow": 3.0, "ism_imports": 0.8, "gx_import": 4.2}
+    missed = run.missed_targets("M", seconds, parts, fixed)
+    assert [(m["target"], m["figure"], m["budget_seconds"], m["over_by_seconds"]) for m in missed] == [
+        ("full_over_limit", "full", 18.0, 2.0), ("one_changed_over_full", "one_changed", 5.0, 6.0)]
+    assert missed[1]["parts"] == {"gate_phase": 3.0} and missed[1]["fixed_costs"] == fixed
+    # S is held to twice the empty flow only: 7 s against 6 s
+    assert [m["target"] for m in run.missed_targets("S", {**seconds, "full": 7.0}, parts, fixed)] == [
+        "full_over_empty_flow_S"]
+    assert run.missed_targets("S", {**seconds, "full": 6.0}, parts, fixed) == []
+    lines = "\n".join(run._missed_lines({"missed_targets": missed}))
+    assert "**one_changed_over_full**: the one changed refresh took 11.0 s against a budget of 5.0 s" in lines
+    assert "gate 3.0 s" in lines and "importing Great Expectations 4.2 s" in lines
+    assert run._missed_lines({"missed_targets": []}) == ["Every wall-time target of this size was met in this run.",
+                                                         ""]
+    assert run._missed_lines({}) == []  # results written before the field existed
