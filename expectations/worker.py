@@ -156,6 +156,9 @@ def main(role: str) -> int:
     if role == CHECKS:
         from expectations.suite import great_expectations
 
+        # GX checks pandas frames here: its optional SQL support is kept out (sqlalchemy comes with Prefect, so
+        # GX would load it and its SQL engine: a fifth of its import, measured); None in sys.modules: not importable
+        sys.modules.setdefault("sqlalchemy", None)  # type: ignore[arg-type]
         great_expectations()
     requests = sys.stdin.buffer
     while True:

@@ -3,6 +3,7 @@ severity and the rows (and sources) that fail it."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -132,6 +133,13 @@ def test_the_worker_process_runs_the_suite_as_this_process_does() -> None:
     assert [(r.code, r.table, r.column, r.success, r.failed, r.samples) for r in there.results] == [
         (r.code, r.table, r.column, r.success, r.failed, r.samples) for r in here.results]
     assert sorted(there.validations) == sorted(here.validations)
+
+
+def test_the_checks_worker_keeps_gxs_sql_support_out() -> None:
+    """GX treats sqlalchemy as optional; Prefect installs it, and GX would import it and its SQL engine (a fifth of
+    its import) only to check pandas frames. The suite's results there are this process's (test above)."""
+    assert importlib.util.find_spec("sqlalchemy") is not None  # installed: Prefect needs it here
+    assert in_worker(importlib.util.find_spec, "sqlalchemy") is None
 
 
 def test_a_worker_that_died_is_replaced() -> None:
