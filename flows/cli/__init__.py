@@ -3,12 +3,15 @@ registered here. User errors print one line and exit with their kind's code, nev
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import os
 import sys
+import threading
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -91,5 +94,32 @@ def main() -> None:
         sys.exit(EXIT_INTERNAL)
 
 
+def console() -> NoReturn:
+    """The `ism` command: `main`, then `quick_exit` with its exit code."""
+    try:
+        main()
+    except SystemExit as stop:
+        quick_exit(stop.code)
+    quick_exit(0)
+
+
+def quick_exit(code: int | str | None) -> NoReturn:
+    """Exit as any exit does (the exit handlers run: Prefect's, logging's, the workers' ends; output is flushed)
+    but without the interpreter's teardown of every object it holds, which after a refresh takes a second or more
+    (measured at bench M: 1.1-1.7 s, against 0.1 s) for memory the process gives back anyway. When another thread
+    is still running, which an exit waits for, the exit is the usual one."""
+    if isinstance(code, str):  # a message, printed as Python prints it
+        print(code, file=sys.stderr)
+        code = 1
+    status = 0 if code is None else code
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.current_thread()):
+        sys.exit(status)
+    atexit._run_exitfuncs()  # what an exit runs before the teardown skipped here
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`ism ... | head`): nothing more to say
+            stream.flush()
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    main()
+    console()

@@ -76,3 +76,41 @@ def test_no_library_warnings_on_stderr(tmp_path: Path) -> None:
                               cwd=Path(__file__).resolve().parents[2])
         assert done.returncode == 0, done.stderr
         assert done.stderr == "", done.stderr
+
+
+# A process ending with flows.cli.quick_exit(argv[1]): an object torn down at teardown says so, an exit handler
+# says so, and output is left unflushed; with argv[2] a thread still writing argv[2] when the exit comes.
+QUICK_EXIT = """
+import atexit, sys, threading, time
+from pathlib import Path
+from flows.cli import quick_exit
+
+class TornDown:
+    def __del__(self):
+        print("torn down", flush=True)
+
+kept = TornDown()
+atexit.register(print, " exit handler ran")
+print("unflushed", end="")
+if len(sys.argv) > 2:
+    threading.Thread(target=lambda: (time.sleep(0.5), Path(sys.argv[2]).write_text("done"))).start()
+quick_exit(int(sys.argv[1]) if sys.argv[1].isdigit() else sys.argv[1])
+"""
+
+
+def quick_exit_process(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", QUICK_EXIT, *args], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[2])
+
+
+def test_the_command_exits_without_the_interpreters_teardown_but_with_its_exit_handlers() -> None:
+    done = quick_exit_process("3")
+    assert (done.returncode, done.stdout, done.stderr) == (3, "unflushed exit handler ran\n", "")
+    message = quick_exit_process("no map config here")
+    assert (message.returncode, message.stderr) == (1, "no map config here\n")
+
+
+def test_a_thread_still_running_is_waited_for_as_at_any_exit(tmp_path: Path) -> None:
+    done = quick_exit_process("0", str(tmp_path / "thread.txt"))
+    assert done.returncode == 0 and (tmp_path / "thread.txt").read_text() == "done"
+    assert done.stdout.startswith("unflushed exit handler ran\n")
