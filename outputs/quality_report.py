@@ -425,7 +425,7 @@ def _build_gx_site(validations: Mapping[str, Mapping[str, Any]], folder: Path) -
 
 
 def quality_artefact(version: PublishedVersion) -> list[Path]:
-    """quality/report.html, report.json, rejects.parquet and gx/ of the version being written."""
+    """quality/report.html, report.json and rejects.parquet of the version being written (gx/: gx_site_artefact)."""
     if not version.quality:
         return []
     folder = version.folder / QUALITY_FOLDER
@@ -439,7 +439,11 @@ def quality_artefact(version: PublishedVersion) -> list[Path]:
         written.append(folder / "rejects.parquet")
         rejects.sort_values(["source_id", "row_number", "column", "check"], na_position="first",
                             kind="mergesort").to_parquet(written[-1], index=False)
-    if quality.get("gx"):
-        written += write_gx_site(quality["gx"], folder / "gx")
     return written
+
+
+def gx_site_artefact(version: PublishedVersion) -> list[Path]:
+    """quality/gx/ of the version being written: the GX validation results and GX's Data Docs site."""
+    validations = version.quality.get("gx")
+    return write_gx_site(validations, version.folder / QUALITY_FOLDER / "gx") if validations else []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import threading
 import zipfile
 from pathlib import Path
 
@@ -109,3 +110,33 @@ def test_only_a_big_version_starts_the_worker(monkeypatch: pytest.MonkeyPatch) -
             break
         os.sched_yield()
     assert started == [worker.ARTEFACTS]
+
+
+def test_the_gx_site_is_built_while_the_writers_after_it_write(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """GX's Data Docs are built in the checks worker: the refresh does not wait for them before the next writer,
+    only before the version is complete, and their failure is the publish's."""
+    next_writer_started, written = threading.Event(), []
+
+    def gx_site(version: PublishedVersion) -> list[Path]:
+        assert next_writer_started.wait(20), "the next writer waited for the GX site"
+        written.append("gx")
+        raise ValueError("no Data Docs")
+
+    def next_writer(version: PublishedVersion) -> list[Path]:
+        next_writer_started.set()
+        return []
+
+    monkeypatch.setattr(publish.os, "cpu_count", lambda: 2)  # a core free for the checks worker
+    monkeypatch.setattr(publish, "ARTEFACT_WRITERS", [gx_site, next_writer])
+    monkeypatch.setattr(publish, "IN_CHECKS_WORKER", (gx_site,))
+    with pytest.raises(ValueError, match="no Data Docs"):
+        write_artefacts(small_version(tmp_path), _no_analyses)
+    assert written == ["gx"]
+
+
+def test_the_checks_worker_writes_beside_only_with_a_core_to_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    for cores, beside, expected in [(1, False, False), (2, False, True), (2, True, False), (3, True, True),
+                                    (None, False, False)]:
+        monkeypatch.setattr(publish.os, "cpu_count", lambda cores=cores: cores)
+        assert publish.checks_worker_beside(beside) is expected, (cores, beside)

@@ -14,7 +14,7 @@ import pandas as pd
 from expectations.checks import RejectRecord
 from expectations.suite import SuiteLimits, consolidated_suite, suite_results
 from outputs.context import PublishedVersion
-from outputs.quality_report import bar_chart, quality_artefact, report_html
+from outputs.quality_report import bar_chart, gx_site_artefact, quality_artefact, report_html
 from outputs.store.last_good import keep_last_good, last_good
 from transforms.rejects import rejects_frame
 
@@ -163,6 +163,7 @@ def test_artefact_writes_report_json_rejects_and_a_gx_site(tmp_path: Path) -> No
     run = suite_results(frames, {"organisations": consolidated_suite([], ["o"], SuiteLimits((), 0.05, 0.5))[
         "organisations"]})
     written = quality_artefact(version(tmp_path, {**summary(), "gx": run.validations}))
+    written += gx_site_artefact(version(tmp_path, {**summary(), "gx": run.validations}))
     quality = tmp_path / "quality"
     assert {p.relative_to(quality).as_posix() for p in written} == {
         "report.json", "report.html", "rejects.parquet", "gx/validation_results.json", "gx/index.html"}
@@ -175,7 +176,7 @@ def test_artefact_writes_report_json_rejects_and_a_gx_site(tmp_path: Path) -> No
 
 
 def test_no_quality_no_report(tmp_path: Path) -> None:
-    assert quality_artefact(version(tmp_path, {})) == []
+    assert quality_artefact(version(tmp_path, {})) == [] and gx_site_artefact(version(tmp_path, {})) == []
 
 
 def test_last_good_is_kept_swapped_whole_and_read_back_with_its_age(tmp_path: Path) -> None:
