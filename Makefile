@@ -34,8 +34,9 @@ test-property: $(BIN)/ism  ## The property tests with many more generated cases 
 		--hypothesis-show-statistics -q
 
 SIZE ?= S
+ROUNDS ?= 1
 bench: $(BIN)/ism  ## Benchmark a synthetic map of SIZE=S|M|L against a bare DuckDB pass (bench/results/).
-	$(BIN)/python -m bench.run --size $(SIZE)
+	$(BIN)/python -m bench.run --size $(SIZE) --rounds $(ROUNDS)
 
 PREFECT_PORT ?= 4200
 server: $(BIN)/ism  ## A Prefect server on loopback for `ism serve`: PREFECT_API_URL=http://127.0.0.1:4200/api

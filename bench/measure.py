@@ -86,7 +86,8 @@ def run_measured(command: Sequence[str], env: Mapping[str, str] | None = None, c
     an out-of-memory killer picking someone else's process)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        child = subprocess.Popen(list(command), stdout=out, stderr=err, env=dict(env) if env else None, cwd=cwd,
+        child = subprocess.Popen(list(command), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                 env=dict(env) if env else None, cwd=cwd,
                                  start_new_session=True)  # its own process group, to kill the tree at once
         peak = [0]
         killed = threading.Event()

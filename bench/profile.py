@@ -45,6 +45,7 @@ STEPS: list[tuple[str, str, str]] = [  # step, file suffix, function
     ("  artefact: analyses", "outputs/analysis.py", "analysis_artefact"),
     ("  artefact: changelog", "outputs/changelog.py", "changelog_artefact"),
     ("  artefact: quality report", "outputs/quality_report.py", "quality_artefact"),
+    ("  artefact: GX Data Docs (waits for the checks worker)", "outputs/quality_report.py", "gx_site_artefact"),
     ("  artefact: interactive HTML", "outputs/interactive.py", "interactive_artefact"),
 ]
 PACKAGES = ("prefect", "pandas", "pandera", "great_expectations", "pyarrow", "numpy", "networkx", "pygraphviz",
