@@ -692,8 +692,8 @@ def _render_line(render: dict[str, Any]) -> str:
 def readme_table() -> str:
     """The README's benchmark block: the latest result of each size."""
     lines = [START, "", "| size | HSCPs | sources | rows read | limit | full | nothing changed | one changed | "
-             "full / limit | full / empty flow | peak RSS | Prefect | run |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+             "full / limit | one changed / full | full / empty flow | peak RSS | Prefect | rounds | run |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|"]
     for size in ("S", "M", "L"):
         path = RESULTS / f"{size}.json"
         if not path.is_file():
@@ -702,13 +702,15 @@ def readme_table() -> str:
         w, s = r["workload"], r["seconds"]
         lines.append(f"| {size} | {w['hscps']} | {w['sources']} | {w['rows_read']:,} | {_s(s['limit'])} | "
                      f"{_s(s['full'])} | {_s(s['unchanged'])} | {_s(s['one_changed'])} | {r['full_over_limit']} | "
-                     f"{_ratio(full_over_empty_flow(r))} | {r['peak_rss_gib']} GiB | "
-                     f"{r.get('prefect_mode', 'ephemeral')} | {r['date'][:10]} |")
+                     f"{r.get('one_changed_over_full', '–')} | {_ratio(full_over_empty_flow(r))} | "
+                     f"{r['peak_rss_gib']} GiB | {r.get('prefect_mode', 'ephemeral')} | "
+                     f"{len(r.get('rounds', [])) or 1} | {r['date'][:10]} |")
     lines += ["", "Targets at M and L: full ≤ 3 × limit, nothing changed ≤ 10 % of full, one source changed ≤ 25 %, "
               "peak memory ≤ 4 GiB at L; at S: full ≤ 2 × an empty Prefect flow in the same Prefect mode, timed in "
               "the same run (full / empty flow). Prefect: `server` = every ism process used one long-running Prefect "
               "server (as `ism serve` does; its memory is not in peak RSS), `ephemeral` = each started Prefect's "
-              "temporary server. Details in `bench/results/<SIZE>.md`; run `make bench SIZE=S|M|L`.",
+              "temporary server. Ratios are medians over the rounds (seconds: the median round's). Details in "
+              "`bench/results/<SIZE>.md`; run `make bench SIZE=S|M|L ROUNDS=3`.",
               "", END]
     return "\n".join(lines)
 
