@@ -41,12 +41,12 @@ def test_the_readme_table_carries_full_over_empty_flow(tmp_path: Path, monkeypat
     result = {"workload": {"hscps": 1, "sources": 18, "rows_read": 101_602},
               "seconds": {"limit": 1.0, "full": 10.0, "unchanged": 0.9, "one_changed": 7.8},
               "full_over_limit": 10.0, "full_over_empty_flow": 4.348, "peak_rss_gib": 0.5, "prefect_mode": "server",
-              "date": "2026-12-02T12:00:00+00:00"}
+              "one_changed_over_full": 0.78, "rounds": [{}, {}, {}], "date": "2026-12-02T12:00:00+00:00"}
     (tmp_path / "S.json").write_text(json.dumps(result))
     monkeypatch.setattr(run, "RESULTS", tmp_path)
     table = run.readme_table()
-    assert "| full / limit | full / empty flow |" in table
-    assert "| 10.0 | 4.348 | 0.5 GiB | server | 2026-12-02 |" in table
+    assert "| full / limit | one changed / full | full / empty flow |" in table
+    assert "| 10.0 | 0.78 | 4.348 | 0.5 GiB | server | 3 | 2026-12-02 |" in table
 
 
 @pytest.mark.parametrize("declared", ["", 'private_root = "work"\n'])
