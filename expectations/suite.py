@@ -40,6 +40,7 @@ ROW_NAMES: dict[str, list[str]] = {
     "lanes": ["lane"],
 }
 SUITE_TABLES = tuple(ROW_NAMES)
+CONSOLIDATED_TABLES = SUITE_TABLES[:4]  # consolidated from the sources; the others are frames worked out from them
 
 
 @dataclass(frozen=True)

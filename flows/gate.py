@@ -20,7 +20,7 @@ from expectations.canonical import STAGED_TABLES
 from expectations.checks import RejectRecord, Severity
 from expectations.errors import QualityGateError
 from expectations.status import Rag, SourceStatus
-from expectations.suite import SuiteLimits, check_frames
+from expectations.suite import CONSOLIDATED_TABLES, SuiteLimits, check_frames
 from flows.config import MapConfig, load_config
 from flows.config_measures import measure_catalogue
 from flows.faults import checkpoint
@@ -58,7 +58,6 @@ from transforms.source_status import (
 )
 
 CONSOLIDATION_MEMORY = "1536MB"
-CONSOLIDATED = ("organisations", "services", "activity", "flows")  # the tables the suite checks first
 
 
 @dataclass(frozen=True)
@@ -169,7 +168,7 @@ def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str
     ids = tables["services"]["service_id"].tolist(), tables["organisations"]["organisation_id"].tolist()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="check-tables") as checking:
         # the worker checks the consolidated tables while this process works out the frames checked after them
-        checked_tables = checking.submit(check_frames, {t: tables[t] for t in CONSOLIDATED}, *ids, limits)
+        checked_tables = checking.submit(check_frames, {t: tables[t] for t in CONSOLIDATED_TABLES}, *ids, limits)
         frames = {
             "sources": checked_sources(pd.DataFrame(entries)),
             "coverage": month_coverage(tables, config.period.months, {s: t for s, t in claims.items() if t}),
