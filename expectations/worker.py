@@ -12,12 +12,14 @@ refreshes a map at its top level would refresh it twice.
 from __future__ import annotations
 
 import atexit
+import importlib
 import os
 import pickle
 import struct
 import subprocess
 import sys
 import threading
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -149,6 +151,23 @@ def _read(stream: IO[bytes]) -> bytes:
     return data
 
 
+# Imported by GX at its own import for expectations ism's suite never uses (a KL divergence test and its chart):
+# a third of GX's import, measured. Loaded when first used, if ever.
+DEFERRED_BY_GX = ("scipy.stats", "altair")
+
+
+class DeferredModule(types.ModuleType):
+    """A module that stands in sys.modules for `name` until one of its attributes is first asked for, then imports
+    the real module in its place and takes on its attributes."""
+
+    def __getattr__(self, attribute: str) -> Any:
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        real = importlib.import_module(self.__name__)
+        vars(self).update(vars(real))
+        return getattr(real, attribute)
+
+
 def main(role: str) -> int:
     """The worker's loop: get ready for `role`, then answer each call until the input closes."""
     answers = os.fdopen(os.dup(1), "wb")
@@ -159,6 +178,8 @@ def main(role: str) -> int:
         # GX checks pandas frames here: its optional SQL support is kept out (sqlalchemy comes with Prefect, so
         # GX would load it and its SQL engine: a fifth of its import, measured); None in sys.modules: not importable
         sys.modules.setdefault("sqlalchemy", None)  # type: ignore[arg-type]
+        for name in DEFERRED_BY_GX:
+            sys.modules.setdefault(name, DeferredModule(name))
         great_expectations()
     requests = sys.stdin.buffer
     while True:

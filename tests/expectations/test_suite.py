@@ -20,11 +20,13 @@ from expectations.suite import (
     SUITE_TABLES,
     SuiteLimits,
     SuiteRun,
+    _checked_frames,
     check_frames,
     consolidated_suite,
     suite_results,
 )
-from expectations.worker import in_worker, module_environment
+from expectations.worker import CHECKS as CHECKS_ROLE
+from expectations.worker import Worker, in_worker, module_environment
 
 LIMITS = SuiteLimits(lanes=("acute", "social_care"), max_reject_share=0.05, max_volume_change=0.5)
 APRIL = pd.Timestamp("2025-04-01")
@@ -140,6 +142,36 @@ def test_the_checks_worker_keeps_gxs_sql_support_out() -> None:
     its import) only to check pandas frames. The suite's results there are this process's (test above)."""
     assert importlib.util.find_spec("sqlalchemy") is not None  # installed: Prefect needs it here
     assert in_worker(importlib.util.find_spec, "sqlalchemy") is None
+
+
+def loaded(module: str) -> bool:
+    return module in sys.modules
+
+
+def entropy_of_a_fair_coin() -> float:
+    from scipy import stats
+
+    return float(stats.entropy([0.5, 0.5]))
+
+
+def test_the_checks_worker_defers_what_gx_imports_for_expectations_ism_never_uses(tmp_path: Path) -> None:
+    """scipy.stats and altair (a third of GX's import) stay unloaded while the suite runs and its Data Docs are
+    built, and load the moment something uses them."""
+    from outputs.quality_report import _build_gx_site
+
+    worker = Worker(CHECKS_ROLE)
+    try:
+        frames = clean_frames()
+        run = worker.call(_checked_frames, frames, ["svc_a", "svc_b"], ["org_1", "org_2"], LIMITS)
+        assert run.results and not run.failed
+        worker.call(_build_gx_site, run.validations, tmp_path)
+        assert (tmp_path / "index.html").is_file()
+        assert not worker.call(loaded, "scipy.stats._stats_py")
+        assert not worker.call(loaded, "altair.vegalite")
+        assert worker.call(entropy_of_a_fair_coin) == pytest.approx(0.6931471805599453)
+        assert worker.call(loaded, "scipy.stats._stats_py")
+    finally:
+        worker.close()
 
 
 def test_a_worker_that_died_is_replaced() -> None:
