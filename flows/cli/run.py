@@ -45,8 +45,9 @@ def refresh(config: ConfigArg = None, publish_root: RootOpt = None, as_json: Jso
             from expectations import worker
 
             worker.start()  # GX imports in its own process meanwhile (seconds): the checks will need it
-            from flows.ephemeral import tied_temporary_server
-            from flows.refresh import refresh_map  # imports Prefect: only when the flow has to run
+            with worker.imports_frozen():
+                from flows.ephemeral import tied_temporary_server
+                from flows.refresh import refresh_map  # imports Prefect: only when the flow has to run
 
             tied_temporary_server()  # a killed run leaves no Prefect server behind
             with shown([s.id for s in map_config.sources], as_json):
@@ -99,11 +100,12 @@ def validate(config: ConfigArg = None, publish_root: RootOpt = None, as_json: Js
     from expectations import worker
 
     worker.start()  # GX imports in its own process while Prefect and the sources load: the checks need it
-    from flows.config import load_config
-    from flows.ephemeral import tied_temporary_server
-    from flows.validate import validate_map
-    from outputs.quality_text import source_table_text
-    from transforms.source_status import blocking_failures
+    with worker.imports_frozen():
+        from flows.config import load_config
+        from flows.ephemeral import tied_temporary_server
+        from flows.validate import validate_map
+        from outputs.quality_text import source_table_text
+        from transforms.source_status import blocking_failures
 
     path = config_path(config)
     try:

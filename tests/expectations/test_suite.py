@@ -3,6 +3,7 @@ severity and the rows (and sources) that fail it."""
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import os
 import signal
@@ -26,7 +27,7 @@ from expectations.suite import (
     suite_results,
 )
 from expectations.worker import CHECKS as CHECKS_ROLE
-from expectations.worker import Worker, in_worker, module_environment
+from expectations.worker import Worker, imports_frozen, in_worker, module_environment
 
 LIMITS = SuiteLimits(lanes=("acute", "social_care"), max_reject_share=0.05, max_volume_change=0.5)
 APRIL = pd.Timestamp("2025-04-01")
@@ -170,8 +171,21 @@ def test_the_checks_worker_defers_what_gx_imports_for_expectations_ism_never_use
         assert not worker.call(loaded, "altair.vegalite")
         assert worker.call(entropy_of_a_fair_coin) == pytest.approx(0.6931471805599453)
         assert worker.call(loaded, "scipy.stats._stats_py")
+        assert worker.call(gc.get_freeze_count) > 0  # what importing GX built is frozen (imports_frozen)
+        assert worker.call(gc.isenabled)
     finally:
         worker.close()
+
+
+def test_imports_frozen_collects_nothing_while_importing_then_freezes_what_was_built() -> None:
+    before = gc.get_freeze_count()
+    try:
+        with imports_frozen():
+            assert not gc.isenabled()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()  # back to the oldest generation, as before the test
 
 
 def test_a_worker_that_died_is_replaced() -> None:
