@@ -35,6 +35,10 @@ class WorkerStopped(RuntimeError):
     """The worker process ended while a call was on its way."""
 
 
+class WorkerBusy(RuntimeError):
+    """The worker is answering another call, or has answered none yet (it may still be importing)."""
+
+
 class Worker:
     """One worker process, its calls one at a time."""
 
@@ -42,23 +46,31 @@ class Worker:
         self._process = subprocess.Popen(module_command("expectations.worker", role), stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, env=module_environment())
         self._lock = threading.Lock()
+        self._answered = threading.Event()  # set once a call is answered: the worker is past its imports
 
     def call(self, function: Callable[..., Result], *args: Any) -> Result:
         """`function(*args)` in the worker; its exception is raised here."""
         return self.call_pickled(pickled_call(function, *args))  # type: ignore[no-any-return]
 
-    def call_pickled(self, call: bytes) -> Any:
-        """The call `pickled_call` made, run in the worker; its exception is raised here."""
+    def call_pickled(self, call: bytes, if_idle: bool = False) -> Any:
+        """The call `pickled_call` made, run in the worker; its exception is raised here. With `if_idle`,
+        WorkerBusy at once unless the worker has answered a call before and is answering none now."""
         assert self._process.stdin is not None and self._process.stdout is not None
-        with self._lock:
-            try:
-                _write(self._process.stdin, call)
-                done, value = _receive(self._process.stdout)
-            except (BrokenPipeError, EOFError) as error:
-                raise WorkerStopped(f"exit status {self._process.poll()}") from error
-            except BaseException:  # interrupted mid-call: its answer would be read as the next call's
-                self._process.kill()
-                raise
+        if if_idle and not self._answered.is_set():
+            raise WorkerBusy
+        if not self._lock.acquire(blocking=not if_idle):
+            raise WorkerBusy
+        try:
+            _write(self._process.stdin, call)
+            done, value = _receive(self._process.stdout)
+        except (BrokenPipeError, EOFError) as error:
+            raise WorkerStopped(f"exit status {self._process.poll()}") from error
+        except BaseException:  # interrupted mid-call: its answer would be read as the next call's
+            self._process.kill()
+            raise
+        finally:
+            self._lock.release()
+        self._answered.set()
         if not done:
             raise value
         return value
@@ -106,6 +118,34 @@ _LOCK = threading.Lock()
 def start(role: str = CHECKS) -> None:
     """Start this process's worker of `role` now, so that it gets ready while this process goes on."""
     _worker(role)
+
+
+def get_ready(function: Callable[[], object], role: str = CHECKS) -> None:
+    """Start this process's worker of `role` if need be and send it `function()` from a thread of its own: unpickling
+    the call imports `function`'s module there, so that the worker is ready for `in_worker_if_idle` once it answers."""
+    _worker(role)
+    threading.Thread(target=in_worker, args=(function,), kwargs={"role": role}, daemon=True,
+                     name=f"{role}-worker-ready").start()
+
+
+def in_worker_if_idle(function: Callable[..., Result], *args: Any, role: str = CHECKS) -> tuple[bool, Result | None]:
+    """`(True, function(*args))` run in this process's worker of `role` when that worker is running, has answered a
+    call (it is past its imports) and is answering no other; else `(False, None)` at once, for the caller to run it
+    itself. Never starts a worker. A worker that stopped is dropped (the next `in_worker` starts another) and the
+    call is left to the caller."""
+    with _LOCK:
+        worker = _WORKERS.get(role)
+    if worker is None:
+        return False, None
+    try:
+        return True, worker.call_pickled(pickled_call(function, *args), if_idle=True)
+    except WorkerBusy:
+        return False, None
+    except WorkerStopped:
+        with _LOCK:
+            if _WORKERS.get(role) is worker:
+                del _WORKERS[role]
+        return False, None
 
 
 def in_worker(function: Callable[..., Result], *args: Any, role: str = CHECKS) -> Result:

@@ -250,7 +250,7 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
 def load_config(path: str | Path) -> MapConfig:
     """Read and validate a map config; ConfigError lists every mistake, one clear line each. Each task of a run
     loads the config by path: a config already loaded in this process with the same bytes is not parsed again
-    (a national map's 400 sources take ~0.5 s to validate, and a run has two tasks per source)."""
+    (a national map's 400 sources take ~0.5 s to validate, and each source's reading and staging load it)."""
     path = Path(path)
     if not path.is_file():
         read_toml(path, "map config")  # raises its clear error

@@ -161,7 +161,7 @@ class Schedule(ConfigModel):
 
 
 class Runner(ConfigModel):
-    """The `[runner]` table: where the per-source tasks run. Default: threads in the refresh's own process."""
+    """The `[runner]` table: where the sources' tasks run. Default: threads in the refresh's own process."""
 
     dask_address: str | None = Field(default=None, pattern=r"^[a-z]+://\S+$")  # an existing Dask scheduler
     local_dask_workers: int | None = Field(default=None, ge=1, le=256)  # a temporary local Dask cluster

@@ -32,7 +32,15 @@ from flows.runners import source_task_runner
 from flows.safety import logs_redacted, refuse_leaked_secrets, safety_quality, secret_values
 from flows.shortcut import unchanged_result
 from flows.source_cache import config_digest, run_inputs, source_key_before_reading
-from flows.stage import SourceRun, cached_source, refresh_source, source_detail, source_task  # noqa: F401  (re-exported)
+from flows.stage import (  # noqa: F401  (re-exported)
+    SourceRun,
+    cached_source,
+    read_sources,
+    refresh_source,
+    refresh_sources,
+    source_detail,
+)
+from flows.staging import ready_to_stage
 from outputs import dataset
 from outputs.context import LaneStyle, PosterOptions, PublishedVersion
 from outputs.manifest import source_entry, version_manifest
@@ -159,29 +167,23 @@ def _source_outcomes(config: MapConfig, store: MapStore, work: Path, timings: di
     """Every source's outcome and input key. A source whose key is cached is neither read nor validated again;
     the others are read (with the source's retries, backoff and timeout) and staged on the map's task runner,
     and their outcomes cached. Adds the seconds spent extracting and staging to `timings`."""
-    path, outcomes, keys = str(config.path), {}, {}
-    latest = store.latest()
-    with source_task_runner(config) as runner:
-        running: dict[str, Any] = {}
-        for source in config.sources:
-            key = source_key_before_reading(config, source)
-            cached = cached_source(store.private, source.id, key)
-            if key and cached:
-                outcomes[source.id], keys[source.id] = cached, key
-                announce("sources", source.id, "cached", source_detail(cached))
-                continue
-            announce("sources", source.id, "reading")
-            if not running:  # there is work: the checks will need GX, the analyses the previous version
-                worker.start()
-                if latest:
-                    prepare_previous_state(store.version_path(latest))
-            running[source.id] = runner.submit(source_task(source), {
-                "config_path": path, "source_id": source.id, "work": str(work),
-                "timeout_seconds": source.timeout_seconds, "private": str(store.private)})
-        for source_id, future in running.items():
-            run: SourceRun = future.result()
+    outcomes, keys, reading = {}, {}, []
+    for source in config.sources:
+        key = source_key_before_reading(config, source)
+        cached = cached_source(store.private, source.id, key)
+        if key and cached:
+            outcomes[source.id], keys[source.id] = cached, key
+            announce("sources", source.id, "cached", source_detail(cached))
+        else:
+            reading.append(source)
+    if reading:  # the checks will need GX (and the worker stages sources meanwhile), the analyses the previous version
+        worker.get_ready(ready_to_stage)
+        if latest := store.latest():
+            prepare_previous_state(store.version_path(latest))
+        with source_task_runner(config) as runner:
+            runs = read_sources(runner, config, reading, str(work), str(store.private))
+        for source_id, run in runs.items():
             outcomes[source_id] = run.outcome
-            announce("sources", source_id, run.outcome.status, source_detail(run.outcome))
             if run.key is not None:
                 keys[source_id] = run.key
             for step, seconds in run.seconds.items():  # summed over sources, as task times are
@@ -207,7 +209,7 @@ def refresh_map(config_path: str, publish_root: str | None = None, wait: bool = 
         timings: dict[str, float] = {}
         lap = time.perf_counter()
         try:
-            with _task_seconds(timings, refresh_source, consolidate_sources, check_quality, publish_version):
+            with _task_seconds(timings, refresh_sources, consolidate_sources, check_quality, publish_version):
                 announce("sources")
                 outcomes, keys = _source_outcomes(config, store, work, timings)
                 timings["sources_wall"], lap = time.perf_counter() - lap, time.perf_counter()

@@ -1,4 +1,4 @@
-"""Where and how the per-source tasks run: the task runner chosen by the map's `[runner]` table (threads in the
+"""Where and how the sources' tasks run: the task runner chosen by the map's `[runner]` table (threads in the
 refresh's own process by default, an existing Dask cluster, or a temporary local one), and a time limit per read."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ T = TypeVar("T")
 
 
 def source_task_runner(config: MapConfig) -> TaskRunner:  # type: ignore[type-arg]
-    """A task runner for the map's per-source tasks; enter it (`with`) to start it.
+    """A task runner for the map's sources' tasks (flows/stage.py `read_sources`); enter it (`with`) to start it.
 
     Dask workers must see the same paths as the refresh (publish root and extracts): tasks pass paths, not frames.
     """

@@ -1,4 +1,4 @@
-"""Reading and staging one source without Prefect: the functions the refresh's source task (flows/stage.py) and
+"""Reading and staging one source without Prefect: the functions the refresh's source tasks (flows/stage.py) and
 `ism check` share, so a source is checked exactly as a refresh stages it (its mapping, source steps and row
 checks). Imports neither Prefect nor Great Expectations."""
 
@@ -102,6 +102,11 @@ def _blocked_before_staging(source: Source, extracted: ExtractOutcome, config: M
                                      write_frame(folder / "rejects.parquet", personal), extracted.provenance,
                                      f"{source.id}: {personal.iloc[0]['message']}")
     return None
+
+
+def ready_to_stage() -> None:
+    """Nothing: sent to the checks worker so that it imports the staging code (this module) before it is sent a
+    source to stage (flows/stage.py `staged_here_or_beside`)."""
 
 
 def stage_source(config_path: str, extracted: ExtractOutcome, work: str) -> SourceOutcome:

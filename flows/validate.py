@@ -9,10 +9,13 @@ from typing import Any
 
 from prefect import flow
 
+from expectations import worker
 from flows.config import load_config
 from flows.gate import quality_gate
 from flows.progress import announce
-from flows.stage import source_detail, source_task
+from flows.runners import source_task_runner
+from flows.stage import read_sources
+from flows.staging import ready_to_stage
 from outputs.quality_report import report_json
 from outputs.run_log import new_run_id
 
@@ -25,16 +28,12 @@ def validate_map(config_path: str, publish_root: str | None = None) -> dict[str,
 to the private working area. Nothing under the publish root changes."""
     config = load_config(config_path)
     store = config.store(publish_root)
-    path = str(config.path)
     with tempfile.TemporaryDirectory(prefix=f"ism-validate-{config.map_id}-") as work:
         announce("sources")
-        running = []
-        for source in config.sources:
-            announce("sources", source.id, "reading")
-            running.append(source_task(source).submit(path, source.id, work, source.timeout_seconds))
-        outcomes = [future.result().outcome for future in running]  # no publish root: no cache read or written
-        for outcome in outcomes:
-            announce("sources", outcome.source_id, outcome.status, source_detail(outcome))
+        worker.get_ready(ready_to_stage)  # GX for the checks; meanwhile it stages sources
+        with source_task_runner(config) as runner:  # no private folder: no cache read or written
+            runs = read_sources(runner, config, config.sources, work)
+        outcomes = [runs[source.id].outcome for source in config.sources]
         _, _, checked = quality_gate(config, outcomes, store, work, enforce=False, artifact="validate",
                                      run_id=new_run_id())
         with open(checked.path, encoding="utf-8") as handle:

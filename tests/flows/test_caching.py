@@ -34,6 +34,7 @@ def counting(calls: Counter[str], name: str, function: Callable[..., Any]) -> Ca
 def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """How often the run read a source, staged a table and consolidated the map."""
     seen: Counter[str] = Counter()
+    monkeypatch.setattr(flows.stage, "STAGE_BESIDE", False)  # staged in the checks worker, it would go uncounted
     monkeypatch.setattr(flows.stage, "extract", counting(seen, "extract", flows.stage.extract))
     monkeypatch.setattr(flows.staging, "staged_from_parquet",  # where stage_source finds it
                         counting(seen, "stage", flows.staging.staged_from_parquet))

@@ -11,7 +11,8 @@ import pytest
 
 from expectations.errors import QualityGateError, SourceError
 from flows.config import load_config
-from flows.refresh import refresh_map, source_task
+from flows.refresh import refresh_map
+from flows.stage import read_source, retry_delays
 from sources.base import KINDS, KindOptions, RawTables, SourceKind, SourceRequest, register
 from sources.tabular import CSV
 
@@ -98,7 +99,23 @@ def test_each_source_gets_its_own_retries_and_exponential_backoff(mini_map: Path
     text = mini_map.read_text().replace('id = "nhs_flows"', 'id = "nhs_flows"\nretries = 3\nretry_delay_seconds = 5')
     mini_map.write_text(text)
     config = load_config(mini_map)
-    flaky = source_task(config.source("nhs_flows"))
-    assert (flaky.retries, flaky.retry_delay_seconds) == (3, [5.0, 10.0, 20.0])
-    default = source_task(config.source("nhs_activity"))
-    assert (default.retries, default.retry_delay_seconds) == (2, [5.0, 10.0])
+    assert retry_delays(config.source("nhs_flows")) == [5.0, 10.0, 20.0]
+    assert retry_delays(config.source("nhs_activity")) == [5.0, 10.0]  # the defaults
+
+
+@pytest.mark.usefixtures("flaky_kind")
+def test_a_retry_waits_its_delay_and_says_why(mini_map: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+                                              ) -> None:
+    with_flaky(mini_map, {"nhs_flows": flaky_lines(tmp_path, "nhs_flows", "io", failures=2, retries=2)
+                          .replace("retry_delay_seconds = 0", "retry_delay_seconds = 0.2")})
+    config = load_config(mini_map)
+    started = time.monotonic()
+    with caplog.at_level("WARNING"):
+        extracted = read_source(str(mini_map), config.source("nhs_flows"), str(tmp_path / "work"))
+    assert time.monotonic() - started >= 0.2 + 0.4  # 0.2 s, then twice as long
+    assert extracted.error is None and attempts(tmp_path, "nhs_flows") == 3
+    assert [r.getMessage() for r in caplog.records if "nhs_flows" in r.getMessage()] == [
+        "nhs_flows: read attempt 1 of 3 failed (ConnectionResetError: nhs_flows: the share dropped the connection); "
+        "trying again in 0.2 s",
+        "nhs_flows: read attempt 2 of 3 failed (ConnectionResetError: nhs_flows: the share dropped the connection); "
+        "trying again in 0.4 s"]
