@@ -1,7 +1,8 @@
 """Processes of their own beside a refresh, each answering calls one at a time. The `checks` worker imports Great
 Expectations as soon as it starts: GX takes seconds of CPU to import; started early, this process spends them on
-the other core while a refresh reads its sources, instead of holding the refresh's interpreter. The `artefacts`
-worker imports nothing beforehand: a big version's slowest writers run there while the refresh writes the others.
+the other core while a refresh reads its sources, instead of holding the refresh's interpreter; once ready, it
+stages sources while it is idle (`in_worker_if_idle`). The `artefacts` worker imports nothing beforehand: a big
+version's slowest writers run there while the refresh writes the others.
 
 Run as `python -m expectations.worker ROLE` it is that process: it runs each call it is sent over its standard
 input and answers on its standard output (pickled, length first), until its input closes. A plain subprocess
