@@ -124,7 +124,7 @@ def start(role: str = CHECKS) -> None:
 def get_ready(function: Callable[[], object], role: str = CHECKS) -> None:
     """Start this process's worker of `role` if need be and send it `function()` from a thread of its own: unpickling
     the call imports `function`'s module there, so that the worker is ready for `in_worker_if_idle` once it answers."""
-    _worker(role)
+    start(role)
     threading.Thread(target=in_worker, args=(function,), kwargs={"role": role}, daemon=True,
                      name=f"{role}-worker-ready").start()
 
@@ -143,9 +143,7 @@ def in_worker_if_idle(function: Callable[..., Result], *args: Any, role: str = C
     except WorkerBusy:
         return False, None
     except WorkerStopped:
-        with _LOCK:
-            if _WORKERS.get(role) is worker:
-                del _WORKERS[role]
+        _forget(role, worker)
         return False, None
 
 
@@ -168,13 +166,18 @@ def in_worker_pickled(call: bytes, role: str = CHECKS) -> Any:
         try:
             return worker.call_pickled(call)
         except WorkerStopped as error:
-            with _LOCK:
-                if _WORKERS.get(role) is worker:
-                    del _WORKERS[role]
+            _forget(role, worker)
             if attempt == 2:
                 raise RuntimeError(f"the {role} worker process stopped twice ({error}); its work could not be "
                                    "done: is the machine out of memory?") from error
     raise AssertionError("unreachable")
+
+
+def _forget(role: str, worker: Worker) -> None:
+    """Drop a worker that stopped, so that the next call of `role` starts another."""
+    with _LOCK:
+        if _WORKERS.get(role) is worker:
+            del _WORKERS[role]
 
 
 def _worker(role: str) -> Worker:

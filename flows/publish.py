@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 import pandas as pd
 
-from expectations.worker import ARTEFACTS, in_worker, in_worker_pickled, pickled_call
+from expectations.worker import ARTEFACTS, get_ready, in_worker_pickled, pickled_call
 from outputs.analysis import analysis_artefact
 from outputs.changelog import changelog_artefact
 from outputs.context import ArtefactWriter, PublishedVersion
@@ -53,8 +52,7 @@ def artefacts_beside(tables: Mapping[str, pd.DataFrame]) -> bool:
     is started now and imports the writers meanwhile."""
     if sum(len(tables[table]) for table in ("activity", "flows")) < BESIDE_FROM_ROWS:
         return False
-    # unpickling the call imports this module, and so every writer, in the worker
-    threading.Thread(target=in_worker, args=(_ready,), kwargs={"role": ARTEFACTS}, daemon=True).start()
+    get_ready(_ready, ARTEFACTS)  # unpickling the call imports this module, and so every writer, in the worker
     return True
 
 

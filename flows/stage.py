@@ -33,7 +33,7 @@ from flows.staging import (  # noqa: F401  (re-exported: the source tasks' helpe
 )
 from outputs.store.cache import cache_outcome, cached_outcome
 from sources import extract, kind_named
-from sources.base import source_files
+from sources.base import source_size
 
 
 @dataclass(frozen=True)
@@ -98,14 +98,8 @@ def shares(config: MapConfig, sources: Sequence[Source], count: int) -> list[lis
 
 
 def _cost(config: MapConfig, source: Source) -> int:
-    kind = kind_named(source.kind)
-    if kind.describe is not None:  # a database: its size is known once read
-        return SOURCE_COST_BYTES
-    try:
-        files = source_files(kind, config.request(source))
-        return SOURCE_COST_BYTES + sum(f.stat().st_size for f in files if f.is_file())
-    except (OSError, ValueError):
-        return SOURCE_COST_BYTES
+    size = source_size(kind_named(source.kind), config.request(source))
+    return SOURCE_COST_BYTES + (size or 0)  # a database's size is known once read
 
 
 @task(name="sources")

@@ -206,6 +206,17 @@ def fingerprint(kind: SourceKind, request: SourceRequest) -> str | None:
         return None
 
 
+def source_size(kind: SourceKind, request: SourceRequest) -> int | None:
+    """The bytes of the files a file-reading kind reads for this source; None when only reading can tell (a
+    database) or a file cannot be read."""
+    if kind.describe is not None:
+        return None
+    try:
+        return sum(f.stat().st_size for f in source_files(kind, request) if f.is_file())
+    except (OSError, ValueError):
+        return None
+
+
 def extract(kind: SourceKind, request: SourceRequest) -> Extract:
     """Read one source with its kind and record provenance."""
     where = source_where(request) if kind.describe is None else f"{request.source_id}: {kind.describe(request)}"

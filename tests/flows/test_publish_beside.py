@@ -101,14 +101,10 @@ def test_a_writer_failing_beside_fails_the_publish_once_the_others_are_written(
 
 def test_only_a_big_version_starts_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     started = []
-    monkeypatch.setattr(publish, "in_worker", lambda *args, role: started.append(role))
+    monkeypatch.setattr(publish, "get_ready", lambda function, role: started.append(role))
     assert not artefacts_beside(small_tables())
     monkeypatch.setattr(publish, "BESIDE_FROM_ROWS", 3)
     assert artefacts_beside(small_tables())
-    for _ in range(100):
-        if started:
-            break
-        os.sched_yield()
     assert started == [worker.ARTEFACTS]
 
 
