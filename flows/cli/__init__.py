@@ -29,6 +29,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # docstrings flow as paragraphs; [poster] and the like stay text
 )
 
 app.command("refresh")(run.refresh)

@@ -64,6 +64,17 @@ def test_version_and_the_exit_codes_in_help() -> None:
         assert code in " ".join(text.split()), code
 
 
+def test_help_flows_as_paragraphs_and_shows_brackets_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A docstring's line breaks are its source's wrapping, not the reader's: each command's summary is one line on
+    a terminal wide enough for it, and a TOML table name such as [poster] is text, not markup."""
+    monkeypatch.setenv("COLUMNS", "1000")
+    listing = RUNNER.invoke(app, ["--help"]).stdout.splitlines()
+    for command in app.registered_commands:
+        summary = " ".join((command.callback.__doc__ or "").split("\n\n")[0].replace("`", "").replace("\\", "").split())
+        assert any(summary in " ".join(line.split()) for line in listing), command.name
+    assert "the map's [poster] page" in " ".join(RUNNER.invoke(app, ["render", "--help"]).stdout.split())
+
+
 def test_no_library_warnings_on_stderr(tmp_path: Path) -> None:
     """A poster layout initialises fontconfig; ism's own process starts it with stderr closed."""
     code = ("import sys; from flows.cli import main; sys.argv = ['ism', '--version']; "
