@@ -16,7 +16,7 @@ from outputs.context import ArtefactWriter, PublishedVersion
 from outputs.dataset import dataset_artefact
 from outputs.exports import exports_artefact
 from outputs.interactive import interactive_artefact
-from outputs.poster import poster_artefact, start_layout, write_laid_out
+from outputs.poster import poster_artefact, version_layout, write_laid_out
 from outputs.quality_report import gx_site_artefact, quality_artefact
 from outputs.spreadsheet import spreadsheet_artefact
 
@@ -80,7 +80,7 @@ def write_artefacts(version: PublishedVersion, analyses: Callable[[], dict[str, 
                 if checks_beside and write in IN_CHECKS_WORKER:
                     sent.append(sender.submit(write, version))
                 elif beside and write in BESIDE:  # with the layout it needs: the worker would lay it out again
-                    layout = start_layout(version).result() if write in LAID_OUT else None
+                    layout = version_layout(version) if write in LAID_OUT else None
                     call = pickled_call(write_laid_out, write, version, layout)
                     sent.append(sender.submit(in_worker_pickled, call, ARTEFACTS))
                 else:

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -28,6 +29,8 @@ from outputs.store.layouts import keep_layout, kept_layout
 POLL_SECONDS = 0.01
 MEMO_SIZE = 4  # layouts remembered in this process
 GRACE_SHARE = 0.25  # of the budget: the last candidate's time on its own once the others ran out of it
+# Of the budget, from the start: how long the last candidate may go on while nothing waits for the layout yet
+UNNEEDED_SHARE = 4.0
 PARENT_VARIABLE = "ISM_LAYOUT_PARENT"  # the process id of the refresh that started a layout worker
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when the thread that started it ends
 
@@ -115,22 +118,24 @@ def _key(candidates: Sequence[Candidate], budget: float) -> str:
 
 def budgeted_layout(candidates: Sequence[Candidate], budget_seconds: float,
                     fallback: Callable[[], Candidate] | None = None, store: Path | None = None,
-                    grace_seconds: float | None = None) -> Layout:
+                    grace_seconds: float | None = None, needed: threading.Event | None = None) -> Layout:
     """Lay out every candidate at once, each in its own worker, and keep the first in order of preference that
     finishes within the budget (a later candidate is used only when every earlier one ran out of time). When
     none has, the others are stopped and the last is given `grace_seconds` more on its own (a quarter of the
     budget unless given); when it too runs out, the `fallback` (a cheap layout, made here then: Graphviz holds
-    this process's interpreter lock while it works, so it is not made for nothing) is used. The result is
-    remembered for the same candidates, so the poster and the interactive map share one layout, and kept in the
-    folder `store` (if given) for the next process with the same candidates (unless it is the fallback: a busy
-    moment must not fix it for good)."""
+    this process's interpreter lock while it works, so it is not made for nothing) is used. With `needed`, set
+    once the caller waits for the layout, the last candidate's grace runs on while it is not set (the caller has
+    other work: nothing waits for this one), up to UNNEEDED_SHARE of the budget from the start; so a caller never
+    waits more than the grace for it once it needs it. The result is remembered for the same candidates, so the
+    poster and the interactive map share one layout, and kept in the folder `store` (if given) for the next
+    process with the same candidates (unless it is the fallback: a busy moment must not fix it for good)."""
     key = _key(candidates, budget_seconds)
     if key in _MEMO:
         _MEMO.move_to_end(key)
         return _MEMO[key]
     chosen = _stored(store, key) if store is not None else None
     if chosen is None:
-        chosen = _laid_out(candidates, budget_seconds, fallback, grace_seconds)
+        chosen = _laid_out(candidates, budget_seconds, fallback, grace_seconds, needed)
         if store is not None and chosen.candidate in {c.name for c in candidates}:  # never the emergency fallback:
             _keep(store, key, chosen)  # the next version tries the candidates again
     _MEMO[key] = chosen
@@ -140,8 +145,11 @@ def budgeted_layout(candidates: Sequence[Candidate], budget_seconds: float,
 
 
 def _laid_out(candidates: Sequence[Candidate], budget_seconds: float,
-              fallback: Callable[[], Candidate] | None, grace_seconds: float | None = None) -> Layout:
+              fallback: Callable[[], Candidate] | None, grace_seconds: float | None = None,
+              needed: threading.Event | None = None) -> Layout:
     started = time.monotonic()
+    grace = budget_seconds * GRACE_SHARE if grace_seconds is None else grace_seconds
+    unneeded_until = started + budget_seconds * UNNEEDED_SHARE
     with tempfile.TemporaryDirectory(prefix="ism-layout-") as folder:
         workers = []
         for index, candidate in enumerate(candidates):
@@ -160,6 +168,8 @@ def _laid_out(candidates: Sequence[Candidate], budget_seconds: float,
                         chosen = Layout(candidate.name, target.read_text(encoding="utf-8"),
                                         time.monotonic() - started, _late(workers, candidate))
                         break
+                if graced and needed is not None and not needed.is_set():  # nobody waits for it yet
+                    deadline = max(deadline, min(time.monotonic() + grace, unneeded_until))
                 if chosen is None and (all(finished) or time.monotonic() >= deadline):
                     chosen = _best_finished(workers, started)
                     if chosen.laid_out is None and not graced and not finished[-1]:
@@ -168,8 +178,7 @@ def _laid_out(candidates: Sequence[Candidate], budget_seconds: float,
                         for _, _, worker in workers[:-1]:
                             worker.kill()
                         chosen, graced = None, True
-                        deadline = time.monotonic() + (budget_seconds * GRACE_SHARE if grace_seconds is None
-                                                       else grace_seconds)
+                        deadline = time.monotonic() + grace
                         continue
                     break
                 time.sleep(POLL_SECONDS)

@@ -45,12 +45,14 @@ class PosterResult:
 
 def poster_layout(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo,
                   options: PosterOptions | None = None, suppressed: Suppressions | None = None,
-                  subtitle: str = "", highlight: Collection[str] = (), store: Path | None = None) -> PosterLayout:
+                  subtitle: str = "", highlight: Collection[str] = (), store: Path | None = None,
+                  needed: threading.Event | None = None) -> PosterLayout:
     """Lay the poster out within `options.layout_seconds`: the full `dot` layout if it finishes in time, else
     `dot` with straight flows, else a fallback that places services by lane (fast at any size) and draws flows
     as direct curves. What is laid out is the poster's shape (outputs/layout.py `shape_of`): the same graph and
     options, or numbers alone changed, give the same layout (remembered for the interactive map, and kept in the
-    folder `store`, if given, for the next version)."""
+    folder `store`, if given, for the next version). `needed`: set once the caller waits for the layout (see
+    `budgeted_layout`)."""
     options = options or PosterOptions()
     suppressed = suppressed or Suppressions()
     started = time.monotonic()
@@ -67,7 +69,7 @@ def poster_layout(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInf
         sources[METHOD_FALLBACK] = source(METHOD_FALLBACK)
         return Candidate(METHOD_FALLBACK, laid_out_dot(shape_of(sources[METHOD_FALLBACK])))
 
-    found = budgeted_layout(shapes, options.layout_seconds, fallback, store)
+    found = budgeted_layout(shapes, options.layout_seconds, fallback, store, needed=needed)
     method, laid = found.candidate or METHOD_FALLBACK, found.laid_out or fallback().source
     agraph = with_layout(sources.get(method) or source(method), laid)
     withheld = withheld_flows(graph, suppressed)
@@ -142,17 +144,19 @@ def version_suppressions(version: PublishedVersion) -> Suppressions:
 def start_layout(version: PublishedVersion) -> Future[PosterLayout]:
     """Begin laying out the version's whole-map poster in a thread, once. The layout mostly waits: on Graphviz
     workers (other processes) and, for a big map, on its time budget; so the writers before the poster go on
-    meanwhile instead of waiting with it."""
+    meanwhile instead of waiting with it, and its cheapest candidate may go on past the budget until a writer
+    waits for it (`version_layout`)."""
     memo = _version_memo(version)
     with _LAYOUT_LOCK:
         if "layout" not in memo:
             future: Future[PosterLayout] = Future()
+            needed = memo["layout_needed"] = threading.Event()
 
             def lay_out() -> None:
                 try:
                     future.set_result(poster_layout(version.graph, version.lanes, poster_info(version),
                                                     version.poster, version_suppressions(version),
-                                                    store=version.layouts))
+                                                    store=version.layouts, needed=needed))
                 except BaseException as error:  # handed to whoever waits for the layout
                     future.set_exception(error)
 
@@ -174,8 +178,11 @@ def write_laid_out(write: ArtefactWriter, version: PublishedVersion, layout: Pos
 
 def version_layout(version: PublishedVersion) -> PosterLayout:
     """The whole-map poster's layout of a version: laid out and finished once for the poster, the interactive map
-    and the exports (each used to parse and finish the laid-out graph again)."""
-    return start_layout(version).result()
+    and the exports (each used to parse and finish the laid-out graph again). Waited for from here on."""
+    future = start_layout(version)
+    if needed := _version_memo(version).get("layout_needed"):  # none where the layout was handed over whole
+        needed.set()
+    return future.result()
 
 
 _LAYOUT_LOCK = threading.Lock()

@@ -8,6 +8,7 @@ import re
 import struct
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pandas as pd
 import pytest
 
 from expectations.worker import module_environment
+from outputs import layout
 from outputs.context import PosterOptions
 from outputs.exports import exports_artefact
 from outputs.interactive import interactive_artefact
@@ -185,6 +187,44 @@ def test_when_none_is_in_time_the_last_candidate_has_the_cores_a_little_longer()
     other = Candidate("other slow", _dense_dot(602, 4000))
     spare = budgeted_layout([slow, other], 0.01, lambda: Candidate("spare", "laid"), grace_seconds=0.01)
     assert (spare.candidate, spare.timed_out) == ("spare", ("slow", "other slow"))
+
+
+def test_the_last_candidate_goes_on_past_the_budget_while_nothing_waits_for_the_layout(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def spare() -> Candidate:
+        return Candidate("spare", "laid")
+
+    slow, tiny = Candidate("slow", _dense_dot(603, 4000)), Candidate("tiny", "digraph t { e -> f; }")
+    monkeypatch.setattr(layout, "UNNEEDED_SHARE", 6000.0)  # up to 60 s from the start
+    # no worker even starts within the budget and its grace; the caller has other work, so the cheapest goes on
+    found = budgeted_layout([slow, tiny], 0.01, spare, grace_seconds=0.01, needed=threading.Event())
+    assert found.candidate == "tiny" and found.timed_out == ("slow",) and "pos=" in (found.laid_out or "")
+    waiting = threading.Event()
+    waiting.set()  # the caller waits already: the grace is all the last one has, as without `needed`
+    other = Candidate("other tiny", "digraph t { g -> h; }")
+    assert budgeted_layout([slow, other], 0.01, spare, grace_seconds=0.01, needed=waiting).candidate == "spare"
+    monkeypatch.setattr(layout, "UNNEEDED_SHARE", 50.0)  # 0.5 s: never needed, it still ends
+    started = time.monotonic()
+    never = budgeted_layout([slow, Candidate("slow too", _dense_dot(604, 4000))], 0.01, spare, grace_seconds=0.01,
+                            needed=threading.Event())
+    assert never.candidate == "spare" and time.monotonic() - started < 10
+
+
+def test_a_versions_layout_is_needed_once_a_writer_waits_for_it(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[threading.Event] = []
+    lay_out = poster.poster_layout
+
+    def watched(*args: Any, needed: threading.Event, **options: Any) -> poster.PosterLayout:
+        seen.append(needed)
+        return lay_out(*args, needed=needed, **options)
+
+    monkeypatch.setattr(poster, "poster_layout", watched)
+    version = small_version(tmp_path)
+    start_layout(version).result()
+    assert not seen[0].is_set()  # laid out meanwhile: no writer waited for it
+    version_layout(version)
+    assert seen[0].is_set()
 
 
 def test_poster_graph_has_services_as_nodes_and_drawn_flows_as_edges() -> None:
