@@ -63,7 +63,7 @@ def _version(config: MapConfig, previous: Path | None, staging: Path, version_id
              ) -> tuple[PublishedVersion, MeasuredMap]:
     """What every artefact writer is handed (its analyses still to add), and the tables' totals. Its poster's
     layout is started at once: Graphviz works in other processes while the tables and first artefacts are
-    written (a layout left running by an unchanged run ends with its budget). `previous`: the latest complete
+    written (a layout an unchanged run leaves running ends within 4 x its budget). `previous`: the latest complete
     version's folder, if any."""
     measured = measured_of(tables)  # once: the graph and the analyses read the same totals
     graph = graph_of(tables, measured)
