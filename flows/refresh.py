@@ -63,8 +63,8 @@ def _version(config: MapConfig, previous: Path | None, staging: Path, version_id
              ) -> tuple[PublishedVersion, MeasuredMap]:
     """What every artefact writer is handed (its analyses still to add), and the tables' totals. Its poster's
     layout is started at once: Graphviz works in other processes while the tables and first artefacts are
-    written (a layout an unchanged run leaves running ends within 4 x its budget). `previous`: the latest complete
-    version's folder, if any."""
+    written (a layout an unchanged run leaves running ends within outputs/layout.py UNNEEDED_SHARE x its budget).
+    `previous`: the latest complete version's folder, if any."""
     measured = measured_of(tables)  # once: the graph and the analyses read the same totals
     graph = graph_of(tables, measured)
     version = PublishedVersion(
