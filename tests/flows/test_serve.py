@@ -1,12 +1,10 @@
-"""`ism serve` against a real Prefect server on loopback: the map's schedule becomes a deployment, a run triggered
-through the server publishes a new version. Every process is stopped afterwards, waits are bounded."""
+"""`ism serve` against a real Prefect server on loopback (the session's): the map's schedule becomes a deployment,
+a run triggered through the server publishes a new version. Every process is stopped afterwards, waits are bounded."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
-import httpx
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
@@ -20,19 +18,6 @@ from tests.flows.processes import ISM, ism_env, output, started, wait_until
 SCHEDULE = '\n[schedule]\ncron = "0 3 1 1 *"\ntimezone = "Europe/London"\n'  # 03:00 on 1 January: never in a test
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 def deployment_ready(name: str) -> bool:
     with get_client(sync_client=True) as client:
         try:
@@ -43,34 +28,26 @@ def deployment_ready(name: str) -> bool:
 
 
 @pytest.mark.slow
-def test_a_served_map_refreshes_when_its_deployment_runs(mini_map: Path, tmp_path: Path) -> None:
+def test_a_served_map_refreshes_when_its_deployment_runs(prefect_server: None, mini_map: Path, tmp_path: Path) -> None:
     with mini_map.open("a") as config:
         config.write(SCHEDULE)
-    root, api = tmp_path / "maps", f"http://127.0.0.1:{free_port()}/api"
-    port = api.rsplit(":", 1)[1].split("/")[0]
-    server_env = ism_env(tmp_path / "server", None, PREFECT_UI_ENABLED="false")
-    prefect = str(ISM.parent / "prefect")
-    with started([prefect, "server", "start", "--host", "127.0.0.1", "--port", port], server_env,
-                 tmp_path / "logs" / "server") as server:
-        wait_until(lambda: healthy(api) or server.poll() is not None, 120, "the Prefect server to be healthy")
-        assert server.poll() is None, output(tmp_path / "logs" / "server")
-        serve_env = ism_env(tmp_path / "serve", api, PREFECT_RUNNER_POLL_FREQUENCY="1")
-        with started([str(ISM), "serve", str(mini_map), "--publish-root", str(root)], serve_env,
-                     tmp_path / "logs" / "serve") as serving, temporary_settings({PREFECT_API_URL: api}):
-            wait_until(lambda: deployment_ready("refresh-map/mini") or serving.poll() is not None, 120,
-                       "ism serve to register its deployment")
-            assert serving.poll() is None, output(tmp_path / "logs" / "serve")
-            with get_client(sync_client=True) as client:
-                deployment = client.read_deployment_by_name("refresh-map/mini")
-            schedule = deployment.schedules[0].schedule
-            assert (schedule.cron, schedule.timezone) == ("0 3 1 1 *", "Europe/London")  # type: ignore[union-attr]
-            assert deployment.parameters == {"config_path": str(mini_map), "publish_root": str(root), "wait": True}
+    root, api = tmp_path / "maps", PREFECT_API_URL.value()  # the session's Prefect server, on loopback
+    serve_env = ism_env(tmp_path / "serve", api, PREFECT_RUNNER_POLL_FREQUENCY="1")
+    with started([str(ISM), "serve", str(mini_map), "--publish-root", str(root)], serve_env,
+                 tmp_path / "logs" / "serve") as serving:
+        wait_until(lambda: deployment_ready("refresh-map/mini") or serving.poll() is not None, 120,
+                   "ism serve to register its deployment")
+        assert serving.poll() is None, output(tmp_path / "logs" / "serve")
+        with get_client(sync_client=True) as client:
+            deployment = client.read_deployment_by_name("refresh-map/mini")
+        schedule = deployment.schedules[0].schedule
+        assert (schedule.cron, schedule.timezone) == ("0 3 1 1 *", "Europe/London")  # type: ignore[union-attr]
+        assert deployment.parameters == {"config_path": str(mini_map), "publish_root": str(root), "wait": True}
 
-            run = run_deployment("refresh-map/mini", timeout=180)
-            assert run.state is not None and run.state.is_completed(), (run.state, output(tmp_path / "logs" / "serve"))
+        run = run_deployment("refresh-map/mini", timeout=180)
+        assert run.state is not None and run.state.is_completed(), (run.state, output(tmp_path / "logs" / "serve"))
     assert MapStore(root, "mini").latest() == "v0001"
     assert "serving refresh-map/mini: cron '0 3 1 1 *' (Europe/London)" in output(tmp_path / "logs" / "serve")
-
 
 def test_serve_needs_a_schedule_and_a_server(mini_map: Path) -> None:
     with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):
