@@ -1,6 +1,7 @@
-"""Shared fixtures: the real reference data, one Prefect test server per session, a small map; the rule for tests
-that need something outside the repo (skip locally, fail under CI=true)."""
+"""Shared fixtures: the real reference data, one Prefect test server per session, a small map, the demo published
+once for the whole run; the rule for tests that need something outside the repo (skip locally, fail under CI=true)."""
 
+import fcntl
 import glob
 import os
 import shutil
@@ -133,10 +134,14 @@ MINI_EXTRACTS = {
 
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
-    """A temporary Prefect API for the whole session (starting one takes ~10-20 s)."""
+    """A temporary Prefect API for the whole session (starting one takes ~10-20 s). Flow runs here send no
+    heartbeats: Prefect's heartbeat thread sleeps in steps of a second and each flow run waits for it to wake before
+    it returns (0.7 s a refresh of the mini map, measured); no test reads them."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=90):
+    with prefect_test_harness(server_startup_timeout=90), \
+            temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
 
 
@@ -154,3 +159,22 @@ def write_mini_map(folder: Path, extra_config: str = "") -> Path:
     config = folder / "ism.toml"
     config.write_text(MINI_CONFIG + extra_config)
     return config
+
+
+@pytest.fixture(scope="session")
+def published_demo(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo map (not the checkout's private area) published once for the whole run: the first
+    pytest-xdist worker to ask refreshes it, the others wait for it and share it. Tests only read it."""
+    from examples import DEMO_CONFIG, write_demo
+    from flows.refresh import refresh_map
+
+    require(DEMO_CONFIG.is_file(), "the demo map (examples/demo/ism.toml) is not there")
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's folder, above each worker's own
+    with (shared / "published-demo.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        made = shared / "published-demo.path"
+        if not made.exists():
+            made.write_text(refresh_map(str(write_demo(shared / "published-demo"))).path)
+        return Path(made.read_text())

@@ -16,11 +16,9 @@ import frictionless
 import pandas as pd
 import pytest
 
-from examples import DEMO_CONFIG, write_demo
 from expectations.canonical import CANONICAL_MODELS, CANONICAL_TABLES, FOREIGN_KEYS, PRIMARY_KEYS, columns
 from flows.refresh import refresh_map
 from outputs import dataset
-from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "dataset.md"
@@ -254,13 +252,6 @@ def test_a_published_version_is_a_valid_data_package_with_licences_attributions_
     (broken / "activity.csv").write_text(activity)
     errors = " | ".join(_validation_errors(broken / "datapackage.json"))
     assert "flows: foreign-key" in errors and "activity: type-error" in errors
-
-
-@pytest.fixture(scope="module")
-def published_demo(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    require(DEMO_CONFIG.is_file(), "the demo map (examples/demo/ism.toml) is not there")
-    # a copy: the checkout's own private area is not this test's (other test files may refresh the demo meanwhile)
-    return Path(refresh_map(str(write_demo(tmp_path_factory.mktemp("demo")))).path)
 
 
 @pytest.mark.slow

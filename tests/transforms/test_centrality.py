@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import require
 from transforms.centrality import betweenness, bounded_cycles
 
 TOLERANCE = 1e-9
@@ -147,17 +146,12 @@ def test_bounded_cycles_find_the_cycles_igraph_misses() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_graph(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> nx.DiGraph:
+def demo_graph(published_demo: Path) -> nx.DiGraph:
     """The demo map's flows carrying demand (volume > 0, distance 1/volume, as transforms/analyses takes them),
     from a version refreshed from its config."""
-    from examples import DEMO_CONFIG, write_demo
     from flows.analysis import graph_of, published_tables
-    from flows.refresh import refresh_map
 
-    require(DEMO_CONFIG.is_file(), "the demo map (examples/demo/ism.toml) is not there")
-    # a copy: the checkout's own private area is not this test's (other test files may refresh the demo meanwhile)
-    published = Path(refresh_map(str(write_demo(tmp_path_factory.mktemp("demo")))).path)
-    services = graph_of(published_tables(published))
+    services = graph_of(published_tables(published_demo))
     flowing = nx.DiGraph()
     flowing.add_nodes_from(services.nodes)
     flowing.add_edges_from((u, v, {"volume": d["volume"], "distance": 1.0 / d["volume"]})
