@@ -16,11 +16,12 @@ from outputs.context import ArtefactWriter, PublishedVersion
 from outputs.dataset import dataset_artefact
 from outputs.exports import exports_artefact
 from outputs.interactive import interactive_artefact
-from outputs.poster import poster_artefact, version_layout, write_laid_out
+from outputs.poster import poster_artefact, poster_png_artefact, version_layout, write_laid_out
 from outputs.quality_report import gx_site_artefact, quality_artefact
 from outputs.spreadsheet import spreadsheet_artefact
 
 ARTEFACT_WRITERS: list[ArtefactWriter] = [
+    poster_png_artefact,  # drawn by a process of its own (IN_A_PROCESS) once the poster is laid out
     dataset_artefact,
     spreadsheet_artefact,
     quality_artefact,
@@ -45,6 +46,9 @@ BESIDE_FROM_ROWS = 20_000
 # Writers whose work is done in the checks worker (GX is imported there, and idle once the checks are made): written
 # while this process writes the others when a core is free for it (see checks_worker_beside).
 IN_CHECKS_WORKER: tuple[ArtefactWriter, ...] = (gx_site_artefact,)
+# Writers whose work is done by a process of their own (Graphviz rasterising, which holds the GIL): a thread waits
+# for it while this process writes the others.
+IN_A_PROCESS: tuple[ArtefactWriter, ...] = (poster_png_artefact,)
 
 
 def artefacts_beside(tables: Mapping[str, pd.DataFrame]) -> bool:
@@ -67,17 +71,17 @@ def checks_worker_beside(beside: bool) -> bool:
 def write_artefacts(version: PublishedVersion, analyses: Callable[[], dict[str, pd.DataFrame]],
                     beside: bool = False) -> None:
     """Every artefact of `version`, in order; `analyses` is awaited before the first writer that needs them. The
-    writers IN_CHECKS_WORKER, and with `beside` those in BESIDE (in the artefacts worker), are written meanwhile;
-    this returns once all are written."""
+    writers IN_A_PROCESS and IN_CHECKS_WORKER, and with `beside` those in BESIDE (in the artefacts worker), are
+    written meanwhile; this returns once all are written."""
     sent: list[Future[object]] = []
     checks_beside = checks_worker_beside(beside)
     # a thread for each worker process a writer may be waiting on
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="artefacts-beside") as sender:
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="artefacts-beside") as sender:
         try:
             for number, write in enumerate(ARTEFACT_WRITERS):
                 if number == NEEDS_ANALYSES:
                     version.analyses.update(analyses())
-                if checks_beside and write in IN_CHECKS_WORKER:
+                if write in IN_A_PROCESS or (checks_beside and write in IN_CHECKS_WORKER):
                     sent.append(sender.submit(write, version))
                 elif beside and write in BESIDE:  # with the layout it needs: the worker would lay it out again
                     layout = version_layout(version) if write in LAID_OUT else None

@@ -2,7 +2,8 @@
 budget is spent, so a dense map can never stall a refresh. What is laid out is a source's shape (`shape_of`: its
 labels' digits as zeros), kept in a store, so that the next version, whose numbers alone changed, is not laid out
 again. Run as `python -m outputs.layout IN OUT` it is the worker: it reads a DOT file, lays it out with `dot` and
-writes the laid-out DOT."""
+writes the laid-out DOT; `python -m outputs.layout IN OUT FORMAT [NAME=VALUE ...]` draws a laid-out DOT file
+instead (`draw_in_worker`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -239,13 +240,39 @@ def laid_out_dot(source: str) -> str:
     return graph.string()
 
 
+def draw_in_worker(source: str, target: Path, fmt: str, graph_attributes: Mapping[str, str]) -> Path:
+    """Draw a laid-out DOT source to `target` in `fmt` with these graph attributes, in a worker process: Graphviz
+    holds the GIL while it draws, so a thread waiting here lets this process go on. The file appears whole or not
+    at all; a failure names it and carries Graphviz's message."""
+    with tempfile.TemporaryDirectory(prefix="ism-draw-") as folder:
+        laid_out = Path(folder, "laid-out.dot")
+        laid_out.write_text(source, encoding="utf-8")
+        attributes = [f"{name}={value}" for name, value in graph_attributes.items()]
+        done = subprocess.run(module_command("outputs.layout", str(laid_out), str(target), fmt, *attributes),
+                              env={**module_environment(), PARENT_VARIABLE: str(os.getpid())},
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        said = [line for line in lines if line.startswith("Error:")] or lines[-1:] or ["no message"]
+        raise RuntimeError(f"{target}: Graphviz could not draw it as {fmt} (exit {done.returncode}): "
+                           + "; ".join(said))
+    return target
+
+
 def main(argv: Sequence[str]) -> int:
-    """Worker entry point: lay out the DOT file argv[0] and write the result to argv[1]."""
+    """Worker entry point: lay out the DOT file argv[0] and write the result to argv[1]; or, given a format in
+    argv[2], draw the laid-out DOT file argv[0] in that format to argv[1], with the graph attributes NAME=VALUE
+    after it."""
     _end_with_parent(int(os.environ.get(PARENT_VARIABLE) or 0))
     source, target = Path(argv[0]), Path(argv[1])
-    laid = laid_out_dot(source.read_text(encoding="utf-8"))
     partial = target.with_name(target.name + ".partial")
-    partial.write_text(laid, encoding="utf-8")
+    if len(argv) > 2:
+        graph = pgv.AGraph(string=source.read_text(encoding="utf-8"))
+        graph.graph_attr.update(attribute.split("=", 1) for attribute in argv[3:])
+        graph.has_layout = True
+        graph.draw(str(partial), format=argv[2])
+    else:
+        partial.write_text(laid_out_dot(source.read_text(encoding="utf-8")), encoding="utf-8")
     partial.replace(target)  # the parent only ever sees a complete file
     return 0
 

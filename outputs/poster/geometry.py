@@ -27,12 +27,13 @@ class PosterLayout:
     width: float
     height: float
     lane_ids: dict[str, str]  # cluster name -> lane id
+    source: str  # the laid-out graph's DOT text as finished, before a drawing here changes its attributes
     labels_unplaced: int = 0  # volume labels left off: no place on their curve clear of the boxes
     _boxes: dict[str, tuple[float, float, float, float]] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled with the laid-out graph as its DOT text (a worker process writes some artefacts with it)."""
-        return {**self.__dict__, "agraph": self.agraph.to_string()}
+        return {**self.__dict__, "agraph": self.source}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state, agraph=pgv.AGraph(string=state["agraph"]))

@@ -16,7 +16,7 @@ from typing import Any
 import networkx as nx
 
 from outputs.context import ArtefactWriter, LaneStyle, PosterOptions, PublishedVersion
-from outputs.layout import Candidate, budgeted_layout, laid_out_dot, shape_of, with_layout
+from outputs.layout import Candidate, budgeted_layout, draw_in_worker, laid_out_dot, shape_of, with_layout
 from outputs.poster.dot import METHOD_DOT, METHOD_FALLBACK, METHOD_LINES, poster_lanes, poster_source
 from outputs.poster.finish import finish
 from outputs.poster.gaps import version_gaps
@@ -78,16 +78,20 @@ def poster_layout(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInf
     width, height, unplaced = finish(agraph, graph, selection, dashed, method, options, lane_colours)
     lane_ids = {c.name: str(c.graph_attr.get("lane_id") or "") for c in lane_clusters(agraph)}
     return PosterLayout(agraph, method, time.monotonic() - started, selection, withheld, bool(dashed), width,
-                        height, lane_ids, unplaced)
+                        height, lane_ids, agraph.to_string(), unplaced)
+
+
+def drawing_attributes(layout: PosterLayout, fmt: str, options: PosterOptions) -> dict[str, str]:
+    """The graph attributes of a drawing in `fmt`: its resolution (a PNG ~3,300 pixels on the long side), and no
+    printer's margin (the PDF page is the poster's page)."""
+    pixels = PNG_LONG_SIDE_PIXELS if len(layout.selection.shown) <= PNG_BUSY_FLOWS else PNG_BUSY_LONG_SIDE_PIXELS
+    return {"dpi": str(round(pixels / max(page_inches(options)))) if fmt == "png" else "72", "margin": "0"}
 
 
 def draw_poster(layout: PosterLayout, path: Path, fmt: str, options: PosterOptions | None = None) -> Path:
-    """Draw a laid-out poster in one format: svg, pdf (page size) or png (~3,300 pixels on the long side)."""
-    options = options or PosterOptions()
+    """Draw a laid-out poster in one format: svg, pdf (page size) or png."""
     agraph = layout.agraph
-    pixels = PNG_LONG_SIDE_PIXELS if len(layout.selection.shown) <= PNG_BUSY_FLOWS else PNG_BUSY_LONG_SIDE_PIXELS
-    agraph.graph_attr["dpi"] = str(round(pixels / max(page_inches(options)))) if fmt == "png" else "72"
-    agraph.graph_attr["margin"] = "0"  # the PDF page is the poster's page, with no printer's margin added
+    agraph.graph_attr.update(drawing_attributes(layout, fmt, options or PosterOptions()))
     agraph.has_layout = True
     agraph.draw(str(path), format=fmt)
     return path
@@ -199,8 +203,20 @@ def _version_memo(version: PublishedVersion) -> dict[str, Any]:
 
 
 def poster_artefact(version: PublishedVersion) -> list[Path]:
-    """The whole-map poster of a version, in `diagrams/` as SVG, PNG and PDF."""
+    """The whole-map poster of a version, in `diagrams/` as SVG and PDF (`poster_png_artefact` draws the PNG)."""
     folder = version.folder / "diagrams"
     folder.mkdir(parents=True, exist_ok=True)
     layout = version_layout(version)
-    return [draw_poster(layout, folder / f"poster.{fmt}", fmt, version.poster) for fmt in POSTER_FORMATS]
+    return [draw_poster(layout, folder / f"poster.{fmt}", fmt, version.poster) for fmt in POSTER_FORMATS
+            if fmt != "png"]
+
+
+def poster_png_artefact(version: PublishedVersion) -> list[Path]:
+    """The whole-map poster of a version as `diagrams/poster.png`, drawn from its layout's DOT text by a worker
+    process: rasterising takes Graphviz about 0.5 s whatever the map's size, holding the GIL, so the publish writes
+    the others meanwhile. It waits for the layout without asking for it (see `version_layout`)."""
+    folder = version.folder / "diagrams"
+    folder.mkdir(parents=True, exist_ok=True)
+    layout = start_layout(version).result()
+    attributes = drawing_attributes(layout, "png", version.poster)
+    return [draw_in_worker(layout.source, folder / "poster.png", "png", attributes)]

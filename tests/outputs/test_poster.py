@@ -21,15 +21,17 @@ from outputs import layout
 from outputs.context import PosterOptions
 from outputs.exports import exports_artefact
 from outputs.interactive import interactive_artefact
-from outputs.layout import Candidate, budgeted_layout
+from outputs.layout import Candidate, budgeted_layout, draw_in_worker
 from outputs.poster import (
     PAGES_INCHES,
     PosterInfo,
     data_gaps,
+    draw_poster,
     flow_label,
     flow_selection,
     poster_artefact,
     poster_graph,
+    poster_png_artefact,
     render_poster,
     start_layout,
     suppressions,
@@ -237,11 +239,22 @@ def test_poster_graph_has_services_as_nodes_and_drawn_flows_as_edges() -> None:
     assert flows == {(ED, AMU), (AMU, CAH), (AMU, WARD), (WARD, XSS)}
 
 
-def test_the_version_poster_is_written_in_three_formats(tmp_path: Path) -> None:
-    written = poster_artefact(small_version(tmp_path))
-    assert [p.name for p in written] == ["poster.svg", "poster.png", "poster.pdf"]
+def test_the_version_poster_is_written_in_three_formats_its_png_by_a_worker_as_here(tmp_path: Path) -> None:
+    version = small_version(tmp_path)
+    written = poster_artefact(version) + poster_png_artefact(version)
+    assert [p.name for p in written] == ["poster.svg", "poster.pdf", "poster.png"]
     assert all(p.parent == tmp_path / "diagrams" and p.stat().st_size > 1000 for p in written)
     assert "Open Government Licence v3.0" in _svg_text(written[0])
+    here = draw_poster(version_layout(version), tmp_path / "drawn_here.png", "png", version.poster)
+    assert written[2].read_bytes() == here.read_bytes()
+    assert sorted(p.name for p in (tmp_path / "diagrams").iterdir()) == ["poster.pdf", "poster.png", "poster.svg"]
+
+
+def test_a_drawing_the_worker_cannot_make_names_its_file_and_leaves_none(tmp_path: Path) -> None:
+    said = r"poster\.png: Graphviz could not draw it as png \(exit 1\): Error: syntax error in line 1"
+    with pytest.raises(RuntimeError, match=said):
+        draw_in_worker("digraph { a -> }", tmp_path / "poster.png", "png", {"dpi": "72"})
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_version_is_laid_out_once_for_its_poster_map_and_exports(tmp_path: Path,
