@@ -49,6 +49,7 @@ def test_a_served_map_refreshes_when_its_deployment_runs(prefect_server: None, m
     assert MapStore(root, "mini").latest() == "v0001"
     assert "serving refresh-map/mini: cron '0 3 1 1 *' (Europe/London)" in output(tmp_path / "logs" / "serve")
 
+
 def test_serve_needs_a_schedule_and_a_server(mini_map: Path) -> None:
     with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):
         result = CliRunner().invoke(app, ["serve", str(mini_map)])
