@@ -16,7 +16,13 @@ from outputs.context import ArtefactWriter, PublishedVersion
 from outputs.dataset import dataset_artefact
 from outputs.exports import exports_artefact
 from outputs.interactive import interactive_artefact
-from outputs.poster import poster_artefact, poster_png_artefact, version_layout, write_laid_out
+from outputs.poster import (
+    layout_needed,
+    poster_artefact,
+    poster_png_artefact,
+    version_layout,
+    write_laid_out,
+)
 from outputs.quality_report import gx_site_artefact, quality_artefact
 from outputs.spreadsheet import spreadsheet_artefact
 
@@ -89,6 +95,9 @@ def write_artefacts(version: PublishedVersion, analyses: Callable[[], dict[str, 
                     sent.append(sender.submit(in_worker_pickled, call, ARTEFACTS))
                 else:
                     write(version)
+        except BaseException:
+            layout_needed(version)  # the PNG writer waits for it: no longer than a writer would
+            raise
         finally:
             wait(sent)  # never leave the worker writing into a folder the caller may remove
     for each in sent:

@@ -184,9 +184,15 @@ def version_layout(version: PublishedVersion) -> PosterLayout:
     """The whole-map poster's layout of a version: laid out and finished once for the poster, the interactive map
     and the exports (each used to parse and finish the laid-out graph again). Waited for from here on."""
     future = start_layout(version)
+    layout_needed(version)
+    return future.result()
+
+
+def layout_needed(version: PublishedVersion) -> None:
+    """Tell the version's layout, if started here, that a writer waits for it: its cheapest candidate's grace
+    ends (see `budgeted_layout`)."""
     if needed := _version_memo(version).get("layout_needed"):  # none where the layout was handed over whole
         needed.set()
-    return future.result()
 
 
 _LAYOUT_LOCK = threading.Lock()

@@ -8,6 +8,7 @@ import pickle
 import threading
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -136,3 +137,28 @@ def test_the_checks_worker_writes_beside_only_with_a_core_to_itself(monkeypatch:
                                     (None, False, False)]:
         monkeypatch.setattr(publish.os, "cpu_count", lambda cores=cores: cores)
         assert publish.checks_worker_beside(beside) is expected, (cores, beside)
+
+
+def test_a_writer_failing_before_the_layout_is_needed_ends_the_publish_without_waiting_for_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PNG writer waits for the layout without asking for it; when the publish fails first, the layout is told
+    it is needed, so its cheapest candidate stops at its grace instead of running on while the error waits."""
+    seen: list[threading.Event] = []
+    lay_out = poster_render.poster_layout
+
+    def slow_until_needed(*args: Any, needed: threading.Event, **options: Any) -> poster_render.PosterLayout:
+        seen.append(needed)
+        needed.wait(30)  # without the signal the failure would wait for this
+        return lay_out(*args, needed=needed, **options)
+
+    def failing(version: PublishedVersion) -> list[Path]:
+        raise ValueError("no dataset")
+
+    monkeypatch.setattr(poster_render, "poster_layout", slow_until_needed)
+    monkeypatch.setattr(publish, "ARTEFACT_WRITERS", [poster_render.poster_png_artefact, failing])
+    version = small_version(tmp_path)
+    poster_render.start_layout(version)  # as the refresh does when it makes the version
+    with pytest.raises(ValueError, match="no dataset"):
+        write_artefacts(version, _no_analyses)
+    assert seen and seen[0].is_set()
+    assert (tmp_path / "diagrams" / "poster.png").is_file()  # the writer sent before the failure finished
