@@ -27,9 +27,11 @@ from transforms.standardise import SourceMapping, Staged
 
 
 def relative_location(config: MapConfig, location: str | Path) -> str:
-    """Locations as the config names them (relative to its folder), so outputs never carry machine paths."""
+    """Locations as the config names them (relative to its folder), so outputs never carry machine paths: taken
+    lexically, not through symlinks, so a data folder linked in (as ../shared beside a clone) is named as written
+    and the published rejects, and so the content hash, do not depend on where it really lies."""
     # os.path.relpath also names a file outside the config's folder (read through allowed_roots) as ../..
-    return Path(os.path.relpath(Path(location).resolve(), config.folder.resolve())).as_posix()
+    return Path(os.path.relpath(os.path.abspath(location), os.path.abspath(config.folder))).as_posix()
 
 
 def source_location(config: MapConfig, source: Source) -> str:

@@ -205,3 +205,21 @@ def test_too_many_rejects_name_the_file_relative_to_the_config(tmp_path: Path) -
     located = {s["source_id"]: s["location"] for s in report["sources"]}
     assert located["nhs_activity"] == "extracts/activity.csv"  # the config spelled it absolute
     assert str(tmp_path) not in json.dumps(report)
+
+
+def test_a_location_reached_through_a_symlink_is_named_as_the_config_writes_it(tmp_path: Path) -> None:
+    """A data folder linked in (as ../shared beside a CI clone) is named as written, not as where the link leads:
+    the published rejects, and so the content hash, do not depend on where the data really lies."""
+    from flows.config import load_config
+    from flows.staging import source_location
+
+    (tmp_path / "map").mkdir()
+    config = write_mini_map(tmp_path / "map")
+    delivered = tmp_path / "elsewhere" / "delivered"
+    delivered.parent.mkdir()
+    (tmp_path / "map" / "extracts").rename(delivered)
+    (tmp_path / "map" / "extracts").symlink_to(delivered)
+    config.write_text('allowed_roots = ["../elsewhere"]\n' + config.read_text())
+    loaded = load_config(config)
+    assert source_location(loaded, loaded.source("nhs_services")) == "extracts/services.csv"
+    assert source_location(loaded, loaded.source("nhs_flows")) == "extracts/flows.csv"
