@@ -228,9 +228,13 @@ def _best_finished(workers: list[tuple[Candidate, Path, subprocess.Popen[bytes]]
 
 
 def _start_worker(source: Path, target: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(module_command("outputs.layout", str(source), str(target)),
-                            env={**module_environment(), PARENT_VARIABLE: str(os.getpid())},
+    return subprocess.Popen(module_command("outputs.layout", str(source), str(target)), env=_worker_environment(),
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _worker_environment() -> dict[str, str]:
+    """A worker's environment: this copy of ism, and this process's id, so that it ends with this process."""
+    return {**module_environment(), PARENT_VARIABLE: str(os.getpid())}
 
 
 def laid_out_dot(source: str) -> str:
@@ -249,7 +253,7 @@ def draw_in_worker(source: str, target: Path, fmt: str, graph_attributes: Mappin
         laid_out.write_text(source, encoding="utf-8")
         attributes = [f"{name}={value}" for name, value in graph_attributes.items()]
         done = subprocess.run(module_command("outputs.layout", str(laid_out), str(target), fmt, *attributes),
-                              env={**module_environment(), PARENT_VARIABLE: str(os.getpid())},
+                              env=_worker_environment(),
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if done.returncode != 0:
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
