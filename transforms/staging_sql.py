@@ -31,7 +31,17 @@ from duckdb import ColumnExpression
 from expectations.canonical import MEASURE_PATTERN, QUALIFIERS, STAGED_MODELS, columns
 from expectations.checks import CHECKS
 from transforms.rejects import REJECT_COLUMNS, concat_rejects, normalised_rejects
-from transforms.standardise import MAPPABLE, NAMESPACE_OF, REQUIRED, ROW_COLUMN, SourceMapping, Staged, staged_table
+from transforms.standardise import (
+    BAD_PERIOD,
+    HELD_TIMES,
+    MAPPABLE,
+    NAMESPACE_OF,
+    REQUIRED,
+    ROW_COLUMN,
+    SourceMapping,
+    Staged,
+    staged_table,
+)
 
 ROW_NUMBERS = "row_numbers"  # of a counted row: every line of the extract it counts (their rejects name them)
 # what Python's str.strip() trims, as the pandas path trims
@@ -199,6 +209,8 @@ def _row_checks(table: str, names: list[str], coded: dict[str, str], mapping: So
             clip = outside
         else:
             failures.append((outside, "outside_map_period", period, raw_period))
+    params["held_first"], params["held_last"] = (moment.to_pydatetime() for moment in HELD_TIMES)
+    failures.append(("p_start < $held_first OR p_end > $held_last", "bad_period", period, raw_period))
     qualifier = value_of.get("qualifier", "NULL")
     params["qualifiers"] = list(QUALIFIERS)
     if "qualifier" in position:
@@ -270,7 +282,7 @@ def _wording(code: str, canonical: str, mapping: SourceMapping) -> tuple[str, st
     if code == "missing_value":
         return code, f"{canonical} is empty"
     if code == "bad_period":
-        return code, "period is not a month or a date (use YYYY-MM or YYYY-MM-DD)"
+        return code, BAD_PERIOD
     if code == "period_spans_months":
         return code, "period spans more than one calendar month"
     if code == "outside_map_period" and mapping.map_period is not None:

@@ -5,6 +5,7 @@ outliers) are reject records of `warn` severity: reported, the row kept."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -38,6 +39,9 @@ QUARTER = r"^(\d{4})\s*-?Q([1-4])$"  # 2022Q3: July to September 2022
 FINANCIAL_YEAR = r"^(\d{4})/(\d{2})$"  # 2021/22: April 2021 to March 2022
 ISO_WEEK = r"^(\d{4})-W(\d{2})$"  # 2022-W05: Monday to Sunday
 SPAN_FORMATS = ((QUARTER, "YYYYQn"), (FINANCIAL_YEAR, "YYYY/YY"), (ISO_WEEK, "YYYY-Www"))
+PERIOD_DTYPE = "datetime64[us]"  # periods as parsed: any year written reads
+HELD_TIMES = (pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D"))  # the days a nanosecond period can hold
+BAD_PERIOD = "period is not a month or a date (use YYYY-MM or YYYY-MM-DD)"
 SUPPRESSED_MARKS = {"*", "c", "<5", "<3", "<10", "suppressed"}  # partner spellings of a suppressed small count
 KEY_COLUMNS = {
     "organisations": ["organisation_key"],
@@ -156,7 +160,9 @@ def _distinct(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
 
 
 def parsed_periods(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Period start and end from months ("2025-04", "202504") or dates ("2025-04-01", "01/04/2025")."""
+    """Period start and end from months ("2025-04", "202504") or dates ("2025-04-01", "01/04/2025"), at microsecond
+    resolution so that any year written reads (0001-01 is a month, if not one a map covers; `_measured` refuses
+    what a staged table, in nanoseconds, cannot hold)."""
     codes, distinct = _distinct(text)
     start, end = _distinct_periods(distinct)
     return (pd.Series(start.to_numpy()[codes], index=text.index),
@@ -166,10 +172,12 @@ def parsed_periods(text: pd.Series) -> tuple[pd.Series, pd.Series]:
 def _distinct_periods(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """parsed_periods of distinct values (in order of first appearance, so an ISO date-time's format is inferred
     from the same first value as it would be from the whole column)."""
-    start = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    start = pd.Series(pd.NaT, index=text.index, dtype=PERIOD_DTYPE)
     end = start.copy()
+    values = text.tolist()
+    pending = np.ones(len(values), dtype=bool)  # no format has read the value yet
     for pattern, fmt, is_month, _ in PERIOD_FORMATS:
-        hit = text.str.match(pattern) & start.isna()
+        hit = _matching(values, pattern) & pending
         if not hit.any():
             continue
         parsed = pd.to_datetime(text[hit], format=fmt, errors="coerce")
@@ -177,37 +185,52 @@ def _distinct_periods(text: pd.Series) -> tuple[pd.Series, pd.Series]:
             parsed = parsed.dt.normalize()
         start[hit] = parsed
         end[hit] = (parsed + pd.offsets.MonthEnd(0)) if is_month else parsed
+        pending[hit] = parsed.isna().to_numpy()
     for pattern, _ in SPAN_FORMATS:
-        hit = text.str.match(pattern) & start.isna()
+        hit = _matching(values, pattern) & pending
         if hit.any():
             span_start, span_end = _spans(text[hit].str.extract(pattern), pattern)
             start[hit], end[hit] = span_start, span_end
+            pending[hit] = span_start.isna().to_numpy()
     return start, end
+
+
+def _matching(values: list[Any], pattern: str) -> np.ndarray:
+    """Which of `values` the pattern matches from their start, as pandas' `str.match` does (Python's `re`), in one
+    Python pass: a period column's distinct values are few, and pandas' per-call costs were most of the parsing."""
+    matcher = re.compile(pattern).match
+    return np.fromiter((isinstance(value, str) and matcher(value) is not None for value in values), dtype=bool,
+                       count=len(values))
 
 
 def _spans(parts: pd.DataFrame, pattern: str) -> tuple[pd.Series, pd.Series]:
     """Start and end of quarters, financial years or ISO weeks from their captured parts (invalid: NaT)."""
-    year = parts[0].astype(int)
+    year = parts[0].astype(int).map("{:04d}".format)
+
+    def day(text: pd.Series, written: str = "%Y-%m-%d") -> pd.Series:
+        return pd.to_datetime(text, format=written, errors="coerce").astype(PERIOD_DTYPE)
+
     if pattern == QUARTER:
-        start = pd.to_datetime(year.astype(str) + "-" + ((parts[1].astype(int) - 1) * 3 + 1).astype(str) + "-01")
+        start = day(year + "-" + ((parts[1].astype(int) - 1) * 3 + 1).map("{:02d}".format) + "-01")
         return start, start + pd.offsets.QuarterEnd(0)
     if pattern == FINANCIAL_YEAR:
-        start = pd.to_datetime(year.astype(str) + "-04-01")
-        valid = (year + 1) % 100 == parts[1].astype(int)
+        start = day(year + "-04-01")
+        valid = (year.astype(int) + 1) % 100 == parts[1].astype(int)
         return start.where(valid), (start + pd.DateOffset(years=1) - pd.Timedelta(days=1)).where(valid)
-    start = pd.to_datetime(year.astype(str) + "-W" + parts[1] + "-1", format="%G-W%V-%u", errors="coerce")
+    start = day(year + "-W" + parts[1] + "-1", "%G-W%V-%u")
     return start, start + pd.Timedelta(days=6)
 
 
 def period_formats(text: pd.Series) -> pd.Series:
     """The name of the format each period is written in (YYYY-MM, DD/MM/YYYY, ...); missing where none fits."""
     codes, distinct = _distinct(text)
-    named = pd.Series(None, index=distinct.index, dtype="object")
-    for pattern, _, _, name in PERIOD_FORMATS:
-        named[distinct.str.match(pattern) & named.isna()] = name
-    for pattern, name in SPAN_FORMATS:
-        named[distinct.str.match(pattern) & named.isna()] = name
-    return pd.Series(named.to_numpy()[codes], index=text.index, dtype="object")
+    formats = [(pattern, name) for pattern, _, _, name in PERIOD_FORMATS] + list(SPAN_FORMATS)
+    named = np.full(len(distinct), np.nan, dtype="object")
+    values = distinct.tolist()
+    for pattern, name in formats:
+        hit = _matching(values, pattern) & pd.isna(named)
+        named[hit] = name
+    return pd.Series(named[codes], index=text.index, dtype="object")
 
 
 def layout_hint(found: list[str]) -> str:
@@ -329,8 +352,7 @@ def _measured(frame: pd.DataFrame, mapping: SourceMapping, rejects: _Collector,
     _warn_mixed_formats(frame[f"__raw_{period_column}"], frame[ROW_COLUMN], mapped.get(period_column, period_column),
                         rejects)
     frame = rejects.reject(frame, frame["period_start"].isna() | frame["period_end"].isna(), period_column,
-                           "bad_period", "period is not a month or a date (use YYYY-MM or YYYY-MM-DD)",
-                           mapped.get(period_column))
+                           "bad_period", BAD_PERIOD, mapped.get(period_column))
     if "period" not in frame:  # a start and end pair; a published period ("2022Q3", "2021/22") keeps its span
         spans = frame["period_start"].dt.to_period("M") != frame["period_end"].dt.to_period("M")
         frame = rejects.reject(frame, spans, period_column, "period_spans_months",
@@ -347,6 +369,9 @@ def _measured(frame: pd.DataFrame, mapping: SourceMapping, rejects: _Collector,
             frame = rejects.reject(frame, outside, period_column, "outside_map_period",
                                    f"period is outside the map period {first:%Y-%m} to {last:%Y-%m}",
                                    mapped.get(period_column))
+    held = frame["period_start"].between(*HELD_TIMES) & frame["period_end"].between(*HELD_TIMES)
+    frame = rejects.reject(frame, ~held, period_column, "bad_period", BAD_PERIOD, mapped.get(period_column))
+    frame = frame.astype({"period_start": "datetime64[ns]", "period_end": "datetime64[ns]"})
 
     if "qualifier" in frame:
         known = frame["qualifier"].isna() | frame["qualifier"].isin(list(QUALIFIERS))

@@ -183,3 +183,34 @@ def test_partial_codes_stage_alike_in_duckdb_and_pandas(tmp_path: Path, partial:
     pandas_path, sql_path = _both(tmp_path, REFERRALS, "flows", mapping)
     assert _rows(sql_path) == _rows(pandas_path) and _rejects(sql_path) == _rejects(pandas_path)
     assert "unmapped_code" not in {r[4] for r in _rejects(sql_path)}
+
+
+@pytest.mark.parametrize("map_period", [MAPPING.map_period, None])
+def test_a_period_in_a_far_off_year_is_refused_with_its_row_on_both_paths(tmp_path: Path,
+                                                                          map_period: tuple[date, date] | None
+                                                                          ) -> None:
+    """Days a nanosecond timestamp cannot hold (before 1677-09-22, after 2262-04-11) once ended staging with an
+    internal error (pandas; DuckDB without a map period): now each is its row's reject, outside the map period, or
+    with none a bad period, alike on both paths."""
+    log = "Referral Date;Practice Code;Referred To\n" + "".join(
+        f"{period};P1;AE\n" for period in ("0001-01-01", "1677-09-01", "2262-04-30", "9999-12-31", "2025-05-15"))
+    mapping = SourceMapping(**{**MAPPING.__dict__, "map_period": map_period})
+    pandas_path, sql_path = _both(tmp_path, log, "flows", mapping)
+    assert len(pandas_path.frame) == 1 and _rows(sql_path) == _rows(pandas_path)
+    refused = pandas_path.rejects.sort_values("row_number")
+    assert refused["row_number"].tolist() == [2, 3, 4, 5]
+    assert set(refused["check"]) == {"outside_map_period" if map_period else "bad_period"}
+    assert _rejects(sql_path) == _rejects(pandas_path)
+
+
+@pytest.mark.parametrize(("written", "check"), [("0001Q1", "outside_map_period"), ("2262Q2", "outside_map_period"),
+                                                ("0000/01", "outside_map_period"), ("2025Q2", None)])
+def test_a_published_period_in_a_far_off_year_is_a_reject_not_an_error(written: str, check: str | None) -> None:
+    """Quarters and financial years of such years ended in an internal error too, and 0001Q1 read as 2001 Q1."""
+    frame = pd.DataFrame({"__row__": [2], "Unit": ["ED"], "Month": [written], "Count": ["1"]}, dtype="str")
+    mapping = SourceMapping(source_id="acute", partner="acute", location="activity.csv",
+                            columns={"service_key": "Unit", "period": "Month", "value": "Count"},
+                            constants={"measure": "attendances"}, map_period=(date(2025, 4, 1), date(2026, 3, 31)))
+    staged = staged_table(frame, "activity", mapping)
+    assert staged.rejects["check"].tolist() == ([check] if check else [])
+    assert len(staged.frame) == (0 if check else 1)

@@ -37,7 +37,7 @@ def test_a_period_column_is_parsed_as_each_of_its_values_alone() -> None:
     start, end = parsed_periods(text)
     formats = period_formats(text)
     assert list(start.index) == list(end.index) == list(formats.index) == list(text.index)
-    assert start.dtype == end.dtype == "datetime64[ns]" and formats.dtype == "object"
+    assert start.dtype == end.dtype == "datetime64[us]" and formats.dtype == "object"  # any year written reads
     for position, value in enumerate(values):
         alone_start, alone_end = parsed_periods(pd.Series([value], dtype="object"))
         assert (start.iloc[position], end.iloc[position]) == (alone_start[0], alone_end[0]) or (
@@ -132,6 +132,9 @@ def test_periods_as_published_quarters_financial_years_and_weeks_keep_their_span
     spans = [(s.strftime("%Y-%m-%d"), e.strftime("%Y-%m-%d")) for s, e in zip(start[:3], end[:3], strict=True)]
     assert spans == [("2022-07-01", "2022-09-30"), ("2021-04-01", "2022-03-31"), ("2022-01-31", "2022-02-06")]
     assert start[3:].isna().all()  # 2021/23 is not a financial year, Q5 not a quarter
+    start, end = parsed_periods(pd.Series(["0001Q1", "2262/63", "0000-W01"]))
+    assert [str(day)[:10] for day in [*start[:2], *end[:2]]] == ["0001-01-01", "2262-04-01", "0001-03-31", "2263-03-31"]
+    assert pd.isna(start[2])  # 0001Q1 once read as 2001 Q1, and 2262/63 ended in an error
 
 
 def test_the_map_period_takes_the_periods_that_overlap_it() -> None:
