@@ -13,6 +13,7 @@ import pandas as pd
 DecimalMark: TypeAlias = Literal[".", ","]
 ThousandsMark: TypeAlias = Literal[",", ".", " ", "'", ""]  # "": the source never groups digits
 LARGEST_EXACT = 2**53  # past this a float64 cannot hold every whole number: a count there would be rounded
+EXPONENT, NONZERO_DIGIT = re.compile("[eE]"), re.compile("[1-9]")
 SPACES = "\u00a0\u202f"  # no-break and narrow no-break space: how spreadsheets write a space thousands separator
 
 
@@ -49,7 +50,7 @@ def parsed_numbers(text: pd.Series, rule: NumberRule = DEFAULT_RULE) -> tuple[pd
     """(value, reason) for each text value: the number the rule reads, or missing with a sentence saying why it
     cannot be read exactly. An empty or missing text is missing with no reason (the caller decides what empty
     means); surrounding spaces are ignored."""
-    cleaned = text.astype("object").where(text.notna(), "").astype("str").str.strip()
+    cleaned = text.fillna("").astype("str").str.strip()
     if rule.thousands == " ":
         cleaned = cleaned.str.translate(str.maketrans(SPACES, "  "))
     empty = cleaned == ""
@@ -61,18 +62,24 @@ def parsed_numbers(text: pd.Series, rule: NumberRule = DEFAULT_RULE) -> tuple[pd
         canonical = canonical.str.replace(rule.decimal, ".", regex=False)
     value = pd.to_numeric(canonical.where(fits), errors="coerce").astype("float64")
     too_large = fits & (value.abs() >= LARGEST_EXACT)
-    mantissa = canonical.str.split(r"[eE]", n=1, regex=True).str[0]
-    too_small = fits & (value == 0) & mantissa.str.contains("[1-9]", regex=True)
+    too_small = fits & (value == 0)
+    zeros = np.flatnonzero(too_small.to_numpy())  # only their text says whether one underflowed (1e-400)
+    if len(zeros):
+        too_small.iloc[zeros] = [NONZERO_DIGIT.search(EXPONENT.split(written, maxsplit=1)[0]) is not None
+                                 for written in canonical.iloc[zeros]]
     reason = pd.Series(None, index=text.index, dtype="object")
-    reason[~fits & ~empty] = _unreadable_reason(rule)
-    if rule.thousands == "," or rule.thousands == ".":
-        swapped = NumberRule(decimal=rule.thousands, thousands=rule.decimal)
-        misread = ~fits & ~empty & cleaned.str.match(swapped.pattern())
-        reason[misread] = _misread_reason(rule, swapped)
-    reason[too_large] = (f"too large to hold exactly (a count must be below {LARGEST_EXACT:,}); "
-                         "check the column is a count")
-    reason[too_small] = "too small to hold exactly (it would read as 0); check the column is a count"
-    value[too_large | too_small] = np.nan
+    unread = ~fits & ~empty
+    if unread.any():  # a reason only where a value is refused: most count columns have none
+        reason[unread] = _unreadable_reason(rule)
+        if rule.thousands == "," or rule.thousands == ".":
+            swapped = NumberRule(decimal=rule.thousands, thousands=rule.decimal)
+            misread = unread & cleaned.str.match(swapped.pattern())
+            reason[misread] = _misread_reason(rule, swapped)
+    if too_large.any() or too_small.any():
+        reason[too_large] = (f"too large to hold exactly (a count must be below {LARGEST_EXACT:,}); "
+                             "check the column is a count")
+        reason[too_small] = "too small to hold exactly (it would read as 0); check the column is a count"
+        value[too_large | too_small] = np.nan
     return value, reason
 
 
