@@ -6,9 +6,9 @@ qualifier, whose `row_numbers` list the lines it counts (so a row consolidation 
 national map's 20M referrals become about 100k staged rows.
 
 The raw rows come in as a table or view of the connection (text columns plus `__row__`, the record's line in its
-file). Header-level findings (missing or unused columns) come from `staged_table` itself on zero rows, so their
-wording cannot drift; every row check runs in one SQL pass, the first failing check of a row naming its reject,
-as the pandas path's sequence of checks does. One known difference: the time part of `YYYY-MM-DD hh:mm` periods
+file). Header-level findings (missing or unused columns) come from the pandas path's own check (`header_rejects`),
+so their wording cannot drift; every row check runs in one SQL pass, the first failing check of a row naming its
+reject, as the pandas path's sequence of checks does. One known difference: the time part of `YYYY-MM-DD hh:mm` periods
 is not validated (pandas refuses `25:99`); the date is. A log's rows are events, dated by day or month: a period
 published for longer (a quarter, a financial year, a week) is refused here as `bad_period`, where pandas keeps its
 span; a source whose log is written so is staged in pandas when it declares a shaping step
@@ -40,7 +40,9 @@ from transforms.standardise import (
     ROW_COLUMN,
     SourceMapping,
     Staged,
-    staged_table,
+    empty_staged,
+    header_rejects,
+    mapped_columns,
 )
 
 ROW_NUMBERS = "row_numbers"  # of a counted row: every line of the extract it counts (their rejects name them)
@@ -69,7 +71,7 @@ END"""
 
 def is_record_level(raw_columns: Sequence[str], table: str, mapping: SourceMapping) -> bool:
     """Whether an extract is one row per event (activity or flows with no value column nor constant)."""
-    return (table in ("activity", "flows") and "value" not in _mapped(raw_columns, table, mapping)
+    return (table in ("activity", "flows") and "value" not in mapped_columns(raw_columns, table, mapping)
             and "value" not in mapping.constants)
 
 
@@ -80,11 +82,11 @@ def staged_records_sql(con: duckdb.DuckDBPyConnection, raw: str, table: str, map
     relation = con.table(raw)
     if not is_record_level(relation.columns, table, mapping):
         raise ValueError(f"{mapping.source_id}: staged_records_sql stages record-level activity or flows extracts")
-    header = staged_table(pd.DataFrame({c: pd.Series(dtype="str") for c in relation.columns}), table, mapping)
+    header, stageable = header_rejects(relation.columns, table, mapping)
     rows_read = int(relation.aggregate("count(*)").fetchall()[0][0])
-    if (header.rejects["check"] == "missing_column").any():
-        return Staged(table, header.frame, header.rejects, rows_read)
-    mapped = _mapped(relation.columns, table, mapping)
+    if not stageable:
+        return Staged(table, empty_staged(table), header, rows_read)
+    mapped = mapped_columns(relation.columns, table, mapping)
 
     names = list(mapped) + [c for c in mapping.constants if c not in mapped and c in MAPPABLE[table]]
     # raw columns renamed to c0, c1, ... by the relational API, so no name from the data is ever written into SQL
@@ -145,7 +147,7 @@ def staged_records_sql(con: duckdb.DuckDBPyConnection, raw: str, table: str, map
         if name in coded:
             con.execute(f"DROP TABLE __codes_{i}")
 
-    found = [header.rejects, _mixed_formats(formats, mapping, mapped.get(period, period)),
+    found = [header, _mixed_formats(formats, mapping, mapped.get(period, period)),
              _row_rejects(refused, failures, mapping, mapped)]
     return Staged(table, frame, concat_rejects(found), rows_read, clipped)
 
@@ -231,13 +233,6 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> du
     return con.execute(sql, _used(sql, params))
 
 
-def _mapped(raw_columns: Sequence[str], table: str, mapping: SourceMapping) -> dict[str, str]:
-    """Canonical -> raw column, as staged_table derives it."""
-    mappable = MAPPABLE[table]
-    mapped = {**{c: c for c in mappable if c in raw_columns and c not in mapping.columns}, **mapping.columns}
-    return {canonical: raw for canonical, raw in mapped.items() if canonical in mappable}
-
-
 def _staged_columns(table: str, mapping: SourceMapping, value_of: dict[str, str], start: str, end: str,
                     qualifier: str) -> dict[str, str]:
     """SQL of each column of the staged contract."""
@@ -266,13 +261,13 @@ def _mixed_formats(formats: list[tuple[str, int, int]], mapping: SourceMapping, 
 
 def _row_rejects(refused: pd.DataFrame, failures: list[tuple[str, str, str, str]], mapping: SourceMapping,
                  mapped: dict[str, str]) -> pd.DataFrame:
-    parts = []
-    for n, group in refused.groupby("failed", sort=True):
-        _, code, canonical, _ = failures[int(n)]
-        check, message = _wording(code, canonical, mapping)
-        parts.append(_records(mapping, group["row_number"].tolist(), group["value"].tolist(),
-                              mapped.get(canonical, canonical), check, [message] * len(group)))
-    return concat_rejects(parts)
+    """One reject per refused row, by failure then row (as `refused` comes), worded as the pandas path words it."""
+    failed = refused["failed"].astype("int64").tolist()
+    wording = {n: (mapped.get(failures[n][2], failures[n][2]), *_wording(failures[n][1], failures[n][2], mapping))
+               for n in set(failed)}
+    worded = [wording[n] for n in failed]
+    return _records(mapping, refused["row_number"].tolist(), refused["value"].tolist(), [w[0] for w in worded],
+                    [w[1] for w in worded], [w[2] for w in worded])
 
 
 def _wording(code: str, canonical: str, mapping: SourceMapping) -> tuple[str, str]:
@@ -293,15 +288,15 @@ def _wording(code: str, canonical: str, mapping: SourceMapping) -> tuple[str, st
     return "invalid_value", "measure must be lower-case letters, digits and _ (such as attendances or bed_days)"
 
 
-def _records(mapping: SourceMapping, rows: list[Any], values: list[Any], column: str, check: str,
-             messages: list[str]) -> pd.DataFrame:
+def _records(mapping: SourceMapping, rows: list[Any], values: list[Any], column: str | list[str],
+             check: str | list[str], messages: list[str]) -> pd.DataFrame:
+    severity = [str(CHECKS[c].severity) for c in check] if isinstance(check, list) else str(CHECKS[check].severity)
     return normalised_rejects(pd.DataFrame({
         "source_id": mapping.source_id, "location": mapping.location, "row_number": rows, "column": column,
-        "check": check, "severity": str(CHECKS[check].severity), "value": values, "message": messages,
+        "check": check, "severity": severity, "value": values, "message": messages,
     }, columns=REJECT_COLUMNS))
 
 
-@cache
 def staged_schema(table: str) -> pa.Schema:
     """The Arrow schema the pandas path writes for a staged table (the contract's dtypes, pandas metadata
     included), so every staged Parquet file reads back alike whichever path staged it."""

@@ -6,7 +6,7 @@ outliers) are reject records of `warn` severity: reported, the row kept."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -256,15 +256,24 @@ def parsed_counts(text: pd.Series, rule: NumberRule = DEFAULT_RULE) -> tuple[pd.
     return value, suppressed, reason
 
 
-def staged_table(raw: pd.DataFrame, table: str, mapping: SourceMapping) -> Staged:
-    """The staged `table` of one source, with every refused row as a reject."""
+def header_rejects(raw_columns: Sequence[str], table: str, mapping: SourceMapping) -> tuple[pd.DataFrame, bool]:
+    """The whole-file rejects an extract's header earns for `table` (missing, unmapped or unused columns), and
+    whether its rows can be staged at all (no mapped or required column missing)."""
     rejects = _Collector(mapping)
-    mapped = {**{c: c for c in MAPPABLE[table] if c in raw.columns and c not in mapping.columns}, **mapping.columns}
-    mapped = {canonical: rawname for canonical, rawname in mapped.items() if canonical in MAPPABLE[table]}
-    rows_read = len(raw)
+    stageable = _checked_header(raw_columns, table, mapping, rejects)
+    return concat_rejects(rejects.frames), stageable
 
-    missing = [rawname for rawname in mapped.values() if rawname not in raw.columns]
-    found = [str(c) for c in raw.columns if c != ROW_COLUMN]
+
+def mapped_columns(raw_columns: Sequence[str], table: str, mapping: SourceMapping) -> dict[str, str]:
+    """Canonical column -> raw column: the mapping's, and raw columns already named canonically."""
+    mapped = {**{c: c for c in MAPPABLE[table] if c in raw_columns and c not in mapping.columns}, **mapping.columns}
+    return {canonical: rawname for canonical, rawname in mapped.items() if canonical in MAPPABLE[table]}
+
+
+def _checked_header(raw_columns: Sequence[str], table: str, mapping: SourceMapping, rejects: _Collector) -> bool:
+    mapped = mapped_columns(raw_columns, table, mapping)
+    missing = [rawname for rawname in mapped.values() if rawname not in raw_columns]
+    found = [str(c) for c in raw_columns if c != ROW_COLUMN]
     for rawname in missing:
         rejects.whole_file(rawname, "missing_column",
                            f"column {rawname!r} named in the mapping is not in the header of "
@@ -278,9 +287,19 @@ def staged_table(raw: pd.DataFrame, table: str, mapping: SourceMapping) -> Stage
                            f"no column is mapped to the required {table} column {canonical!r}; "
                            f"add it under `columns` or `constants` in the map config")
     if missing or lacking:
-        return Staged(table, _empty(table), concat_rejects(rejects.frames), rows_read)
-    for unused in [c for c in raw.columns if c != ROW_COLUMN and c not in mapped.values()]:
+        return False
+    for unused in [c for c in raw_columns if c != ROW_COLUMN and c not in mapped.values()]:
         rejects.whole_file(unused, "unknown_column", f"column {unused!r} is not used by the mapping")
+    return True
+
+
+def staged_table(raw: pd.DataFrame, table: str, mapping: SourceMapping) -> Staged:
+    """The staged `table` of one source, with every refused row as a reject."""
+    rejects = _Collector(mapping)
+    rows_read = len(raw)
+    if not _checked_header(list(raw.columns), table, mapping, rejects):
+        return Staged(table, empty_staged(table), concat_rejects(rejects.frames), rows_read)
+    mapped = mapped_columns(list(raw.columns), table, mapping)
 
     frame = pd.DataFrame({ROW_COLUMN: raw[ROW_COLUMN].astype("int64")}, index=raw.index)
     for canonical, rawname in mapped.items():
@@ -518,7 +537,7 @@ def _valid_rows(frame: pd.DataFrame, model: type[pa.DataFrameModel], mapping: So
         return model.validate(frame.drop(index=bad_index))
 
 
-def _empty(table: str) -> pd.DataFrame:
+def empty_staged(table: str) -> pd.DataFrame:
     model = STAGED_MODELS[table]
     return model.validate(pd.DataFrame({c: pd.Series(dtype="object") for c in columns(model)}))
 
