@@ -297,6 +297,7 @@ def _records(mapping: SourceMapping, rows: list[Any], values: list[Any], column:
     }, columns=REJECT_COLUMNS))
 
 
+@cache
 def staged_schema(table: str) -> pa.Schema:
     """The Arrow schema the pandas path writes for a staged table (the contract's dtypes, pandas metadata
     included), so every staged Parquet file reads back alike whichever path staged it."""
