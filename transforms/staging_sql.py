@@ -255,7 +255,7 @@ def _mixed_formats(formats: list[tuple[str, int, int]], mapping: SourceMapping, 
     if len(formats) < 2:
         return normalised_rejects(pd.DataFrame(columns=REJECT_COLUMNS))
     listed = ", ".join(f"{name} ({n:,} rows, first on row {int(first)})" for name, n, first in formats)
-    return _records(mapping, [0], [None], column, "mixed_date_formats",
+    return _records(mapping, [0], [None], [column], ["mixed_date_formats"],
                     [f"column {column!r} mixes date formats: {listed}"])
 
 
@@ -288,9 +288,9 @@ def _wording(code: str, canonical: str, mapping: SourceMapping) -> tuple[str, st
     return "invalid_value", "measure must be lower-case letters, digits and _ (such as attendances or bed_days)"
 
 
-def _records(mapping: SourceMapping, rows: list[Any], values: list[Any], column: str | list[str],
-             check: str | list[str], messages: list[str]) -> pd.DataFrame:
-    severity = [str(CHECKS[c].severity) for c in check] if isinstance(check, list) else str(CHECKS[check].severity)
+def _records(mapping: SourceMapping, rows: list[Any], values: list[Any], column: list[str], check: list[str],
+             messages: list[str]) -> pd.DataFrame:
+    severity = [str(CHECKS[c].severity) for c in check]
     return normalised_rejects(pd.DataFrame({
         "source_id": mapping.source_id, "location": mapping.location, "row_number": rows, "column": column,
         "check": check, "severity": severity, "value": values, "message": messages,

@@ -260,7 +260,7 @@ def header_rejects(raw_columns: Sequence[str], table: str, mapping: SourceMappin
     """The whole-file rejects an extract's header earns for `table` (missing, unmapped or unused columns), and
     whether its rows can be staged at all (no mapped or required column missing)."""
     rejects = _Collector(mapping)
-    stageable = _checked_header(raw_columns, table, mapping, rejects)
+    stageable = _checked_header(raw_columns, table, mapping, rejects) is not None
     return concat_rejects(rejects.frames), stageable
 
 
@@ -270,7 +270,10 @@ def mapped_columns(raw_columns: Sequence[str], table: str, mapping: SourceMappin
     return {canonical: rawname for canonical, rawname in mapped.items() if canonical in MAPPABLE[table]}
 
 
-def _checked_header(raw_columns: Sequence[str], table: str, mapping: SourceMapping, rejects: _Collector) -> bool:
+def _checked_header(raw_columns: Sequence[str], table: str, mapping: SourceMapping,
+                    rejects: _Collector) -> dict[str, str] | None:
+    """The mapped columns (`mapped_columns`), or None when the rows cannot be staged; the header's whole-file
+    rejects go to `rejects`."""
     mapped = mapped_columns(raw_columns, table, mapping)
     missing = [rawname for rawname in mapped.values() if rawname not in raw_columns]
     found = [str(c) for c in raw_columns if c != ROW_COLUMN]
@@ -287,19 +290,19 @@ def _checked_header(raw_columns: Sequence[str], table: str, mapping: SourceMappi
                            f"no column is mapped to the required {table} column {canonical!r}; "
                            f"add it under `columns` or `constants` in the map config")
     if missing or lacking:
-        return False
+        return None
     for unused in [c for c in raw_columns if c != ROW_COLUMN and c not in mapped.values()]:
         rejects.whole_file(unused, "unknown_column", f"column {unused!r} is not used by the mapping")
-    return True
+    return mapped
 
 
 def staged_table(raw: pd.DataFrame, table: str, mapping: SourceMapping) -> Staged:
     """The staged `table` of one source, with every refused row as a reject."""
     rejects = _Collector(mapping)
     rows_read = len(raw)
-    if not _checked_header(list(raw.columns), table, mapping, rejects):
+    mapped = _checked_header(list(raw.columns), table, mapping, rejects)
+    if mapped is None:
         return Staged(table, empty_staged(table), concat_rejects(rejects.frames), rows_read)
-    mapped = mapped_columns(list(raw.columns), table, mapping)
 
     frame = pd.DataFrame({ROW_COLUMN: raw[ROW_COLUMN].astype("int64")}, index=raw.index)
     for canonical, rawname in mapped.items():

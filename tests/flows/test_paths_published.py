@@ -23,6 +23,8 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from typer.testing import CliRunner
 
 from flows.cli import app
+from flows.config import load_config
+from flows.staging import source_location
 from tests.conftest import SHARED_DATA, require, write_mini_map
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
@@ -210,9 +212,6 @@ def test_too_many_rejects_name_the_file_relative_to_the_config(tmp_path: Path) -
 def test_a_location_reached_through_a_symlink_is_named_as_the_config_writes_it(tmp_path: Path) -> None:
     """A data folder linked in (as ../shared beside a CI clone) is named as written, not as where the link leads:
     the published rejects, and so the content hash, do not depend on where the data really lies."""
-    from flows.config import load_config
-    from flows.staging import source_location
-
     (tmp_path / "map").mkdir()
     config = write_mini_map(tmp_path / "map")
     delivered = tmp_path / "elsewhere" / "delivered"
