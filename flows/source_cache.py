@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -61,8 +62,26 @@ def source_key(config: MapConfig, source: Source, content_sha256: str) -> str:
     own = source.model_dump(mode="json", exclude=OPERATIONAL_SOURCE_KEYS)
     if source.lookups:  # the reference tables it looks up shape its staged rows too
         own["lookup_content"] = sha256_of([path for path in lookup_files(config, source) if path.exists()])
-    shared = config.model_dump(mode="json", exclude={*OPERATIONAL_KEYS, "sources"})
-    return _digest({"content": content_sha256, "source": own, "map": shared, "code": code_digest()})
+    return _digest({"content": content_sha256, "source": own, "map": _map_settings_digest(config),
+                    "code": code_digest()})
+
+
+def _map_settings_digest(config: MapConfig) -> str:
+    """The digest of the map-wide settings staging reads, worked out once per loaded config (configs are frozen):
+    a map of 400 sources would otherwise dump its settings 400 times per key."""
+    with _MAP_SETTINGS_LOCK:  # sources are keyed from several threads
+        found = _MAP_SETTINGS.get(id(config))
+        if found is None or found[0] is not config:  # an id is only unique among live objects
+            found = (config, _digest(config.model_dump(mode="json", exclude={*OPERATIONAL_KEYS, "sources"})))
+            _MAP_SETTINGS[id(config)] = found
+            while len(_MAP_SETTINGS) > MAP_SETTINGS_KEPT:
+                del _MAP_SETTINGS[next(iter(_MAP_SETTINGS))]
+        return found[1]
+
+
+MAP_SETTINGS_KEPT = 16
+_MAP_SETTINGS: dict[int, tuple[MapConfig, str]] = {}
+_MAP_SETTINGS_LOCK = threading.Lock()
 
 
 def source_key_before_reading(config: MapConfig, source: Source) -> str | None:

@@ -41,6 +41,7 @@ from outputs.poster import (
 )
 from outputs.poster.gaps import GAP_LEGEND, GAP_MARKS
 from outputs.safe_text import json_value
+from transforms.quality_summary import month_label
 
 MAP_FILE = "map.html"
 ANALYSIS_PAGE = Path("analysis") / "index.html"
@@ -89,7 +90,7 @@ def monthly_flows(flows: pd.DataFrame | None) -> dict[tuple[str, str], dict[str,
     if flows is None or not len(flows):
         return found
     known = flows[flows["value"].notna()]
-    months = pd.to_datetime(known["period_start"]).dt.strftime("%Y-%m")
+    months = month_label(known["period_start"])
     keys = ["from_service_id", "to_service_id", "month", "measure"]
     totals = known.assign(month=months).groupby(keys)["value"].sum().reset_index()
     for source, target, month, measure, value in zip(*(totals[c].tolist() for c in [*keys, "value"]), strict=True):
@@ -104,7 +105,7 @@ def withheld_flow_months(flows: pd.DataFrame | None) -> dict[tuple[str, str], di
     if flows is None or not len(flows):
         return found
     withheld = flows[flows["value"].isna() & (flows["qualifier"] == SUPPRESSED)]
-    months = pd.to_datetime(withheld["period_start"]).dt.strftime("%Y-%m")
+    months = month_label(withheld["period_start"])
     keys = withheld.assign(month=months)[["from_service_id", "to_service_id", "month", "measure"]]
     for source, target, month, measure in sorted(set(keys.itertuples(index=False, name=None))):
         found.setdefault((str(source), str(target)), {}).setdefault(str(month), []).append(str(measure))
@@ -123,7 +124,7 @@ def _activity_months(activity: pd.DataFrame | None) -> tuple[dict[str, dict[str,
     activity_sources: dict[str, set[str]] = {}
     if activity is not None and len(activity):
         ordered = activity.sort_values(["service_id", "measure", "period_start"])
-        months = pd.to_datetime(ordered["period_start"]).dt.strftime("%Y-%m").tolist()
+        months = month_label(ordered["period_start"]).tolist()
         columns = (ordered[c].tolist() for c in ("service_id", "measure", "value", "qualifier", "source_id"))
         for month, service, measure, value, qualifier, source in zip(months, *columns, strict=True):
             by_month.setdefault(str(service), {}).setdefault(str(measure), []).append(

@@ -14,6 +14,7 @@ import pandas as pd
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+TEXT_KINDS = ("string", "empty", "mixed", "mixed-integer")  # the kinds of `infer_dtype` that may hold text
 
 
 def is_formula_like(value: Any) -> bool:
@@ -44,8 +45,12 @@ def neutralised_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _formula_like(series: pd.Series) -> pd.Series:
     """Which cells of a column are formula-like text. A text column is screened for the starting characters at
-    once, and only the few cells that start like a formula are checked one by one."""
-    if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+    once, and only the few cells that start like a formula are checked one by one; a column holding no text
+    (dates, numbers) has none."""
+    kind = pd.api.types.infer_dtype(series, skipna=True)
+    if kind not in TEXT_KINDS:
+        return pd.Series(False, index=series.index)
+    if kind not in ("string", "empty"):
         return series.astype("object").map(is_formula_like).astype(bool)
     risky = series.str.startswith(FORMULA_STARTS).fillna(False).to_numpy(dtype=bool, copy=True)
     if risky.any():

@@ -99,26 +99,30 @@ def additive_groups(activity: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame
     """Every candidate `total = sum(parts)` group: one row per (group, cell), `is_total` marking the activity cell.
 
     Cells are numbered activity rows first (0..len(activity)-1), then flow rows."""
-    cells_a = pd.DataFrame({
-        "service": activity["service_id"].to_numpy(), "period": activity["period_start"].to_numpy(),
-        "cell": np.arange(len(activity)),
-    })
-    flow_cells = np.arange(len(activity), len(activity) + len(flows))
-    parts = []
-    for direction, column in (("out", "from_service_id"), ("in", "to_service_id")):
-        ends = pd.DataFrame({
-            "service": flows[column].to_numpy(), "period": flows["period_start"].to_numpy(),
-            "measure": flows["measure"].to_numpy(), "cell": flow_cells,
-        })
-        per_measure = ends.assign(key=direction + ":" + ends["measure"].astype(str), direction=direction,
-                                  overall=False)
-        overall = ends.assign(key=direction + ":*", direction=direction, overall=True)
-        parts.extend([per_measure, overall])
-    if not parts or not len(cells_a) or not len(flows):
+    if not len(activity) or not len(flows):
         return pd.DataFrame({"group": pd.Series(dtype="int64"), "cell": pd.Series(dtype="int64"),
                              "is_total": pd.Series(dtype="bool")})
-    components = pd.concat(parts, ignore_index=True)[["service", "period", "key", "direction", "overall", "cell"]]
-    pairs = cells_a.merge(components, on=["service", "period"], suffixes=("_total", ""))
+    # a service in a month as one number, shared by activity and both ends of the flows: joins on it are cheap
+    ends = ((activity, "service_id"), (flows, "from_service_id"), (flows, "to_service_id"))
+    services, _ = pd.factorize(pd.concat([frame[column] for frame, column in ends], ignore_index=True))
+    months, distinct_months = pd.factorize(pd.concat([frame["period_start"] for frame, _ in ends], ignore_index=True))
+    places = services.astype("int64") * (len(distinct_months) + 1) + months
+    cells_a = pd.DataFrame({"place": places[:len(activity)], "cell": np.arange(len(activity))})
+    flow_cells = np.arange(len(activity), len(activity) + len(flows))
+    # each group's kind, "out:<measure>", "in:*" ..., as its rank among those texts: groups number as they did
+    # when the kinds were the texts themselves
+    measure_codes, measures = pd.factorize(flows["measure"].astype(str))
+    kinds = sorted(f"{direction}:{measure}" for direction in ("out", "in") for measure in [*measures, "*"])
+    rank = {kind: number for number, kind in enumerate(kinds)}
+    parts = []
+    for number, direction in enumerate(("out", "in")):
+        ends = pd.DataFrame({"place": places[len(activity) + number * len(flows):][:len(flows)],
+                             "cell": flow_cells})
+        per_measure = np.array([rank[f"{direction}:{measure}"] for measure in measures], dtype="int64")
+        parts.extend([ends.assign(key=per_measure[measure_codes], direction=direction, overall=False),
+                      ends.assign(key=rank[f"{direction}:*"], direction=direction, overall=True)])
+    components = pd.concat(parts, ignore_index=True)[["place", "key", "direction", "overall", "cell"]]
+    pairs = cells_a.merge(components, on="place", suffixes=("_total", ""))
     pairs["group"] = pairs.groupby(["cell_total", "key"], sort=True).ngroup()
     # the group over all measures is a per-measure group again when it has as many parts (a superset as large
     # as a subset is the same set): drop it

@@ -38,7 +38,12 @@ def checked_sources(sources: pd.DataFrame) -> pd.DataFrame:
 
 
 def month_label(series: pd.Series) -> pd.Series:
-    return pd.to_datetime(series).dt.strftime("%Y-%m")
+    """Each date's month as `YYYY-MM` (missing stays missing), formatted once per distinct date: a map's tables
+    hold a few months over hundreds of thousands of rows."""
+    codes, distinct = pd.factorize(pd.to_datetime(series))
+    labels = np.asarray(pd.DatetimeIndex(distinct).strftime("%Y-%m"), dtype=object)
+    found = labels[np.where(codes >= 0, codes, 0)] if len(labels) else np.full(len(codes), None, dtype=object)
+    return pd.Series(np.where(codes >= 0, found, np.nan), index=series.index, dtype="str")
 
 
 def month_coverage(tables: Mapping[str, pd.DataFrame], months: Sequence[str],

@@ -400,10 +400,11 @@ def totals_records(totals: pd.DataFrame, key: str | tuple[str, ...] = "service_i
     columns = list(key) if isinstance(key, tuple) else [key]
     found: dict[object, list[dict[str, object]]] = {}
     ordered = totals.sort_values([*columns, "label", "measure"], kind="mergesort")
-    for row in ordered.to_dict("records"):
-        ident = tuple(row[c] for c in columns) if isinstance(key, tuple) else row[key]
-        found.setdefault(ident, []).append({c: (None if isinstance(row[c], float) and math.isnan(row[c]) else row[c])
-                                            for c in TOTAL_COLUMNS})
+    idents = zip(*(ordered[c].tolist() for c in columns)) if isinstance(key, tuple) else ordered[key].tolist()
+    values = zip(*(ordered[c].tolist() for c in TOTAL_COLUMNS))  # column by column: no frame of records
+    for ident, row in zip(idents, values, strict=True):
+        found.setdefault(ident, []).append({c: (None if isinstance(v, float) and math.isnan(v) else v)
+                                            for c, v in zip(TOTAL_COLUMNS, row)})
     return found
 
 

@@ -26,6 +26,7 @@ from outputs.poster import (
     sources_by_flow,
     text_colour,
 )
+from transforms.quality_summary import month_label
 
 STRING, DOUBLE, INTEGER, BOOLEAN = "string", "double", "integer", "boolean"
 
@@ -224,7 +225,7 @@ def monthly_values(flows: pd.DataFrame | None) -> dict[str, dict[str, dict[str, 
     if flows is None or not len(flows):
         return found
     known = flows[flows["value"].notna()]
-    months = pd.to_datetime(known["period_start"]).dt.strftime("%Y-%m")
+    months = month_label(known["period_start"])
     grouped = known.assign(month=months).groupby(["from_service_id", "to_service_id", "month", "measure"])["value"]
     for (u, v, month, measure), value in grouped.sum().items():
         found.setdefault(edge_id(str(u), str(v)), {}).setdefault(str(month), {})[str(measure)] = float(value)

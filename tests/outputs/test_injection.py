@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -53,6 +54,16 @@ def test_every_kind_of_text_column_is_neutralised_as_cell_by_cell(dtype: str) ->
     for column in frame.columns:
         expected = [None if pd.isna(v) else neutralised(v) for v in frame[column]]
         assert [None if pd.isna(v) else v for v in out[column]] == expected
+
+
+def test_columns_of_dates_or_numbers_are_untouched_and_text_among_them_is_still_found() -> None:
+    day = date(2025, 4, 1)
+    frame = pd.DataFrame({"dates": pd.Series([day, None, day], dtype=object),
+                          "numbers": pd.Series([1, -2.5, None], dtype=object),
+                          "dates_and_text": pd.Series([day, "=HYPERLINK(1)", "-1"], dtype=object)})
+    out = neutralised_frame(frame)
+    assert out["dates"].tolist()[::2] == [day, day] and out["numbers"].tolist()[:2] == [1, -2.5]
+    assert out["dates_and_text"].tolist() == [day, "'=HYPERLINK(1)", "-1"]
 
 
 def test_csv_tables_are_neutralised_and_parquet_keeps_the_text(tmp_path: Path) -> None:
