@@ -16,6 +16,7 @@ from transforms.quality_summary import (
     checked_sources,
     lane_counts,
     month_coverage,
+    month_label,
     monthly_outliers,
     quality_summary,
     reject_share,
@@ -202,3 +203,18 @@ def test_big_frames_are_validated_in_slices_with_the_same_result(monkeypatch) ->
     contract = sliced.rejects[sliced.rejects["check"] == "invalid_value"]
     assert len(contract) == 10 and set(contract["column"]) == {"Measure"} and len(sliced.frame) == 19
     assert contract["message"].iloc[0].startswith("measure must be lower-case letters")
+
+
+@pytest.mark.parametrize("dates", [
+    pd.Series(pd.to_datetime(["2025-06-30", None, "2024-12-01", "2025-06-01"]), index=[7, 3, 5, 1]),
+    pd.Series([date(2025, 4, 1), None, date(2026, 3, 31)], dtype=object),
+    pd.Series(["2025-04-01", "2025-04-15"]),
+    pd.Series([], dtype="datetime64[us]"),
+    pd.Series([None, None], dtype=object),
+])
+def test_month_labels_are_the_months_of_the_dates_in_place(dates: pd.Series) -> None:
+    expected = pd.to_datetime(dates).dt.strftime("%Y-%m")  # formatted row by row
+    found = month_label(dates)
+    assert found.index.equals(dates.index) and found.dtype == expected.dtype
+    assert found.isna().tolist() == expected.isna().tolist()
+    assert found.dropna().tolist() == expected.dropna().tolist()
