@@ -12,7 +12,7 @@ import pandas as pd
 
 from expectations.measures import catalogue_of
 from outputs.context import PublishedVersion
-from outputs.safe_text import neutralised_frame
+from outputs.safe_text import csv_text
 
 FOLDER = "analysis"
 TABLE_ORDER = ("key_services", "loops", "lane_summary", "coverage", "initiatives", "service_totals", "lane_totals",
@@ -85,8 +85,7 @@ def write_table(folder: Path, name: str, frame: pd.DataFrame) -> list[Path]:
             frame[column] = frame[column].astype("object")
     parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
     frame.to_parquet(parquet, index=False)
-    text = neutralised_frame(frame).to_csv(index=False, float_format="%.15g", lineterminator="\n")
-    csv.write_text(text, encoding="utf-8")  # text that would run as a formula is quoted (safe_text.py)
+    csv.write_text(csv_text(frame), encoding="utf-8")  # text that would run as a formula is quoted
     return [parquet, csv]
 
 

@@ -23,7 +23,7 @@ from expectations.canonical import (
 )
 from outputs.context import PublishedVersion
 from outputs.json_text import json_text
-from outputs.safe_text import neutralised_frame
+from outputs.safe_text import csv_text
 from outputs.store.reuse import Reuse
 
 # Semantic version of the published contract (tables, columns, types, keys): major for a breaking change
@@ -164,8 +164,7 @@ def write_tables(folder: Path, tables: Mapping[str, pd.DataFrame], reuse: Reuse 
     digests = {}
     for table in CANONICAL_TABLES:
         frame = publishable(table, tables[table])
-        csv_text = neutralised_frame(frame).to_csv(index=False, float_format="%.15g", lineterminator="\n")
-        csv_bytes = csv_text.encode("utf-8")  # text cells that would run as formulas are quoted (safe_text.py)
+        csv_bytes = csv_text(frame).encode("utf-8")  # text cells that would run as formulas are quoted
         digests[table] = hashlib.sha256(csv_bytes).hexdigest()
         key = table_key(frame, digests[table])
         if reuse is None or not reuse.take(folder, f"{table}.parquet", key):

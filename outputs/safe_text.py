@@ -9,11 +9,13 @@ import math
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+FLOAT_FORMAT = "%.15g"
 TEXT_KINDS = ("string", "empty", "mixed", "mixed-integer")  # the kinds of `infer_dtype` that may hold text
 
 
@@ -41,6 +43,33 @@ def neutralised_frame(frame: pd.DataFrame) -> pd.DataFrame:
             text = series.astype("object")
             out[column] = text.where(~risky, QUOTE + text[risky].astype(str))
     return out
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """The frame as CSV: no index, `\n` line ends, numbers to 15 significant digits, text cells neutralised. Float
+    and date columns are formatted once per distinct value (pandas would format every cell in Python): the same
+    text, a third of the time on a national map's flows."""
+    out = neutralised_frame(frame)
+    formatted = {column: texts for column in out.columns if (texts := _formatted(out[column])) is not None}
+    if formatted:
+        out = out.assign(**formatted)
+    return out.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+def _formatted(series: pd.Series) -> pd.Series | None:
+    """The column's cells as CSV text ("" where missing), or None when it is left to the CSV writer."""
+    if series.dtype == "float64":
+        codes, distinct = pd.factorize(series)
+        texts = np.array([FLOAT_FORMAT % value for value in distinct.tolist()] + [""], dtype=object)[codes]
+        values = series.to_numpy()
+        zeros, negative = values == 0, np.signbit(values)  # factorised, -0.0 and 0.0 are one value
+        texts[zeros & negative], texts[zeros & ~negative] = FLOAT_FORMAT % -0.0, FLOAT_FORMAT % 0.0
+        return pd.Series(texts, index=series.index, dtype=object)
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) == "date":
+        codes, distinct = pd.factorize(series)
+        texts = np.array([str(value) for value in distinct.tolist()] + [""], dtype=object)[codes]
+        return pd.Series(texts, index=series.index, dtype=object)
+    return None
 
 
 def _formula_like(series: pd.Series) -> pd.Series:

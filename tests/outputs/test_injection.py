@@ -8,15 +8,18 @@ import re
 import zipfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from expectations.canonical import CANONICAL_MODELS, CANONICAL_TABLES, STAGED_MODELS, columns, empty_frame
 from outputs.dataset import write_tables
-from outputs.safe_text import neutralised, neutralised_frame
+from outputs.safe_text import csv_text, neutralised, neutralised_frame
 from transforms.consolidate import PartnerInfo, consolidate, service_id
 
 SCRIPT = "<script>alert(1)</script>"
@@ -64,6 +67,23 @@ def test_columns_of_dates_or_numbers_are_untouched_and_text_among_them_is_still_
     out = neutralised_frame(frame)
     assert out["dates"].tolist()[::2] == [day, day] and out["numbers"].tolist()[:2] == [1, -2.5]
     assert out["dates_and_text"].tolist() == [day, "'=HYPERLINK(1)", "-1"]
+
+
+FLOATS = st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                   st.sampled_from([0.0, -0.0, 0.1 + 0.2, 1e16, 5e-324]))
+DATES = st.one_of(st.none(), st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)))
+TEXTS = st.one_of(st.none(), st.sampled_from(["=1", "-5", "a,b", 'say "hi"', "x\ny", "", "@x"]), st.text(max_size=5))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(FLOATS, DATES, TEXTS, st.integers(-10**12, 10**12)), max_size=12))
+def test_csv_text_is_what_the_csv_writer_makes_of_the_neutralised_frame(rows: list[tuple[Any, ...]]) -> None:
+    frame = pd.DataFrame({"value": pd.Series([r[0] for r in rows], dtype="float64"),
+                          "period_start": pd.Series([r[1] for r in rows], dtype=object),
+                          "name": pd.Series([r[2] for r in rows], dtype="str"),
+                          "count": pd.Series([r[3] for r in rows], dtype="int64")})
+    written = neutralised_frame(frame).to_csv(index=False, float_format="%.15g", lineterminator="\n")
+    assert csv_text(frame) == written
 
 
 def test_csv_tables_are_neutralised_and_parquet_keeps_the_text(tmp_path: Path) -> None:
