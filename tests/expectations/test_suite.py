@@ -21,10 +21,9 @@ from expectations.suite import (
     SUITE_TABLES,
     SuiteLimits,
     SuiteRun,
-    _checked_frames,
     check_frames,
+    checked_frames,
     consolidated_suite,
-    suite_results,
 )
 from expectations.worker import CHECKS as CHECKS_ROLE
 from expectations.worker import Worker, imports_frozen, in_worker, module_environment
@@ -56,7 +55,7 @@ def clean_frames() -> dict[str, pd.DataFrame]:
 
 def checked(frames: dict[str, pd.DataFrame]) -> SuiteRun:
     services = frames["services"]["service_id"].dropna()
-    return suite_results(frames, consolidated_suite(services, frames["organisations"]["organisation_id"], LIMITS))
+    return checked_frames(frames, services, frames["organisations"]["organisation_id"], LIMITS)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +84,7 @@ def test_clean_tables_pass_every_expectation() -> None:
 
 
 def test_every_expectation_carries_a_catalogue_code_and_its_severity() -> None:
-    for table, expectations in consolidated_suite(["svc_a"], ["org_1"], LIMITS).items():
+    for table, expectations in consolidated_suite(LIMITS).items():
         assert table in SUITE_TABLES
         for expectation in expectations:
             code = expectation.meta["code"]
@@ -118,6 +117,19 @@ def test_failures_name_their_rows_and_sources(broken: SuiteRun) -> None:
     assert by_code["empty_lane"].samples == [{"lane": "social_care", "services": "0"}]
     assert by_code["volume_change"].samples[0]["previous"] == "10"
     assert all(r.severity in (Severity.ERROR, Severity.WARN) for r in broken.results)
+
+
+def test_ids_are_checked_against_the_known_ones_missing_ids_skipped_as_gx_skips_them() -> None:
+    frames = clean_frames()
+    frames["activity"] = pd.DataFrame({"service_id": ["svc_a", None, "svc_q"], "period_start": [APRIL] * 3,
+                                       "measure": ["attendances"] * 3, "value": [1.0, 2.0, 3.0],
+                                       "source_id": ["act"] * 3})
+    known = checked_frames(frames, ["svc_a", "svc_b"], ["org_1", "org_2"], LIMITS)
+    unknown = next(r for r in known.results if r.table == "activity" and r.code == "unknown_service")
+    assert (unknown.column, unknown.failed, unknown.checked) == ("service_id", 1, 3)
+    assert [s["service_id"] for s in unknown.samples] == ["svc_q"] and "service_id_known" not in unknown.samples[0]
+    everyone = checked_frames(frames, ["svc_a", "svc_b", "svc_q"], ["org_1", "org_2"], LIMITS)
+    assert next(r for r in everyone.results if r.table == "activity" and r.code == "unknown_service").success
 
 
 def test_catalogue_codes_are_stable_words_with_plain_messages() -> None:
@@ -163,7 +175,7 @@ def test_the_checks_worker_defers_what_gx_imports_for_expectations_ism_never_use
     worker = Worker(CHECKS_ROLE)
     try:
         frames = clean_frames()
-        run = worker.call(_checked_frames, frames, ["svc_a", "svc_b"], ["org_1", "org_2"], LIMITS)
+        run = worker.call(checked_frames, frames, ["svc_a", "svc_b"], ["org_1", "org_2"], LIMITS)
         assert run.results and not run.failed
         worker.call(_build_gx_site, run.validations, tmp_path)
         assert (tmp_path / "index.html").is_file()

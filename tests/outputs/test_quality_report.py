@@ -160,7 +160,7 @@ def version(tmp_path: Path, quality: dict) -> PublishedVersion:
 
 def test_artefact_writes_report_json_rejects_and_a_gx_site(tmp_path: Path) -> None:
     frames = {"organisations": pd.DataFrame({"organisation_id": ["o"], "source_id": ["config"]})}
-    run = suite_results(frames, {"organisations": consolidated_suite([], ["o"], SuiteLimits((), 0.05, 0.5))[
+    run = suite_results(frames, {"organisations": consolidated_suite(SuiteLimits((), 0.05, 0.5))[
         "organisations"]})
     written = quality_artefact(version(tmp_path, {**summary(), "gx": run.validations}))
     written += gx_site_artefact(version(tmp_path, {**summary(), "gx": run.validations}))
