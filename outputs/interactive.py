@@ -30,6 +30,7 @@ from outputs.poster import (
     flow_colour,
     flow_scale,
     flow_width,
+    monthly_flows,
     name_lines,
     poster_info,
     poster_lanes,
@@ -82,20 +83,6 @@ def _source_notes(quality: Mapping[str, Any], sources: Sequence[Mapping[str, Any
             notes[str(source.get("source_id"))] = {
                 "status": status, "note": str(source.get("error") or source.get("rag") or "")}
     return notes
-
-
-def monthly_flows(flows: pd.DataFrame | None) -> dict[tuple[str, str], dict[str, dict[str, float]]]:
-    """(from, to) -> month -> measure -> known volume: the month selector redraws flows from these."""
-    found: dict[tuple[str, str], dict[str, dict[str, float]]] = {}
-    if flows is None or not len(flows):
-        return found
-    known = flows[flows["value"].notna()]
-    months = month_label(known["period_start"])
-    keys = ["from_service_id", "to_service_id", "month", "measure"]
-    totals = known.assign(month=months).groupby(keys)["value"].sum().reset_index()
-    for source, target, month, measure, value in zip(*(totals[c].tolist() for c in [*keys, "value"]), strict=True):
-        found.setdefault((str(source), str(target)), {}).setdefault(str(month), {})[str(measure)] = float(value)
-    return found
 
 
 def withheld_flow_months(flows: pd.DataFrame | None) -> dict[tuple[str, str], dict[str, list[str]]]:

@@ -22,11 +22,11 @@ from outputs.poster import (
     PosterLayout,
     Suppressions,
     clean_text,
+    monthly_flows,
     poster_lanes,
     sources_by_flow,
     text_colour,
 )
-from transforms.quality_summary import month_label
 
 STRING, DOUBLE, INTEGER, BOOLEAN = "string", "double", "integer", "boolean"
 
@@ -221,15 +221,7 @@ def _flows_per_measure(graph: nx.DiGraph) -> dict[str, dict[str, float]]:
 
 def monthly_values(flows: pd.DataFrame | None) -> dict[str, dict[str, dict[str, float]]]:
     """Edge id -> month (YYYY-MM) -> measure -> known volume."""
-    found: dict[str, dict[str, dict[str, float]]] = {}
-    if flows is None or not len(flows):
-        return found
-    known = flows[flows["value"].notna()]
-    months = month_label(known["period_start"])
-    grouped = known.assign(month=months).groupby(["from_service_id", "to_service_id", "month", "measure"])["value"]
-    for (u, v, month, measure), value in grouped.sum().items():
-        found.setdefault(edge_id(str(u), str(v)), {}).setdefault(str(month), {})[str(measure)] = float(value)
-    return found
+    return {edge_id(source, target): months for (source, target), months in monthly_flows(flows).items()}
 
 
 def export_loops(loops: pd.DataFrame | None) -> list[Loop]:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from outputs.context import PosterOptions
 from outputs.poster.gaps import DataGaps
+from transforms.quality_summary import month_label
 
 FONT = "DejaVu Sans"
 POINTS_PER_INCH = 72.0
@@ -116,6 +117,20 @@ def sources_by_flow(flows: pd.DataFrame | None) -> dict[tuple[str, str], set[str
         subset=["from_service_id", "to_service_id"]).drop_duplicates()
     for source, target, source_id in triples.itertuples(index=False, name=None):
         found.setdefault((str(source), str(target)), set()).add(str(source_id))
+    return found
+
+
+def monthly_flows(flows: pd.DataFrame | None) -> dict[tuple[str, str], dict[str, dict[str, float]]]:
+    """(from, to) -> month -> measure -> known volume: the month selector redraws flows from these."""
+    found: dict[tuple[str, str], dict[str, dict[str, float]]] = {}
+    if flows is None or not len(flows):
+        return found
+    known = flows[flows["value"].notna()]
+    months = month_label(known["period_start"])
+    keys = ["from_service_id", "to_service_id", "month", "measure"]
+    totals = known.assign(month=months).groupby(keys)["value"].sum().reset_index()
+    for source, target, month, measure, value in zip(*(totals[c].tolist() for c in [*keys, "value"]), strict=True):
+        found.setdefault((str(source), str(target)), {}).setdefault(str(month), {})[str(measure)] = float(value)
     return found
 
 
