@@ -258,8 +258,13 @@ def columns(model: type[pa.DataFrameModel]) -> list[str]:
 
 
 def empty_frame(model: type[pa.DataFrameModel]) -> pd.DataFrame:
-    """A zero-row frame with the contract's columns and dtypes."""
-    return model.validate(pd.DataFrame({c: pd.Series(dtype="object") for c in columns(model)}))
+    """A zero-row frame with the contract's columns and dtypes, as `model.validate` coerces them. With no rows
+    nothing can fail, so pandera's validation backends (half a second or more to load, once per process) stay
+    unloaded: a refresh whose only changed source is staged in DuckDB needs no other."""
+    schema = _schema(model)
+    empty = pd.Series(dtype="object")
+    return pd.DataFrame({name: column.dtype.try_coerce(empty) if schema.coerce or column.coerce else empty
+                         for name, column in schema.columns.items()})
 
 
 @cache

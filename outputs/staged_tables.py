@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
-from expectations.canonical import CANONICAL_TABLES, STAGED_MODELS, columns
+from expectations.canonical import CANONICAL_TABLES, STAGED_MODELS, empty_frame
 
 RECORD_TABLES = ("activity", "flows")  # the tables record-level logs feed
 # the lines a staged row counts: a log counted by month lists them (transforms/staging_sql.py), other rows are one
@@ -28,9 +28,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, table: str, parquet_paths: Seque
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet(?, union_by_name=true)",
                     [list(parquet_paths)])
     else:
-        empty = STAGED_MODELS[table].validate(pd.DataFrame({c: pd.Series(dtype="object")
-                                                            for c in columns(STAGED_MODELS[table])}))
-        con.register("_empty_staged", empty)
+        con.register("_empty_staged", empty_frame(STAGED_MODELS[table]))
         extra = NO_ROW_NUMBERS if table in RECORD_TABLES else ""
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT *{extra} FROM _empty_staged")
         con.unregister("_empty_staged")

@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 from duckdb import ColumnExpression
 
-from expectations.canonical import MEASURE_PATTERN, QUALIFIERS, STAGED_MODELS, columns
+from expectations.canonical import MEASURE_PATTERN, QUALIFIERS, STAGED_MODELS, columns, empty_frame
 from expectations.checks import CHECKS
 from transforms.rejects import REJECT_COLUMNS, concat_rejects, normalised_rejects
 from transforms.standardise import (
@@ -301,9 +301,7 @@ def _records(mapping: SourceMapping, rows: list[Any], values: list[Any], column:
 def staged_schema(table: str) -> pa.Schema:
     """The Arrow schema the pandas path writes for a staged table (the contract's dtypes, pandas metadata
     included), so every staged Parquet file reads back alike whichever path staged it."""
-    model = STAGED_MODELS[table]
-    empty = model.validate(pd.DataFrame({c: pd.Series(dtype="object") for c in columns(model)}))
-    return pa.Schema.from_pandas(empty, preserve_index=False)
+    return pa.Schema.from_pandas(empty_frame(STAGED_MODELS[table]), preserve_index=False)
 
 
 @cache

@@ -18,7 +18,7 @@ import pandera.pandas as pa
 import pyarrow
 import pyarrow.compute
 
-from expectations.canonical import QUALIFIERS, SECTORS, STAGED_MODELS, columns, passing_frame
+from expectations.canonical import QUALIFIERS, SECTORS, STAGED_MODELS, columns, empty_frame, passing_frame
 from transforms.numbers import DEFAULT_RULE, NumberRule, parsed_numbers
 from transforms.quality_summary import monthly_outliers
 from transforms.rejects import REJECT_COLUMNS, concat_rejects, normalised_rejects, row_rejects
@@ -541,7 +541,6 @@ def _valid_rows(frame: pd.DataFrame, model: type[pa.DataFrameModel], mapping: So
 
 
 def empty_staged(table: str) -> pd.DataFrame:
-    model = STAGED_MODELS[table]
-    return model.validate(pd.DataFrame({c: pd.Series(dtype="object") for c in columns(model)}))
+    return empty_frame(STAGED_MODELS[table])
 
 

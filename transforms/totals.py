@@ -400,11 +400,12 @@ def totals_records(totals: pd.DataFrame, key: str | tuple[str, ...] = "service_i
     columns = list(key) if isinstance(key, tuple) else [key]
     found: dict[object, list[dict[str, object]]] = {}
     ordered = totals.sort_values([*columns, "label", "measure"], kind="mergesort")
-    idents = zip(*(ordered[c].tolist() for c in columns)) if isinstance(key, tuple) else ordered[key].tolist()
-    values = zip(*(ordered[c].tolist() for c in TOTAL_COLUMNS))  # column by column: no frame of records
+    idents = (zip(*(ordered[c].tolist() for c in columns), strict=True) if isinstance(key, tuple)
+              else ordered[key].tolist())
+    values = zip(*(ordered[c].tolist() for c in TOTAL_COLUMNS), strict=True)  # column by column: no records frame
     for ident, row in zip(idents, values, strict=True):
         found.setdefault(ident, []).append({c: (None if isinstance(v, float) and math.isnan(v) else v)
-                                            for c, v in zip(TOTAL_COLUMNS, row)})
+                                            for c, v in zip(TOTAL_COLUMNS, row, strict=True)})
     return found
 
 
