@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.errors as pa_errors
 import pandera.pandas as pa
@@ -255,6 +256,15 @@ FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
 def columns(model: type[pa.DataFrameModel]) -> list[str]:
     """Column names of a contract, in declared order."""
     return list(model.to_schema().columns)
+
+
+def month_label(series: pd.Series) -> pd.Series:
+    """Each date's month as `YYYY-MM` (missing stays missing), formatted once per distinct date: a map's tables
+    hold a few months over hundreds of thousands of rows."""
+    codes, distinct = pd.factorize(pd.to_datetime(series))
+    labels = np.asarray(pd.DatetimeIndex(distinct).strftime("%Y-%m"), dtype=object)
+    found = labels[np.where(codes >= 0, codes, 0)] if len(labels) else np.full(len(codes), None, dtype=object)
+    return pd.Series(np.where(codes >= 0, found, np.nan), index=series.index, dtype="str")
 
 
 def empty_frame(model: type[pa.DataFrameModel]) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from expectations.canonical import LIST_SEPARATOR, QUALIFIERS
+from expectations.canonical import LIST_SEPARATOR, QUALIFIERS, month_label
 from outputs.context import FLOW_TOTALS, LaneStyle, PosterOptions, PublishedVersion
 from outputs.poster import (
     DEFAULT_SECTOR_COLOURS,
@@ -42,7 +42,6 @@ from outputs.poster import (
 )
 from outputs.poster.gaps import GAP_LEGEND, GAP_MARKS
 from outputs.safe_text import json_value
-from transforms.quality_summary import month_label
 
 MAP_FILE = "map.html"
 ANALYSIS_PAGE = Path("analysis") / "index.html"

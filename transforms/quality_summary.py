@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from expectations.canonical import month_label
 from expectations.checks import CHECKS, Severity
 from expectations.measures import MeasureCatalogue, MeasureKind
 from expectations.status import FRESH, RAG_OF_STATUS, QualitySummary, Rag, SourceStatus
@@ -35,15 +36,6 @@ def checked_sources(sources: pd.DataFrame) -> pd.DataFrame:
                                           strict=True)]
     return pd.DataFrame({"source_id": sources["source_id"].astype("object"),
                          "reject_share": pd.Series(share, dtype="float64")})
-
-
-def month_label(series: pd.Series) -> pd.Series:
-    """Each date's month as `YYYY-MM` (missing stays missing), formatted once per distinct date: a map's tables
-    hold a few months over hundreds of thousands of rows."""
-    codes, distinct = pd.factorize(pd.to_datetime(series))
-    labels = np.asarray(pd.DatetimeIndex(distinct).strftime("%Y-%m"), dtype=object)
-    found = labels[np.where(codes >= 0, codes, 0)] if len(labels) else np.full(len(codes), None, dtype=object)
-    return pd.Series(np.where(codes >= 0, found, np.nan), index=series.index, dtype="str")
 
 
 def month_coverage(tables: Mapping[str, pd.DataFrame], months: Sequence[str],

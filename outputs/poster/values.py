@@ -12,9 +12,9 @@ from typing import Any
 
 import pandas as pd
 
+from expectations.canonical import month_label
 from outputs.context import PosterOptions
 from outputs.poster.gaps import DataGaps
-from transforms.quality_summary import month_label
 
 FONT = "DejaVu Sans"
 POINTS_PER_INCH = 72.0

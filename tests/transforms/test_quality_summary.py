@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from expectations.canonical import month_label
 from expectations.checks import RejectRecord
 from expectations.measures import Measure, MeasureKind, builtin_catalogue, extended_catalogue
 from expectations.suite import CheckResult
@@ -16,7 +17,6 @@ from transforms.quality_summary import (
     checked_sources,
     lane_counts,
     month_coverage,
-    month_label,
     monthly_outliers,
     quality_summary,
     reject_share,
