@@ -46,7 +46,7 @@ def neutralised_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_text(frame: pd.DataFrame) -> str:
-    """The frame as CSV: no index, `\n` line ends, numbers to 15 significant digits, text cells neutralised. Float
+    """The frame as CSV: no index, LF line ends, numbers to 15 significant digits, text cells neutralised. Float
     and date columns are formatted once per distinct value (pandas would format every cell in Python): the same
     text, a third of the time on a national map's flows."""
     out = neutralised_frame(frame)
