@@ -130,9 +130,9 @@ def known_flags(frames: Mapping[str, pd.DataFrame], service_ids: Sequence[str],
     for table, columns in KNOWN_IDS.items():
         if table in frames:
             frame = frames[table]
-            flagged[table] = frame.assign(**{
+            flagged[table] = frame.assign(**{  # a missing column has no flag: its check says it could not run
                 column + KNOWN: frame[column].isin(known[ids]).astype(object).where(frame[column].notna(), None)
-                for column, ids in columns.items()})
+                for column, ids in columns.items() if column in frame.columns})
     return flagged
 
 
@@ -222,9 +222,12 @@ def _result(table: str, outcome: Any) -> CheckResult:
     result = outcome.result or {}
     failed = int(result.get("unexpected_count") or 0)
     checked = int(result.get("element_count") or 0)
-    if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+    raised = _raised(outcome.exception_info)
+    if raised is not None and checked_column and column != checked_column:
+        raised = raised.replace(f'"{checked_column}"', f'"{column}"')  # a flag's missing column is the id's
+    if raised is not None:
         failed = max(failed, 1)
-        message = f"{meta['words']}: the check could not run ({outcome.exception_info.get('exception_message')})"
+        message = f"{meta['words']}: the check could not run ({raised})"
     elif outcome.success:
         message = f"{meta['words']}: passed ({checked:,} rows)"
     else:
@@ -237,6 +240,15 @@ def _result(table: str, outcome: Any) -> CheckResult:
         expectation=config.type, success=bool(outcome.success), failed=failed, checked=checked, message=message,
         samples=samples[:SAMPLE_ROWS], source_ids=sources,
     )
+
+
+def _raised(info: Mapping[str, Any] | None) -> str | None:
+    """The message of an exception GX caught running an expectation, if any: GX 1.x keeps one info per metric
+    (keyed by its id), earlier versions one for the whole expectation."""
+    if not info:
+        return None
+    entries = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, Mapping)]
+    return next((str(e.get("exception_message")) for e in entries if e.get("raised_exception")), None)
 
 
 def _sample(table: str, row: Mapping[str, Any], checked: str | None, column: str | None,

@@ -132,6 +132,15 @@ def test_ids_are_checked_against_the_known_ones_missing_ids_skipped_as_gx_skips_
     assert next(r for r in everyone.results if r.table == "activity" and r.code == "unknown_service").success
 
 
+def test_a_missing_id_column_fails_its_check_as_one_that_could_not_run() -> None:
+    frames = clean_frames()
+    frames["flows"] = frames["flows"].drop(columns=["to_service_id"])
+    run = checked_frames(frames, ["svc_a", "svc_b"], ["org_1", "org_2"], LIMITS)
+    ends = next(r for r in run.results if r.table == "flows" and r.message.startswith("flows end at known services"))
+    assert (ends.column, ends.success, ends.failed) == ("to_service_id", False, 1)
+    assert ends.message.endswith('could not run (Error: The column "to_service_id" in BatchData does not exist.)')
+
+
 def test_catalogue_codes_are_stable_words_with_plain_messages() -> None:
     for code, check in CHECKS.items():
         assert code == check.code and code.replace("_", "").isalpha() and code.islower()
