@@ -70,8 +70,8 @@ def _map_settings_digest(config: MapConfig) -> str:
     """The digest of the map-wide settings staging reads, worked out once per loaded config (configs are frozen):
     a map of 400 sources would otherwise dump its settings 400 times per key."""
     with _MAP_SETTINGS_LOCK:  # sources are keyed from several threads
-        found = _MAP_SETTINGS.get(id(config))
-        if found is None or found[0] is not config:  # an id is only unique among live objects
+        found = _MAP_SETTINGS.get(id(config))  # an entry holds its config, so no other config has its id
+        if found is None:
             found = (config, _digest(config.model_dump(mode="json", exclude={*OPERATIONAL_KEYS, "sources"})))
             _MAP_SETTINGS[id(config)] = found
             while len(_MAP_SETTINGS) > MAP_SETTINGS_KEPT:

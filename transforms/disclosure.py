@@ -103,9 +103,10 @@ def additive_groups(activity: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame
         return pd.DataFrame({"group": pd.Series(dtype="int64"), "cell": pd.Series(dtype="int64"),
                              "is_total": pd.Series(dtype="bool")})
     # a service in a month as one number, shared by activity and both ends of the flows: joins on it are cheap
-    ends = ((activity, "service_id"), (flows, "from_service_id"), (flows, "to_service_id"))
-    services, _ = pd.factorize(pd.concat([frame[column] for frame, column in ends], ignore_index=True))
-    months, distinct_months = pd.factorize(pd.concat([frame["period_start"] for frame, _ in ends], ignore_index=True))
+    id_columns = ((activity, "service_id"), (flows, "from_service_id"), (flows, "to_service_id"))
+    services, _ = pd.factorize(pd.concat([frame[column] for frame, column in id_columns], ignore_index=True))
+    months, distinct_months = pd.factorize(pd.concat([frame["period_start"] for frame, _ in id_columns],
+                                                     ignore_index=True))
     places = services.astype("int64") * (len(distinct_months) + 1) + months
     cells_a = pd.DataFrame({"place": places[:len(activity)], "cell": np.arange(len(activity))})
     flow_cells = np.arange(len(activity), len(activity) + len(flows))
