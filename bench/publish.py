@@ -8,7 +8,8 @@ quality summary and manifest), so one refresh of the map is needed first:
 Each artefact is timed after one untimed warm-up run (a refresh has imported GX, igraph and Graphviz before it
 publishes); of `--repeat` runs the one with the least CPU is reported. Appends a section to
 bench/results/publish.md (`--label` names it). The version is its own previous version (so the change-list and
-changelog do their full comparison), and nothing is committed: the staging folder is deleted.
+changelog do their full comparison), and nothing is committed: the staging folder is deleted. The poster's layout is
+the one the map's private area keeps for this version's shape, as a refresh whose numbers alone changed finds it.
 """
 
 from __future__ import annotations
@@ -97,16 +98,18 @@ def publish_timings(size: str) -> tuple[dict[str, tuple[float, float]], dict[str
         staging = Path(scratch) / "version"
         with timed(timings, "dataset tables (Parquet + CSV)"):
             digests = dataset.write_tables(staging, tables)
-        with timed(timings, "graph and analyses (computed)"):
+        with timed(timings, "graph and totals (computed)"):
             latest = store.latest()
             previous = store.version_path(latest) if latest else None
-            version, measured = _version(config, previous, staging, "v9999", tables, manifest["sources"], quality)
+            version, measured = _version(config, previous, staging, "v9999", tables, manifest["sources"], quality,
+                                         store.layouts)
             analyses = _analyses(config, version, measured)
         steps = artefact_steps()
         analysis_step = NEEDS_ANALYSES + 1  # the dataset writer is two steps here
         for number, (name, write) in enumerate(steps):
             if number == analysis_step:
-                version.analyses.update(analyses())
+                with timed(timings, "analyses (computed)"):
+                    version.analyses.update(analyses())
             with timed(timings, name):
                 write(version)
         with timed(timings, "commit (fsync of every file)"):
