@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 import pandas as pd
@@ -272,8 +273,11 @@ def _activity_text(measured: MeasuredMap) -> dict[str, str]:
     """Per service: each measure's period figure as a person reads it, e.g. "Admissions 17,092; Occupied bed days
     22,192" (measures apart, never added)."""
     totals = measured.services.sort_values(["service_id", "label", "measure"], kind="mergesort")
-    return {sid: "; ".join(f"{label} {display}" for label, display in zip(part["label"], part["display"], strict=True))
-            for sid, part in totals.groupby("service_id", sort=False)}
+    parts: dict[str, list[str]] = {}
+    for sid, label, display in zip(totals["service_id"].tolist(), totals["label"].tolist(),
+                                   totals["display"].tolist(), strict=True):
+        parts.setdefault(sid, []).append(f"{label} {display}")
+    return {sid: "; ".join(texts) for sid, texts in parts.items()}
 
 
 def _delayed(measured: MeasuredMap) -> dict[str, float]:
@@ -338,22 +342,27 @@ def lane_summary(graph: nx.DiGraph, lanes: Sequence[str]) -> pd.DataFrame:
     """Per lane (map order) of a comparable graph, in the demand unit: services, activity in the demand measures,
     inflow (all, and from other lanes), outflow to other lanes, flow
     within the lane, demand (activity + inflow) and its share of the map's demand."""
-    rows = []
-    for lane in _lane_order(graph, lanes):
-        members = set(lane_services(graph, lane))
-        inside = [d["volume"] for u, v, d in graph.edges(data=True) if u in members and v in members]
-        rows.append({
-            "lane": lane, "services": len(members),
-            "demand_activity": sum(graph.nodes[n]["demand_activity"] for n in members),
-            "in_volume": sum(graph.nodes[n]["in_volume"] for n in members),
-            "inflow_from_other_lanes": sum(d["volume"] for u, v, d in graph.in_edges(members, data=True)
-                                           if u not in members),
-            "outflow_to_other_lanes": sum(d["volume"] for u, v, d in graph.out_edges(members, data=True)
-                                          if v not in members),
-            "flow_within_lane": sum(inside),
-            "demand": sum(_demand(graph.nodes[n]) for n in members),
-        })
-    frame = pd.DataFrame(rows, columns=LANE_SUMMARY_COLUMNS[:-1])
+    rows: dict[object, dict[str, Any]] = {lane: {"lane": lane, **dict.fromkeys(LANE_SUMMARY_COLUMNS[1:-1], 0)}
+                                          for lane in _lane_order(graph, lanes)}
+    for data in graph.nodes.values():
+        row = rows.get(data.get("lane"))
+        if row is not None:
+            row["services"] += 1
+            row["demand_activity"] += data["demand_activity"]
+            row["in_volume"] += data["in_volume"]
+            row["demand"] += _demand(data)
+    lane_of = {node: data.get("lane") for node, data in graph.nodes.items()}
+    for source, target, data in graph.edges(data=True):  # one pass over the flows, however many lanes
+        sending, receiving = rows.get(lane_of[source]), rows.get(lane_of[target])
+        if lane_of[source] == lane_of[target]:
+            if sending is not None:
+                sending["flow_within_lane"] += data["volume"]
+            continue
+        if sending is not None:
+            sending["outflow_to_other_lanes"] += data["volume"]
+        if receiving is not None:
+            receiving["inflow_from_other_lanes"] += data["volume"]
+    frame = pd.DataFrame(list(rows.values()), columns=LANE_SUMMARY_COLUMNS[:-1])
     total = frame["demand"].sum()
     frame["demand_share"] = frame["demand"] / total if total else float("nan")
     return frame

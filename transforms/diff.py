@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from expectations.canonical import LIST_SEPARATOR
@@ -64,7 +66,8 @@ class MapState:
 def _sources(frame: pd.DataFrame, key: list[str], column: str = "source_id") -> dict[tuple[str, ...], frozenset[str]]:
     """Per key: every source id behind its rows (`column` may hold ';'-joined lists). Keys in the order they first
     appear; a row with a missing key part belongs to no key (as groupby leaves it out)."""
-    keyed = frame[frame[key].notna().all(axis=1)]
+    keyed = frame.loc[frame[key].notna().all(axis=1), [*key, column]]
+    keyed = keyed[~keyed.duplicated()]  # a key's months mostly repeat its sources: each pair is read once
     found: dict[tuple[str, ...], set[str]] = {}
     for *ident, value, known in zip(*(keyed[c].tolist() for c in key), keyed[column].tolist(),
                                     keyed[column].notna().tolist(), strict=True):
@@ -113,45 +116,63 @@ def _missing_note(sources: Iterable[str], after: VersionFacts | None) -> str:
     return "source missing: " + ", ".join(states)
 
 
+def _merged_totals(before: pd.DataFrame, after: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """Totals per key x measure of both versions side by side (suffixes _b and _a; `_merge` says which sides)."""
+    columns = [*key, "measure", "unit", "value", "months", "suppressed_months", "display"]
+    return before[columns].merge(after[columns], on=[*key, "measure"], how="outer", suffixes=("_b", "_a"),
+                                 indicator=True)
+
+
 def _value_rows(before: pd.DataFrame, after: pd.DataFrame, key: list[str], threshold: float,
                 sources: Mapping[tuple[str, ...], frozenset[str]], later: VersionFacts | None,
                 periods_differ: bool) -> list[dict[str, object]]:
     """Rows for totals per key x measure present on either side: added, removed (or source missing), changed
     beyond the threshold, or with a different number of suppressed months ("suppression changed")."""
-    columns = [*key, "measure", "unit", "value", "months", "suppressed_months", "display"]
-    merged = before[columns].merge(after[columns], on=[*key, "measure"], how="outer", suffixes=("_b", "_a"),
-                                   indicator=True)
-    rows: list[dict[str, object]] = []
-    for row in merged.to_dict("records"):
-        ids = tuple(row[k] for k in key)
-        base: dict[str, object] = {**dict(zip(key, ids, strict=True)), "attribute": row["measure"],
-                                   "unit": row["unit_a"] if isinstance(row["unit_a"], str) else row["unit_b"],
-                                   "value_before": row["value_b"], "value_after": row["value_a"],
-                                   "display_before": row["display_b"], "display_after": row["display_a"]}
-        if row["_merge"] == "right_only":
-            rows.append({**base, "change": ADDED, "value_before": None, "display_before": None})
-            continue
-        if row["_merge"] == "left_only":
-            behind = sources.get((*ids, row["measure"]), frozenset())
-            if _gone_with_its_sources(behind, later):
-                rows.append({**base, "change": SOURCE_MISSING, "note": _missing_note(behind, later)})
-            else:
-                rows.append({**base, "change": REMOVED, "value_after": None, "display_after": None})
-            continue
-        notes = ["over different periods"] if periods_differ else []
-        if int(row["suppressed_months_b"]) != int(row["suppressed_months_a"]):
-            notes.insert(0, f"{SUPPRESSION_CHANGED}: {int(row['suppressed_months_b'])} of {int(row['months_b'])} "
-                            f"→ {int(row['suppressed_months_a'])} of {int(row['months_a'])} months suppressed")
-            rows.append({**base, "change": CHANGED, "relative_change": None, "note": "; ".join(notes)})
-            continue
-        value_before, value_after = row["value_b"], row["value_a"]
-        if pd.isna(value_before) or pd.isna(value_after):
-            continue  # nothing published on one side, and its suppression is unchanged: nothing to compare
-        relative = _relative(float(value_before), float(value_after))
-        if abs(relative) <= threshold:
-            continue
-        rows.append({**base, "change": CHANGED, "relative_change": relative, "note": "; ".join(notes) or None})
-    return rows
+    merged = _merged_totals(before, after, key)
+    rows = (_value_row(row, key, threshold, sources, later, periods_differ)
+            for row in merged[~_unremarkable(merged, threshold)].to_dict("records"))
+    return [row for row in rows if row is not None]
+
+
+def _value_row(row: Mapping[str, Any], key: list[str], threshold: float,
+               sources: Mapping[tuple[str, ...], frozenset[str]], later: VersionFacts | None,
+               periods_differ: bool) -> dict[str, object] | None:
+    """The change row of one merged row of totals, or None when nothing changed that a reader should see."""
+    ids = tuple(row[k] for k in key)
+    base: dict[str, object] = {**dict(zip(key, ids, strict=True)), "attribute": row["measure"],
+                               "unit": row["unit_a"] if isinstance(row["unit_a"], str) else row["unit_b"],
+                               "value_before": row["value_b"], "value_after": row["value_a"],
+                               "display_before": row["display_b"], "display_after": row["display_a"]}
+    if row["_merge"] == "right_only":
+        return {**base, "change": ADDED, "value_before": None, "display_before": None}
+    if row["_merge"] == "left_only":
+        behind = sources.get((*ids, row["measure"]), frozenset())
+        if _gone_with_its_sources(behind, later):
+            return {**base, "change": SOURCE_MISSING, "note": _missing_note(behind, later)}
+        return {**base, "change": REMOVED, "value_after": None, "display_after": None}
+    notes = ["over different periods"] if periods_differ else []
+    if int(row["suppressed_months_b"]) != int(row["suppressed_months_a"]):
+        notes.insert(0, f"{SUPPRESSION_CHANGED}: {int(row['suppressed_months_b'])} of {int(row['months_b'])} "
+                        f"→ {int(row['suppressed_months_a'])} of {int(row['months_a'])} months suppressed")
+        return {**base, "change": CHANGED, "relative_change": None, "note": "; ".join(notes)}
+    value_before, value_after = row["value_b"], row["value_a"]
+    if pd.isna(value_before) or pd.isna(value_after):
+        return None  # nothing published on one side, and its suppression is unchanged: nothing to compare
+    relative = _relative(float(value_before), float(value_after))
+    if abs(relative) <= threshold:
+        return None
+    return {**base, "change": CHANGED, "relative_change": relative, "note": "; ".join(notes) or None}
+
+
+def _unremarkable(merged: pd.DataFrame, threshold: float) -> pd.Series:
+    """The merged rows `_value_row` leaves out, found at once (most of a big map's rows): on both sides, the same
+    suppressed months, and no figure on one side or a relative change within the threshold."""
+    value_before, value_after = merged["value_b"].astype("float64"), merged["value_a"].astype("float64")
+    with np.errstate(divide="ignore", invalid="ignore"):  # as _relative: 0 -> 0 is no change, 0 -> x is infinite
+        relative = np.where(value_before != 0, (value_after - value_before) / value_before,
+                            np.where(value_after != 0, np.inf, 0.0))
+    return ((merged["_merge"] == "both") & (merged["suppressed_months_b"] == merged["suppressed_months_a"])
+            & (value_before.isna() | value_after.isna() | (np.abs(relative) <= threshold)))
 
 
 def map_changes(before: MapState, after: MapState, threshold: float = 0.1) -> pd.DataFrame:

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from expectations.measures import builtin_catalogue
 from tests.transforms.analysis_map import APRIL, APRIL_END, MAY, MAY_END, A, B, C, D, E, map_tables
@@ -14,6 +16,8 @@ from transforms.consolidate import service_id
 from transforms.diff import (
     MapState,
     VersionFacts,
+    _unremarkable,
+    _value_row,
     change_counts,
     comparison_lines,
     map_changes,
@@ -194,3 +198,26 @@ def test_a_graph_built_already_with_the_versions_own_catalogue_gives_the_same_ch
     given = map_state(after, _graph(after).measured, graph=built)
     expected = map_changes(_graph(map_tables()), _graph(after), threshold=0.1)
     pd.testing.assert_frame_equal(map_changes(_graph(map_tables()), given, threshold=0.1), expected)
+
+
+_FIGURES = st.one_of(st.just(math.nan), st.sampled_from([0.0, 1.0, 10.0, 11.0, 9.0, -5.0]),
+                     st.floats(-1e6, 1e6, allow_nan=False))
+
+
+@given(st.lists(st.tuples(st.sampled_from(["both", "left_only", "right_only"]), _FIGURES, _FIGURES,
+                          st.integers(0, 2), st.integers(0, 2)), min_size=1, max_size=30),
+       st.sampled_from([0.0, 0.1, 0.25, 1.0]))
+def test_the_rows_left_out_at_once_are_those_no_change_row_is_made_of(
+        rows: list[tuple[str, float, float, int, int]], threshold: float) -> None:
+    """`_unremarkable` finds, for a whole frame at once, merged totals that `_value_row` would turn into nothing:
+    it must never leave out a row that says something (a big map's change list relies on it)."""
+    merged = pd.DataFrame([{"service_id": f"s{i}", "measure": "admissions", "unit_b": "people", "unit_a": "people",
+                            "value_b": before, "value_a": after, "months_b": 12, "months_a": 12,
+                            "suppressed_months_b": suppressed_before, "suppressed_months_a": suppressed_after,
+                            "display_b": None, "display_a": None, "_merge": side}
+                           for i, (side, before, after, suppressed_before, suppressed_after) in enumerate(rows)])
+    merged["_merge"] = pd.Categorical(merged["_merge"], categories=["left_only", "right_only", "both"])
+    left_out = _unremarkable(merged, threshold)
+    for row, out in zip(merged.to_dict("records"), left_out, strict=True):
+        made = _value_row(row, ["service_id"], threshold, {}, None, periods_differ=False)
+        assert (made is None) == out, (row, made)
