@@ -8,9 +8,9 @@ import calendar
 import functools
 import math
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
 
 from outputs.exports.records import BOOLEAN, DOUBLE, INTEGER, STRING, ExportGraph
+from outputs.exports.xml_text import attribute, content
 
 GEXF_TYPES = {STRING: "string", DOUBLE: "double", INTEGER: "integer", BOOLEAN: "boolean"}
 
@@ -61,11 +61,11 @@ def _edge_lines(export: ExportGraph, measures: list[str]) -> list[str]:
     for edge in export.edges:
         volume = edge.values.get("volume")
         weight = f' weight="{float(volume)!r}"' if volume is not None else ""
-        out.append(f"      <edge id={quoteattr(edge.id)} source={quoteattr(edge.source)} "
-                   f"target={quoteattr(edge.target)}{weight}>")
+        out.append(f"      <edge id={attribute(edge.id)} source={attribute(edge.source)} "
+                   f"target={attribute(edge.target)}{weight}>")
         out.append("        <attvalues>")
         for name, value in edge.values.items():
-            out.append(f"          <attvalue for=\"{name}\" value={quoteattr(_value(value))}/>")
+            out.append(f"          <attvalue for=\"{name}\" value={attribute(_value(value))}/>")
         months = export.monthly.get(edge.id, {})
         for month, values in sorted(months.items()):
             start, end = month_span(month)
@@ -92,7 +92,7 @@ def gexf_text(export: ExportGraph) -> str:
            '<gexf xmlns="http://gexf.net/1.3" xmlns:viz="http://gexf.net/1.3/viz" '
            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
            'xsi:schemaLocation="http://gexf.net/1.3 http://gexf.net/1.3/gexf.xsd" version="1.3">',
-           f"  <meta><creator>ism</creator><description>{escape(export.title)}</description></meta>",
+           f"  <meta><creator>ism</creator><description>{content(export.title)}</description></meta>",
            '  <graph defaultedgetype="directed" mode="dynamic" timeformat="date">',
            '    <attributes class="node">']
     for name, kind in export.node_fields.items():
@@ -104,10 +104,10 @@ def gexf_text(export: ExportGraph) -> str:
     out += [f'      <attribute id="month_{m}" title="month_{m}" type="double"/>' for m in measures]
     out += ["    </attributes>", "    <nodes>"]
     for node in export.nodes:
-        out.append(f"      <node id={quoteattr(node.id)} label={quoteattr(str(node.values.get('name', node.id)))}>")
+        out.append(f"      <node id={attribute(node.id)} label={attribute(str(node.values.get('name', node.id)))}>")
         out.append("        <attvalues>")
         for name, value in node.values.items():
-            out.append(f"          <attvalue for=\"{name}\" value={quoteattr(_value(value))}/>")
+            out.append(f"          <attvalue for=\"{name}\" value={attribute(_value(value))}/>")
         out.append("        </attvalues>")
         out.append(f"        <viz:color {_rgb(export.colours.get(node.id, '#eeeeee'))}/>")
         box = export.geometry.get(node.id)

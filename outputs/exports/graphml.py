@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
 
 from outputs.exports.records import BOOLEAN, DOUBLE, INTEGER, ExportGraph, Record
+from outputs.exports.xml_text import attribute, content
 
 GRAPHML_TYPES = {"string": "string", DOUBLE: "double", INTEGER: "int", BOOLEAN: "boolean"}
 DEFAULT_BOX = (0.0, 0.0, 180.0, 60.0)
@@ -21,7 +21,7 @@ def _value(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
-    return escape(str(value))
+    return content(str(value))
 
 
 def _header(export: ExportGraph) -> list[str]:
@@ -40,7 +40,7 @@ def _header(export: ExportGraph) -> list[str]:
 
 
 def _service_lines(export: ExportGraph, node: Record, pad: str) -> Iterator[str]:
-    yield f"{pad}<node id={quoteattr(node.id)}>"
+    yield f"{pad}<node id={attribute(node.id)}>"
     for name, value in node.values.items():
         yield f'{pad}  <data key="n_{name}">{_value(value)}</data>'
     box = export.geometry.get(node.id)
@@ -57,7 +57,7 @@ def _service_lines(export: ExportGraph, node: Record, pad: str) -> Iterator[str]
         f'{pad}      <y:BorderStyle color="#000000" type="line" width="{4.0 if marked else 1.0}"/>',
         f'{pad}      <y:NodeLabel alignment="center" autoSizePolicy="content" fontFamily="Dialog" fontSize="12" '
         f'fontStyle="bold" textColor="{text}" modelName="internal" modelPosition="c" '
-        f'visible="true">{escape(label)}</y:NodeLabel>',
+        f'visible="true">{content(label)}</y:NodeLabel>',
         f'{pad}      <y:Shape type="roundrectangle"/>', f"{pad}    </y:ShapeNode>", f"{pad}  </data>",
         f"{pad}</node>")
 
@@ -68,19 +68,19 @@ def _group_open(export: ExportGraph, lane: tuple[str, str, str]) -> list[str]:
     box = export.lane_boxes.get(lane_id)
     geometry = (f'<y:Geometry height="{box.height:.1f}" width="{box.width:.1f}" x="{box.x - box.width / 2:.1f}" '
                 f'y="{box.y - box.height / 2:.1f}"/>') if box else ""
-    group = quoteattr(LANE_GROUP + lane_id)
+    group = attribute(LANE_GROUP + lane_id)
     return [
         f'    <node id={group} yfiles.foldertype="group">',
-        f'      <data key="n_name">{escape(label)}</data>', f'      <data key="n_lane">{escape(lane_id)}</data>',
-        f'      <data key="n_lane_label">{escape(label)}</data>',
+        f'      <data key="n_name">{content(label)}</data>', f'      <data key="n_lane">{content(lane_id)}</data>',
+        f'      <data key="n_lane_label">{content(label)}</data>',
         '      <data key="d_nodegraphics"><y:ProxyAutoBoundsNode><y:Realizers active="0"><y:GroupNode>',
         f'        {geometry}<y:Fill color="{colour.upper()}40" transparent="false"/>',
         f'        <y:BorderStyle color="{colour.upper()}" type="line" width="2.0"/>',
         '        <y:NodeLabel alignment="center" autoSizePolicy="node_width" fontFamily="Dialog" fontSize="16" '
-        f'fontStyle="bold" modelName="internal" modelPosition="t" visible="true">{escape(label)}</y:NodeLabel>',
+        f'fontStyle="bold" modelName="internal" modelPosition="t" visible="true">{content(label)}</y:NodeLabel>',
         '        <y:Shape type="roundrectangle"/><y:State closed="false"/>',
         "      </y:GroupNode></y:Realizers></y:ProxyAutoBoundsNode></data>",
-        f'      <graph edgedefault="directed" id={quoteattr(LANE_GROUP + lane_id + ":")}>',
+        f'      <graph edgedefault="directed" id={attribute(LANE_GROUP + lane_id + ":")}>',
     ]
 
 
@@ -92,7 +92,7 @@ def _edge_lines(export: ExportGraph) -> Iterator[str]:
             measure = str(edge.values.get("measure"))
             largest[measure] = max(largest.get(measure, 0.0), float(edge.values["volume"]))
     for edge in export.edges:
-        yield f"    <edge id={quoteattr(edge.id)} source={quoteattr(edge.source)} target={quoteattr(edge.target)}>"
+        yield f"    <edge id={attribute(edge.id)} source={attribute(edge.source)} target={attribute(edge.target)}>"
         for name, value in edge.values.items():
             yield f'      <data key="e_{name}">{_value(value)}</data>'
         volume = edge.values.get("volume")
@@ -103,14 +103,15 @@ def _edge_lines(export: ExportGraph) -> Iterator[str]:
                     f'          <y:LineStyle color="#555555" type="{style}" width="{width:.1f}"/>',
                     '          <y:Arrows source="none" target="standard"/>')
         if edge.id in export.labelled and volume is not None:
-            yield f"          <y:EdgeLabel>{float(volume):,.0f} {escape(str(edge.values.get('measure')))}</y:EdgeLabel>"
+            measure = content(str(edge.values.get("measure")))
+            yield f"          <y:EdgeLabel>{float(volume):,.0f} {measure}</y:EdgeLabel>"
         yield from ("        </y:PolyLineEdge>", "      </data>", "    </edge>")
 
 
 def graphml_text(export: ExportGraph, groups: bool = True) -> str:
     """The GraphML document: with `groups`, each lane a yEd group node holding its services."""
     out = _header(export)
-    out.append(f'  <graph edgedefault="directed" id={quoteattr(export.title)}>')
+    out.append(f'  <graph edgedefault="directed" id={attribute(export.title)}>')
     if groups:
         by_lane: dict[str, list[Record]] = {}
         for node in export.nodes:
