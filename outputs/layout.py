@@ -270,13 +270,17 @@ def main(argv: Sequence[str]) -> int:
     _end_with_parent(int(os.environ.get(PARENT_VARIABLE) or 0))
     source, target = Path(argv[0]), Path(argv[1])
     partial = target.with_name(target.name + ".partial")
-    if len(argv) > 2:
-        graph = pgv.AGraph(string=source.read_text(encoding="utf-8"))
-        graph.graph_attr.update(attribute.split("=", 1) for attribute in argv[3:])
-        graph.has_layout = True
-        graph.draw(str(partial), format=argv[2])
-    else:
-        partial.write_text(laid_out_dot(source.read_text(encoding="utf-8")), encoding="utf-8")
+    try:
+        if len(argv) > 2:
+            graph = pgv.AGraph(string=source.read_text(encoding="utf-8"))
+            graph.graph_attr.update(attribute.split("=", 1) for attribute in argv[3:])
+            graph.has_layout = True
+            graph.draw(str(partial), format=argv[2])
+        else:
+            partial.write_text(laid_out_dot(source.read_text(encoding="utf-8")), encoding="utf-8")
+    except BaseException:
+        partial.unlink(missing_ok=True)  # Graphviz may have begun the file
+        raise
     partial.replace(target)  # the parent only ever sees a complete file
     return 0
 

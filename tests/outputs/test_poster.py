@@ -255,6 +255,9 @@ def test_a_drawing_the_worker_cannot_make_names_its_file_and_leaves_none(tmp_pat
     with pytest.raises(RuntimeError, match=said):
         draw_in_worker("digraph { a -> }", tmp_path / "poster.png", "png", {"dpi": "72"})
     assert list(tmp_path.iterdir()) == []
+    with pytest.raises(RuntimeError, match=r"poster\.nope: Graphviz could not draw it as nope \(exit 1\): .*nope"):
+        draw_in_worker(layout.laid_out_dot("digraph { a -> b }"), tmp_path / "poster.nope", "nope", {})
+    assert list(tmp_path.iterdir()) == []  # not even the file Graphviz had begun
 
 
 def test_a_version_is_laid_out_once_for_its_poster_map_and_exports(tmp_path: Path,
