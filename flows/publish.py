@@ -45,10 +45,11 @@ LAID_OUT = (exports_artefact, poster_artefact, interactive_artefact)  # the writ
 # Seconds of pure Python each on a big map, so a second process writes them while this one writes the others
 # (nothing written after them reads their files). Each is sent once the writers before it are written.
 BESIDE: tuple[ArtefactWriter, ...] = (spreadsheet_artefact, exports_artefact)
-# Activity and flow rows from which the writers in BESIDE are worth a second process: measured on a map of 33,000
-# rows (bench M, one source changed), the publish took 3.3 s with it against 3.9 s without; a demo-sized map
-# (13,000) gains nothing, its writers taking about as long as the worker's imports.
-BESIDE_FROM_ROWS = 20_000
+# Activity and flow rows from which the writers in BESIDE are worth a second process, whose start, imports and copy
+# of the version cost about 2.5 s of CPU; the writers cost about 30 us a row here. Measured with one source changed,
+# alternating: bench L (184,000 rows) refreshed in 29.3 s with it against 31.5 s without; bench M (33,000) in
+# 11.8 s without it against 13.1 s with it (the two cores were busy: its writers take 1.2 s in this process).
+BESIDE_FROM_ROWS = 100_000
 # Writers whose work is done in the checks worker (GX is imported there, and idle once the checks are made): written
 # while this process writes the others when a core is free for it (see checks_worker_beside).
 IN_CHECKS_WORKER: tuple[ArtefactWriter, ...] = (gx_site_artefact,)
@@ -69,8 +70,8 @@ def artefacts_beside(tables: Mapping[str, pd.DataFrame]) -> bool:
 def checks_worker_beside(beside: bool) -> bool:
     """Whether the writers IN_CHECKS_WORKER are written while this process goes on: when a core is free for them,
     this process keeping one busy, and with `beside` the artefacts worker another. Measured on 2 cores: the demo-sized
-    bench S published in 2.0 s against 2.5 s (GX's Data Docs beside); bench M, whose artefacts worker is busy, in
-    4.2-4.4 s against 4.0 s (three processes on two cores), so there the refresh waits for them as before."""
+    bench S published in 2.0 s against 2.5 s (GX's Data Docs beside); bench M, when its artefacts worker was busy,
+    in 4.2-4.4 s against 4.0 s (three processes on two cores), so there the refresh waits for them as before."""
     return (os.cpu_count() or 1) > (2 if beside else 1)
 
 
