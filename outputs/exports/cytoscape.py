@@ -4,11 +4,11 @@ lane a compound (parent) node holding its services, and the poster's positions u
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from outputs.exports.records import ExportGraph
+from outputs.json_text import records_text
 
 LANE_PARENT = "lane::"
 
@@ -36,6 +36,5 @@ def cytoscape_document(export: ExportGraph) -> dict[str, Any]:
 
 
 def write_cytoscape(export: ExportGraph, path: Path) -> Path:
-    path.write_text(json.dumps(cytoscape_document(export), indent=1, ensure_ascii=False, allow_nan=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(records_text(cytoscape_document(export)), encoding="utf-8")
     return path

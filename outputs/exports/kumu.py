@@ -4,12 +4,12 @@ connections, and on each connection a `Loops` field, which Kumu imports as any o
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from outputs.exports.records import ExportGraph
+from outputs.json_text import records_text
 
 ELEMENT_SPECIAL = {"name": "label", "lane_label": "type"}
 
@@ -71,6 +71,5 @@ def kumu_blueprint(export: ExportGraph) -> dict[str, Any]:
 
 
 def write_kumu(export: ExportGraph, path: Path) -> Path:
-    path.write_text(json.dumps(kumu_blueprint(export), indent=1, ensure_ascii=False, allow_nan=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(records_text(kumu_blueprint(export)), encoding="utf-8")
     return path
