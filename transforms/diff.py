@@ -116,19 +116,14 @@ def _missing_note(sources: Iterable[str], after: VersionFacts | None) -> str:
     return "source missing: " + ", ".join(states)
 
 
-def _merged_totals(before: pd.DataFrame, after: pd.DataFrame, key: list[str]) -> pd.DataFrame:
-    """Totals per key x measure of both versions side by side (suffixes _b and _a; `_merge` says which sides)."""
-    columns = [*key, "measure", "unit", "value", "months", "suppressed_months", "display"]
-    return before[columns].merge(after[columns], on=[*key, "measure"], how="outer", suffixes=("_b", "_a"),
-                                 indicator=True)
-
-
 def _value_rows(before: pd.DataFrame, after: pd.DataFrame, key: list[str], threshold: float,
                 sources: Mapping[tuple[str, ...], frozenset[str]], later: VersionFacts | None,
                 periods_differ: bool) -> list[dict[str, object]]:
     """Rows for totals per key x measure present on either side: added, removed (or source missing), changed
     beyond the threshold, or with a different number of suppressed months ("suppression changed")."""
-    merged = _merged_totals(before, after, key)
+    columns = [*key, "measure", "unit", "value", "months", "suppressed_months", "display"]
+    merged = before[columns].merge(after[columns], on=[*key, "measure"], how="outer", suffixes=("_b", "_a"),
+                                   indicator=True)
     rows = (_value_row(row, key, threshold, sources, later, periods_differ)
             for row in merged[~_unremarkable(merged, threshold)].to_dict("records"))
     return [row for row in rows if row is not None]
