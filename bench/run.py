@@ -37,6 +37,7 @@ import time
 import tomllib
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -195,16 +196,14 @@ def machine() -> dict[str, Any]:
 
 
 def versions() -> dict[str, Any]:
-    import duckdb
-    import pandas
-    import prefect
-    import pyarrow
-
+    """The versions measured, from the installed packages' metadata: importing Prefect here, in a fresh clone,
+    warned that it could not create its home (the Makefile's, .ism/prefect, whose parent does not exist yet)."""
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
-    return {"python": platform.python_version(), "duckdb": duckdb.__version__, "pandas": pandas.__version__,
-            "prefect": prefect.__version__, "pyarrow": pyarrow.__version__, "ism_commit": git("rev-parse", "HEAD"),
+    return {"python": platform.python_version(), **{name: version(name) for name in ("duckdb", "pandas", "prefect",
+                                                                                       "pyarrow")},
+            "ism_commit": git("rev-parse", "HEAD"),
             "ism_tree_modified": bool(git("status", "--porcelain", "--untracked-files=no"))}
 
 
