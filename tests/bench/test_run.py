@@ -28,6 +28,19 @@ def test_the_full_refresh_beyond_the_empty_flow_splits_into_outside_and_phases()
                       "gate_phase": 1.5, "publish_phase": 1.0, "rest_of_the_flow": 0.5, "empty_flow_call": 1.2}
 
 
+def test_in_ephemeral_mode_the_page_does_not_split_outside_from_inside_the_flow_call() -> None:
+    """ism starts the temporary server before its flow call, the empty flow inside it: the parts would not compare
+    (a run's page said "-5.4 s in the flow call")."""
+    beyond = run.beyond_empty_flow(measured(19.0, 23.0), {"flow": 5.0, "sources_wall": 2.2, "gate_wall": 1.2,
+                                                          "publish_wall": 1.6}, measured(13.2, 12.4),
+                                   {"flow_call_seconds": 10.4})
+    assert beyond["flow_call"] < 0  # what the split gives here
+    for mode, split in (("server", True), ("ephemeral", False)):
+        text = " ".join(run._beyond_lines({"prefect_mode": mode, "full_beyond_empty_flow_seconds": beyond}))
+        assert "5.8 s more" in text and "sources phase 2.2 s" in text
+        assert ("in the flow call beyond" in text) is split
+
+
 def test_full_over_empty_flow_uses_the_runs_own_prefect_mode() -> None:
     old = {"prefect_mode": "server", "seconds": {"full": 10.0},
            "prefect": {"empty_flow_process_seconds": {"server": 2.5, "ephemeral": 8.0}}}
