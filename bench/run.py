@@ -198,12 +198,12 @@ def machine() -> dict[str, Any]:
 def versions() -> dict[str, Any]:
     """The versions measured, from the installed packages' metadata: importing Prefect here, in a fresh clone,
     warned that it could not create its home (the Makefile's, .ism/prefect, whose parent does not exist yet)."""
+
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
-    return {"python": platform.python_version(), **{name: version(name) for name in ("duckdb", "pandas", "prefect",
-                                                                                       "pyarrow")},
-            "ism_commit": git("rev-parse", "HEAD"),
+    packages = {name: version(name) for name in ("duckdb", "pandas", "prefect", "pyarrow")}
+    return {"python": platform.python_version(), **packages, "ism_commit": git("rev-parse", "HEAD"),
             "ism_tree_modified": bool(git("status", "--porcelain", "--untracked-files=no"))}
 
 
