@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 
 from expectations.canonical import STAGED_TABLES
 from expectations.checks import RejectRecord, Severity
@@ -28,6 +29,7 @@ from flows.outcomes import SourceOutcome
 from flows.progress import announce
 from flows.quality_artifacts import quality_artifacts
 from flows.quarantine import quarantined
+from flows.runners import unvisited
 from flows.safety import suppress_consolidated
 from flows.stage import source_location
 from outputs import dataset
@@ -72,7 +74,7 @@ class QualityOutcome:
     map_errors: tuple[str, ...] = ()  # what fails the whole map (no services at all)
 
 
-@task(name="consolidate")
+@task(name="consolidate", cache_policy=NO_CACHE)
 def consolidate_sources(config_path: str, outcomes: list[SourceOutcome], work: str) -> str:
     """One DuckDB database of the run with the consolidated tables; returns its path."""
     config = load_config(config_path)
@@ -149,7 +151,7 @@ def _quality_entries(config: MapConfig, counted: list[SourceOutcome]) -> list[di
     } for o in counted]
 
 
-@task(name="check")
+@task(name="check", cache_policy=NO_CACHE)
 def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str, root: str,
                   work: str) -> QualityOutcome:
     """Check the consolidated map with the GX suite (integrity, coverage, lanes, reject shares, change against
@@ -237,9 +239,9 @@ def quality_gate(config: MapConfig, outcomes: list[SourceOutcome], store: MapSto
     outcomes = [_with_policy(config, o, store, work) for o in outcomes]
     while True:
         announce("consolidate")
-        database = consolidate_sources(str(config.path), outcomes, work)
+        database = consolidate_sources(str(config.path), unvisited(outcomes), work)
         announce("check")
-        checked = check_quality(str(config.path), outcomes, database, str(store.root), work)
+        checked = check_quality(str(config.path), unvisited(outcomes), database, str(store.root), work)
         over = set(checked.over_reject_share)
         if not over or any(o.status == SourceStatus.BLOCKED for o in outcomes) or any(
                 config.source(sid).on_error == "fail" for sid in over):

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
 from expectations import worker
@@ -28,7 +29,7 @@ from flows.gate import check_quality, consolidate_sources, quality_gate, run_tab
 from flows.outcomes import ExtractOutcome, RunResult, SourceOutcome, result_json  # noqa: F401  (re-exported)
 from flows.progress import announce
 from flows.publish import artefacts_beside, write_artefacts
-from flows.runners import source_task_runner
+from flows.runners import source_task_runner, unvisited
 from flows.safety import logs_redacted, refuse_leaked_secrets, safety_quality, secret_values
 from flows.shortcut import unchanged_result
 from flows.source_cache import config_digest, run_inputs, source_key_before_reading
@@ -97,7 +98,7 @@ def _analyses(config: MapConfig, version: PublishedVersion, measured: MeasuredMa
                              measured=measured)
 
 
-@task(name="publish")
+@task(name="publish", cache_policy=NO_CACHE)
 def publish_version(config_path: str, outcomes: list[SourceOutcome], database: str, root: str,
                     run_id: str, quality: str | None = None, inputs: dict[str, Any] | None = None) -> RunResult:
     """Write a version in a staging folder, then make it visible with one atomic rename. `quality` is the run's
@@ -221,8 +222,8 @@ def refresh_map(config_path: str, publish_root: str | None = None, wait: bool = 
                 outcomes, database, quality = quality_gate(config, outcomes, store, str(work), run_id=run_id)
                 timings["gate_wall"], lap = time.perf_counter() - lap, time.perf_counter()
                 announce("publish")
-                result = publish_version(str(config.path), outcomes, database, str(root), run_id, quality.path,
-                                         inputs)
+                result = publish_version(str(config.path), unvisited(outcomes), database, str(root), run_id,
+                                         quality.path, unvisited(inputs))
                 timings["publish_wall"] = time.perf_counter() - lap
                 update_run(store.private, run_id, outcome=result.status, version_id=result.version_id,
                            report=str(Path(result.path) / QUALITY_FOLDER / REPORT_FILE))

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
@@ -102,7 +103,7 @@ def _cost(config: MapConfig, source: Source) -> int:
     return SOURCE_COST_BYTES + (size or 0)  # a database's size is known once read
 
 
-@task(name="sources")
+@task(name="sources", cache_policy=NO_CACHE)
 def refresh_sources(config_path: str, source_ids: list[str], work: str, private: str | None = None,
                     here: bool = False) -> list[SourceRun]:
     """A share of the map's sources read and staged one after another (`refresh_source`), each with its own
