@@ -641,21 +641,18 @@ def _beyond_lines(result: dict[str, Any]) -> list[str]:
     beyond = result.get("full_beyond_empty_flow_seconds")
     if not beyond:
         return []
+    head = f"Beyond the empty flow ({result['prefect_mode']} mode), the full refresh took {_s(beyond['total'])} more"
+    phases = (f"sources phase {_s(beyond['sources_phase'])}, gate {_s(beyond['gate_phase'])}, publish "
+              f"{_s(beyond['publish_phase'])}")
     if result["prefect_mode"] == "ephemeral":  # ism starts the temporary server before its flow call (flows/ephemeral)
-        return [
-            f"Beyond the empty flow (ephemeral mode), the full refresh took {_s(beyond['total'])} more: sources phase "
-            f"{_s(beyond['sources_phase'])}, gate {_s(beyond['gate_phase'])}, publish {_s(beyond['publish_phase'])}, "
-            "the rest in start-up, imports and shutdown. ism starts Prefect's temporary server before its flow call, "
-            "the empty flow inside its own, so their times outside the flow call do not compare part by part.",
-            "",
-        ]
+        return [f"{head}: {phases}, the rest in start-up, imports and shutdown. ism starts Prefect's temporary server "
+                "before its flow call, the empty flow inside its own, so their times outside the flow call do not "
+                "compare part by part.", ""]
     return [
-        f"Beyond the empty flow ({result['prefect_mode']} mode), the full refresh took {_s(beyond['total'])} more: "
-        f"{_s(beyond['outside_the_flow'])} outside the flow (imports, Prefect client, start-up and shutdown, "
+        f"{head}: {_s(beyond['outside_the_flow'])} outside the flow (imports, Prefect client, start-up and shutdown, "
         f"beyond the empty flow's) and {_s(beyond['flow_call'])} in the flow call beyond the empty one's "
-        f"{_s(beyond['empty_flow_call'])}: sources phase {_s(beyond['sources_phase'])}, gate "
-        f"{_s(beyond['gate_phase'])}, publish {_s(beyond['publish_phase'])}, the rest of the flow (Prefect's flow "
-        f"run, between phases) {_s(beyond['rest_of_the_flow'])}.",
+        f"{_s(beyond['empty_flow_call'])}: {phases}, the rest of the flow (Prefect's flow run, between phases) "
+        f"{_s(beyond['rest_of_the_flow'])}.",
         "",
     ]
 
