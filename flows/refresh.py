@@ -32,7 +32,7 @@ from flows.publish import artefacts_beside, write_artefacts
 from flows.runners import source_task_runner, unvisited
 from flows.safety import logs_redacted, refuse_leaked_secrets, safety_quality, secret_values
 from flows.shortcut import unchanged_result
-from flows.source_cache import config_digest, run_inputs, source_key_before_reading
+from flows.source_cache import config_digest, keys_before_reading, run_inputs
 from flows.stage import (  # noqa: F401  (re-exported)
     SourceRun,
     cached_source,
@@ -169,8 +169,9 @@ def _source_outcomes(config: MapConfig, store: MapStore, work: Path, timings: di
     the others are read (with the source's retries, backoff and timeout) and staged on the map's task runner,
     and their outcomes cached. Adds the seconds spent extracting and staging to `timings`."""
     outcomes, keys, reading = {}, {}, []
+    known = keys_before_reading(config, store.private)
     for source in config.sources:
-        key = source_key_before_reading(config, source)
+        key = known[source.id]
         cached = cached_source(store.private, source.id, key)
         if key and cached:
             outcomes[source.id], keys[source.id] = cached, key

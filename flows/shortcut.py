@@ -14,7 +14,7 @@ from expectations.errors import PublishError
 from expectations.status import RunStatus
 from flows.config import MapConfig
 from flows.outcomes import RunResult, SourceOutcome
-from flows.source_cache import inputs_complete, run_inputs, source_key_before_reading
+from flows.source_cache import inputs_complete, keys_before_reading, run_inputs
 from outputs.run_log import REPORT_FILE, new_run_id, record_run
 from outputs.store.versions import QUALITY_FOLDER, MapStore
 
@@ -70,13 +70,10 @@ def unchanged_before_running(config: MapConfig, publish_root: str | None) -> Run
     file hashes alone; None when the flow must decide: a source only reading can key (a database) or with missing
     files, no published version, changed inputs, or another refresh of the map holding its lock."""
     started = time.perf_counter()
-    keys: dict[str, str] = {}
-    for source in config.sources:
-        key = source_key_before_reading(config, source)
-        if key is None:
-            return None
-        keys[source.id] = key
     store = config.store(publish_root)
+    keys = {source_id: key for source_id, key in keys_before_reading(config, store.private).items() if key}
+    if len(keys) < len(config.sources):
+        return None
     if store.latest() is None:
         return None  # a first refresh: nothing to compare with (and nothing created for it here)
     inputs = run_inputs(config, keys)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -156,15 +157,19 @@ def kind_named(name: str) -> SourceKind:
 
 def sha256_of(paths: list[Path]) -> str:
     """One hash over the bytes of every file read (and, inside folders, their relative names), so the same
-    content hashes the same wherever it lies. Remembered in this process while no file's inode, size or times
-    change (its change time moves with any write): a refresh hashes every extract for its nothing-changed
-    shortcut, then again in the flow."""
+    content hashes the same wherever it lies. Remembered while no file's device, inode, size or times change (its
+    change time moves with any write, and no user can set it): a refresh hashes every extract for its
+    nothing-changed shortcut, then again in the flow, and a scheduled refresh in a fresh process takes the digests
+    an earlier one kept (`lasting_digests`, `remember_digests`)."""
     named = [(path, sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]) for path in paths]
+    started = time.time_ns()  # before the files' times are read: a write from here on moves them past it
     state = tuple((str(path.resolve()), *((str(file.resolve()), *_signature(file)) for file in files))
                   for path, files in named)  # the roots too: a file's name in the hash is relative to its root
     with _DIGESTS_LOCK:
         if state in _DIGESTS:
-            return _DIGESTS[state]
+            known, hashed_at, _ = _DIGESTS[state]
+            _DIGESTS[state] = (known, hashed_at, time.monotonic_ns())
+            return known
     digest = hashlib.sha256()
     for path, files in named:
         for file in files:
@@ -173,20 +178,54 @@ def sha256_of(paths: list[Path]) -> str:
                 for block in iter(partial(handle.read, 1 << 20), b""):
                     digest.update(block)
     with _DIGESTS_LOCK:
-        _DIGESTS[state] = digest.hexdigest()
+        _DIGESTS[state] = (digest.hexdigest(), started, time.monotonic_ns())
         while len(_DIGESTS) > DIGESTS_KEPT:
             del _DIGESTS[next(iter(_DIGESTS))]
     return digest.hexdigest()
 
 
 DIGESTS_KEPT = 10_000
-_DIGESTS: dict[tuple[object, ...], str] = {}
+# A digest is kept across processes only when each of its files was last written this long before hashing began:
+# a file written again within its filesystem's clock tick could keep the same times (git's "racily clean" entries).
+RACY_NS = 2_000_000_000
+DigestState: TypeAlias = tuple[tuple[Any, ...], ...]  # per root: its path, then per file its path and _signature
+# state -> (digest, when its hashing began (ns since the epoch), when last made or asked for (monotonic ns))
+_DIGESTS: dict[DigestState, tuple[str, int, int]] = {}
 _DIGESTS_LOCK = threading.Lock()
 
 
 def _signature(file: Path) -> tuple[int, ...]:
     stat = file.stat()
     return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+def lasting_digests(used_since: int = 0) -> list[list[Any]]:
+    """The digests made or asked for since `used_since` (`time.monotonic_ns()`) that another process may trust,
+    as JSON-able `[state, digest, hashed_at]` entries: every file's times at least RACY_NS before its hashing
+    began."""
+    with _DIGESTS_LOCK:
+        entries = list(_DIGESTS.items())
+    return [[state, digest, started] for state, (digest, started, used) in entries if used >= used_since
+            and all(max(file[4], file[5]) <= started - RACY_NS for root in state for file in root[1:])]
+
+
+def remember_digests(entries: list[list[Any]]) -> None:
+    """Take digests another process kept (`lasting_digests`); an entry of the wrong shape is skipped (the file is
+    then hashed again)."""
+    taken = {}
+    for entry in entries:
+        try:
+            state_rows, digest, started = entry
+            if not isinstance(digest, str) or any(len(file) != 6 for root in state_rows for file in root[1:]):
+                continue
+            state = tuple((str(root[0]), *((str(f[0]), *(int(n) for n in f[1:])) for f in root[1:]))
+                          for root in state_rows)
+            taken[state] = (digest, int(started), 0)
+        except (TypeError, ValueError, IndexError):
+            continue
+    with _DIGESTS_LOCK:
+        for state, value in taken.items():
+            _DIGESTS.setdefault(state, value)
 
 
 def source_files(kind: SourceKind, request: SourceRequest) -> list[Path]:
