@@ -32,7 +32,7 @@ from flows.publish import artefacts_beside, write_artefacts
 from flows.runners import source_task_runner, unvisited
 from flows.safety import logs_redacted, refuse_leaked_secrets, safety_quality, secret_values
 from flows.shortcut import unchanged_result
-from flows.source_cache import config_digest, keys_before_reading, run_inputs
+from flows.source_cache import config_digest, inputs_complete, keys_before_reading, run_inputs
 from flows.stage import (  # noqa: F401  (re-exported)
     SourceRun,
     cached_source,
@@ -126,6 +126,8 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
     if latest and store.manifest(latest).get("content_hash") == content_hash:
         shutil.rmtree(staging)
         _keep_last_good(store, outcomes, latest, inputs)
+        if inputs is not None and inputs_complete(inputs):  # the next run of these inputs is answered at once
+            store.keep_inputs(latest, inputs)
         return RunResult(config.map_id, RunStatus.UNCHANGED, latest, str(store.version_path(latest)), content_hash,
                          outcomes, counts)
 

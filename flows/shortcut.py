@@ -43,9 +43,9 @@ def unchanged_result(config: MapConfig, store: MapStore, inputs: dict[str, Any],
     latest = store.latest()
     if latest is None or not inputs_complete(inputs):
         return None
-    manifest = store.manifest(latest)
-    if manifest.get("inputs") != inputs:
+    if inputs not in store.inputs_of(latest):
         return None
+    manifest = store.manifest(latest)
     published = {entry["source_id"]: entry for entry in manifest.get("sources", [])}
     if outcomes is None:
         if any(source.id not in published for source in config.sources):

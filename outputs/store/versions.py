@@ -14,6 +14,8 @@ Working data that holds unsuppressed values lives apart, under the private root 
     <private>/<map_id>/.cache/               the source cache (outputs/store/cache.py)
     <private>/<map_id>/.last_good/           last good extracts (outputs/store/last_good.py)
     <private>/<map_id>/.layouts/             the poster's last layouts, of its shape (outputs/store/layouts.py)
+    <private>/<map_id>/.same_content.json    inputs that made the latest version's content again (`keep_inputs`)
+    <private>/<map_id>/.file_digests.json    the extracts' digests by file signature (outputs/store/cache.py)
 
 A run killed at any moment leaves every complete version intact: a version becomes visible only by the rename of
 a fully written folder (its manifest written last), and `clean_leftovers` at the next start removes what the run
@@ -28,7 +30,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +47,8 @@ LATEST = "latest"
 DATAPACKAGE = "datapackage.json"
 QUALITY_FOLDER = "quality"  # a version's quality report
 VERSION_PATTERN = re.compile(r"^v(\d{4,})$")
+SAME_CONTENT = ".same_content.json"
+SAME_CONTENT_KEPT = 8
 
 
 @contextmanager
@@ -138,6 +142,27 @@ class MapStore:
             raise PublishError(f"{self.folder}: no version {version_id!r}; known: {known}")
         return json.loads(path.read_text(encoding="utf-8"))
 
+    def inputs_of(self, version_id: str) -> list[Any]:
+        """The inputs known to make `version_id`'s content: those its manifest records, then those of later runs
+        that made the very same content and so published nothing (a version is never rewritten, so they are kept
+        in the private area, `keep_inputs`)."""
+        known = [self.manifest(version_id).get("inputs")]
+        try:
+            record = json.loads((self.private / SAME_CONTENT).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return known  # none kept, or a damaged record: such a run goes through the flow again
+        if isinstance(record, dict) and record.get("version_id") == version_id and isinstance(record.get("inputs"),
+                                                                                              list):
+            known += record["inputs"]
+        return known
+
+    def keep_inputs(self, version_id: str, inputs: Mapping[str, Any]) -> None:
+        """Remember that `inputs` made `version_id`'s content again (`inputs_of`): the last SAME_CONTENT_KEPT of
+        them, for the latest version only."""
+        later = [i for i in self.inputs_of(version_id)[1:] if i != inputs][-(SAME_CONTENT_KEPT - 1):]
+        self.private.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.private / SAME_CONTENT, json.dumps({"version_id": version_id, "inputs": [*later, inputs]}))
+
     def next_version_id(self) -> str:
         versions = self.complete_versions()
         number = int(VERSION_PATTERN.match(versions[-1]).group(1)) + 1 if versions else 1  # type: ignore[union-attr]
@@ -165,8 +190,8 @@ class MapStore:
                     _remove(leftover)
                     removed.append(leftover)
         removed += remove_partial_entries(self.private)
-        if self.folder.is_dir():
-            for temporary in sorted(self.folder.glob(".*.tmp*")):
+        for folder in (self.folder, self.private):
+            for temporary in sorted(folder.glob(".*.tmp*")) if folder.is_dir() else ():
                 temporary.unlink(missing_ok=True)
                 removed.append(temporary)
         self.repair()

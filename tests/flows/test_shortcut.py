@@ -87,6 +87,22 @@ def test_changed_or_missing_inputs_are_left_to_the_flow_and_a_new_version_is_the
     assert store.complete_versions() == ["v0002"], "the shortcut prunes old versions as the flow does"
 
 
+def test_inputs_that_made_the_latest_versions_content_again_are_answered_next_time_without_the_flow(
+        mini_map: Path) -> None:
+    store = load_config(mini_map).store()
+    assert refresh_map(str(mini_map)).version_id == "v0001"
+    activity = mini_map.parent / "extracts" / "activity.csv"
+    header, *rows = activity.read_text().splitlines()
+    activity.write_text("\n".join([header, *reversed(rows)]) + "\n")  # other bytes, the same table
+    assert shortcut(mini_map) is None, "the version was not built from these bytes"
+    by_flow = refresh_map(str(mini_map))
+    assert by_flow.status == "unchanged" and by_flow.version_id == "v0001" and "sources_wall" in by_flow.timings
+
+    answered = shortcut(mini_map)
+    assert answered is not None and shown(answered) == shown(by_flow)
+    assert store.manifest("v0001")["inputs"] != store.inputs_of("v0001")[-1], "the version itself is not rewritten"
+
+
 def test_a_database_source_is_left_to_the_flow(mini_map: Path, tmp_path: Path) -> None:
     database = tmp_path / "partner.db"
     with sqlite3.connect(database) as db:

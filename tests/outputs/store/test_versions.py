@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from expectations.errors import PublishError
-from outputs.store.versions import MANIFEST, MapStore
+from outputs.store.versions import MANIFEST, SAME_CONTENT, SAME_CONTENT_KEPT, MapStore
 
 
 def staged_version(store: MapStore, run_id: str, content: str) -> Path:
@@ -68,3 +68,28 @@ def test_a_refresh_to_another_publish_root_sharing_the_private_area_is_refused(t
         pass
     with MapStore(tmp_path / "c", "demo", tmp_path / "other").locked(), second.locked():
         pass
+
+
+def test_inputs_that_made_a_versions_content_again_are_kept_privately_for_the_latest_version_only(
+        tmp_path: Path) -> None:
+    store = MapStore(tmp_path / "published", "demo", tmp_path / "private")
+    staging = staged_version(store, "r1", "one")
+    manifest = json.loads((staging / MANIFEST).read_text())
+    (staging / MANIFEST).write_text(json.dumps({**manifest, "inputs": {"sources": {"a": "k1"}}}))
+    store.commit(staging, "v0001")
+    assert store.inputs_of("v0001") == [{"sources": {"a": "k1"}}]
+
+    for number in range(SAME_CONTENT_KEPT + 2):
+        store.keep_inputs("v0001", {"sources": {"a": f"again{number}"}})
+    store.keep_inputs("v0001", {"sources": {"a": "again3"}})  # kept once, as the newest
+    known = store.inputs_of("v0001")
+    assert known[0] == {"sources": {"a": "k1"}} and len(known) == 1 + SAME_CONTENT_KEPT
+    assert known[-1] == {"sources": {"a": "again3"}} and known.count({"sources": {"a": "again3"}}) == 1
+    assert (store.private / SAME_CONTENT).is_file() and not (store.folder / SAME_CONTENT).exists()
+
+    store.commit(staged_version(store, "r2", "two"), "v0002")
+    assert store.inputs_of("v0002") == [None]  # what made v0001 says nothing of v0002
+    (store.private / SAME_CONTENT).write_text("{damaged")
+    assert store.inputs_of("v0001") == [{"sources": {"a": "k1"}}]
+    store.keep_inputs("v0002", {"sources": {"a": "k2"}})
+    assert store.inputs_of("v0002") == [None, {"sources": {"a": "k2"}}]
