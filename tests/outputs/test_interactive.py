@@ -15,6 +15,8 @@ from xml.etree import ElementTree
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from outputs.interactive import embedded_json, interactive_artefact, map_page
 from tests.outputs.small_map import (
@@ -52,6 +54,19 @@ def test_the_data_block_escapes_markup_and_round_trips() -> None:
     assert json.loads(text) == document
     page = map_page({**document, "meta": {**document["meta"], "title": "{{SCRIPT}} {{DATA}}"}})
     assert page.count("<script") == 2 and "<title>{{SCRIPT}} {{DATA}} · v1</title>" in page
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4), max_leaves=20)
+
+
+@given(JSON_VALUES)
+def test_the_data_block_reads_back_as_the_values_written(document: Any) -> None:
+    text = embedded_json(document)
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text) == document
 
 
 @pytest.fixture(scope="module")
