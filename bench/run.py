@@ -411,7 +411,7 @@ def run(size: str, regenerate: bool, render: bool, profile: bool, max_workers: i
             server_info = server_record(side, "only the empty flow against a server; ism used the temporary one")
         # ism's checks worker on its own: it imports GX as it starts, then ends at once (its input is empty)
         gx = measured("Great Expectations' import (ism's checks worker, alone)",
-                      [str(PYTHON), "-m", "expectations.worker", "checks"], env)
+                      [str(PYTHON), "-m", "expectations.worker"], env)
         tasks = measured(f"Prefect flow with {2 * sources} no-op tasks ({prefect_mode})",
                          [str(PYTHON), "-m", "bench.prefect_overhead", "--tasks", str(2 * sources)], env)
         measured_rounds = [measured_round(number, config, scratch, env) for number in range(1, rounds + 1)]

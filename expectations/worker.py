@@ -1,13 +1,13 @@
-"""Processes of their own beside a refresh, each answering calls one at a time. The `checks` worker imports Great
-Expectations as soon as it starts: GX takes seconds of CPU to import; started early, this process spends them on
-the other core while a refresh reads its sources, instead of holding the refresh's interpreter; once ready, it
-stages sources while it is idle (`in_worker_if_idle`). The `artefacts` worker imports nothing beforehand: a big
-version's slowest writers run there while the refresh writes the others.
+"""A process of its own beside a refresh, answering calls one at a time. It imports Great Expectations as soon as it
+starts: GX takes seconds of CPU to import; started early, this process spends them on the other core while a
+refresh reads its sources, instead of holding the refresh's interpreter. Once ready it stages sources while it is
+idle (`in_worker_if_idle`), checks the consolidated map, and while a version is published writes GX's Data Docs
+and a big version's slowest writers (flows/publish.py).
 
-Run as `python -m expectations.worker ROLE` it is that process: it runs each call it is sent over its standard
-input and answers on its standard output (pickled, length first), until its input closes. A plain subprocess
-rather than multiprocessing, whose fresh interpreters run the parent's main script again: a user's script that
-refreshes a map at its top level would refresh it twice.
+Run as `python -m expectations.worker` it is that process: it runs each call it is sent over its standard input
+and answers on its standard output (pickled, length first), until its input closes. A plain subprocess rather
+than multiprocessing, whose fresh interpreters run the parent's main script again: a user's script that refreshes
+a map at its top level would refresh it twice.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from typing import IO, Any, TypeVar
 
 Result = TypeVar("Result")
 HEADER = struct.Struct(">Q")  # the length of the pickled message that follows
-CHECKS, ARTEFACTS = "checks", "artefacts"  # the roles of worker processes
 
 
 class WorkerStopped(RuntimeError):
@@ -41,10 +40,10 @@ class WorkerBusy(RuntimeError):
 
 
 class Worker:
-    """One worker process, its calls one at a time."""
+    """The worker process, its calls one at a time."""
 
-    def __init__(self, role: str) -> None:
-        self._process = subprocess.Popen(module_command("expectations.worker", role), stdin=subprocess.PIPE,
+    def __init__(self) -> None:
+        self._process = subprocess.Popen(module_command("expectations.worker"), stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, env=module_environment())
         self._lock = threading.Lock()
         self._answered = threading.Event()  # set once a call is answered: the worker is past its imports
@@ -112,30 +111,29 @@ def imports_frozen() -> Iterator[None]:
         gc.enable()
 
 
-_WORKERS: dict[str, Worker] = {}  # role -> this process's worker of that role
+_WORKER: list[Worker] = []  # this process's worker, once started
 _LOCK = threading.Lock()
 
 
-def start(role: str = CHECKS) -> None:
-    """Start this process's worker of `role` now, so that it gets ready while this process goes on."""
-    _worker(role)
+def start() -> None:
+    """Start this process's worker now, so that it gets ready while this process goes on."""
+    _worker()
 
 
-def get_ready(function: Callable[[], object], role: str = CHECKS) -> None:
-    """Start this process's worker of `role` if need be and send it `function()` from a thread of its own: unpickling
-    the call imports `function`'s module there, so that the worker is ready for `in_worker_if_idle` once it answers."""
-    start(role)
-    threading.Thread(target=in_worker, args=(function,), kwargs={"role": role}, daemon=True,
-                     name=f"{role}-worker-ready").start()
+def get_ready(function: Callable[[], object]) -> None:
+    """Start this process's worker if need be and send it `function()` from a thread of its own: unpickling the call
+    imports `function`'s module there, so that the worker is ready for `in_worker_if_idle` once it answers."""
+    start()
+    threading.Thread(target=in_worker, args=(function,), daemon=True, name="worker-ready").start()
 
 
-def in_worker_if_idle(function: Callable[..., Result], *args: Any, role: str = CHECKS) -> tuple[bool, Result | None]:
-    """`(True, function(*args))` run in this process's worker of `role` when that worker is running, has answered a
-    call (it is past its imports) and is answering no other; else `(False, None)` at once, for the caller to run it
-    itself. Never starts a worker. A worker that stopped is dropped (the next `in_worker` starts another) and the
-    call is left to the caller."""
+def in_worker_if_idle(function: Callable[..., Result], *args: Any) -> tuple[bool, Result | None]:
+    """`(True, function(*args))` run in this process's worker when it is running, has answered a call (it is past
+    its imports) and is answering no other; else `(False, None)` at once, for the caller to run it itself. Never
+    starts the worker. A worker that stopped is dropped (the next `in_worker` starts another) and the call is left
+    to the caller."""
     with _LOCK:
-        worker = _WORKERS.get(role)
+        worker = _WORKER[0] if _WORKER else None
     if worker is None:
         return False, None
     try:
@@ -143,13 +141,13 @@ def in_worker_if_idle(function: Callable[..., Result], *args: Any, role: str = C
     except WorkerBusy:
         return False, None
     except WorkerStopped:
-        _forget(role, worker)
+        _forget(worker)
         return False, None
 
 
-def in_worker(function: Callable[..., Result], *args: Any, role: str = CHECKS) -> Result:
-    """`function(*args)` run in this process's worker of `role` (started if need be)."""
-    return in_worker_pickled(pickled_call(function, *args), role)  # type: ignore[no-any-return]
+def in_worker(function: Callable[..., Result], *args: Any) -> Result:
+    """`function(*args)` run in this process's worker (started if need be)."""
+    return in_worker_pickled(pickled_call(function, *args))  # type: ignore[no-any-return]
 
 
 def pickled_call(function: Callable[..., Any], *args: Any) -> bytes:
@@ -158,34 +156,34 @@ def pickled_call(function: Callable[..., Any], *args: Any) -> bytes:
     return pickle.dumps((function, args), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def in_worker_pickled(call: bytes, role: str = CHECKS) -> Any:
-    """A `pickled_call` run in this process's worker of `role` (started if need be). A worker that died (killed,
-    out of memory) is replaced once."""
+def in_worker_pickled(call: bytes) -> Any:
+    """A `pickled_call` run in this process's worker (started if need be). A worker that died (killed, out of
+    memory) is replaced once."""
     for attempt in (1, 2):
-        worker = _worker(role)
+        worker = _worker()
         try:
             return worker.call_pickled(call)
         except WorkerStopped as error:
-            _forget(role, worker)
+            _forget(worker)
             if attempt == 2:
-                raise RuntimeError(f"the {role} worker process stopped twice ({error}); its work could not be "
-                                   "done: is the machine out of memory?") from error
+                raise RuntimeError(f"the worker process stopped twice ({error}); its work could not be done: is the "
+                                   "machine out of memory?") from error
     raise AssertionError("unreachable")
 
 
-def _forget(role: str, worker: Worker) -> None:
-    """Drop a worker that stopped, so that the next call of `role` starts another."""
+def _forget(worker: Worker) -> None:
+    """Drop a worker that stopped, so that the next call starts another."""
     with _LOCK:
-        if _WORKERS.get(role) is worker:
-            del _WORKERS[role]
+        if _WORKER and _WORKER[0] is worker:
+            _WORKER.clear()
 
 
-def _worker(role: str) -> Worker:
+def _worker() -> Worker:
     with _LOCK:
-        if role not in _WORKERS:
-            _WORKERS[role] = Worker(role)
-            atexit.register(_WORKERS[role].close)
-        return _WORKERS[role]
+        if not _WORKER:
+            _WORKER.append(Worker())
+            atexit.register(_WORKER[0].close)
+        return _WORKER[0]
 
 
 def _send(stream: IO[bytes], message: object) -> None:
@@ -229,20 +227,19 @@ class DeferredModule(types.ModuleType):
         return getattr(real, attribute)
 
 
-def main(role: str) -> int:
-    """The worker's loop: get ready for `role`, then answer each call until the input closes."""
+def main() -> int:
+    """The worker's loop: import GX, then answer each call until the input closes."""
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed goes to standard error, never into the answers
-    if role == CHECKS:
-        from expectations.suite import great_expectations
+    from expectations.suite import great_expectations
 
-        # GX checks pandas frames here: its optional SQL support is kept out (sqlalchemy comes with Prefect, so
-        # GX would load it and its SQL engine: a fifth of its import, measured); None in sys.modules: not importable
-        sys.modules.setdefault("sqlalchemy", None)  # type: ignore[arg-type]
-        for name in DEFERRED_BY_GX:
-            sys.modules.setdefault(name, DeferredModule(name))
-        with imports_frozen():
-            great_expectations()
+    # GX checks pandas frames here: its optional SQL support is kept out (sqlalchemy comes with Prefect, so GX
+    # would load it and its SQL engine: a fifth of its import, measured); None in sys.modules: not importable
+    sys.modules.setdefault("sqlalchemy", None)  # type: ignore[arg-type]
+    for name in DEFERRED_BY_GX:
+        sys.modules.setdefault(name, DeferredModule(name))
+    with imports_frozen():
+        great_expectations()
     requests = sys.stdin.buffer
     while True:
         try:
@@ -261,4 +258,4 @@ def main(role: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else CHECKS))
+    sys.exit(main())

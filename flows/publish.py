@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 import pandas as pd
 
-from expectations.worker import ARTEFACTS, get_ready, in_worker_pickled, pickled_call
+from expectations.worker import get_ready, in_worker_pickled, pickled_call
 from outputs.analysis import analysis_artefact
 from outputs.changelog import changelog_artefact
 from outputs.context import ArtefactWriter, PublishedVersion
@@ -42,58 +42,59 @@ ARTEFACT_WRITERS: list[ArtefactWriter] = [
 ]
 NEEDS_ANALYSES = ARTEFACT_WRITERS.index(analysis_artefact)
 LAID_OUT = (exports_artefact, poster_artefact, interactive_artefact)  # the writers placing things as the poster
-# Seconds of pure Python each on a big map, so a second process writes them while this one writes the others
-# (nothing written after them reads their files). Each is sent once the writers before it are written.
+# Seconds of pure Python each on a big map, so the worker process (expectations/worker.py, idle once the checks are
+# made) writes them while this one writes the others (nothing written after them reads their files). Each is sent
+# once the writers before it are written.
 BESIDE: tuple[ArtefactWriter, ...] = (spreadsheet_artefact, exports_artefact)
-# Activity and flow rows from which the writers in BESIDE are worth a second process, whose start, imports and copy
-# of the version cost about 2.5 s of CPU; the writers cost about 30 us a row here. Measured with one source changed,
-# alternating: bench L (184,000 rows) refreshed in 29.3 s with it against 31.5 s without; bench M (33,000) in
-# 11.8 s without it against 13.1 s with it (the two cores were busy: its writers take 1.2 s in this process).
+# Activity and flow rows from which the writers in BESIDE are worth sending to the worker, which imports them and
+# takes a copy of the version; the writers cost about 30 us a row here. Measured with one source changed,
+# alternating: bench L (184,000 rows) refreshed in 29.3 s with them in a process of their own against 31.5 s
+# without; bench M (33,000) in 11.8 s without against 13.1 s with. In the worker rather than a process of their
+# own (whose start and imports were 2 s of CPU at L), six alternating pairs at L: 34.7 s against 36.8 s.
 BESIDE_FROM_ROWS = 100_000
-# Writers whose work is done in the checks worker (GX is imported there, and idle once the checks are made): written
-# while this process writes the others when a core is free for it (see checks_worker_beside).
-IN_CHECKS_WORKER: tuple[ArtefactWriter, ...] = (gx_site_artefact,)
+# Writers whose work is done in the worker (GX is imported there): written while this process writes the others
+# when a core is free for it, or when the worker writes those in BESIDE anyway (see gx_site_beside).
+IN_WORKER: tuple[ArtefactWriter, ...] = (gx_site_artefact,)
 # Writers whose work is done by a process of their own (Graphviz rasterising, which holds the GIL): a thread waits
 # for it while this process writes the others.
 IN_A_PROCESS: tuple[ArtefactWriter, ...] = (poster_png_artefact,)
 
 
 def artefacts_beside(tables: Mapping[str, pd.DataFrame]) -> bool:
-    """Whether a version of these tables has the writers in BESIDE run in the artefacts worker; if so, that worker
-    is started now and imports the writers meanwhile."""
+    """Whether a version of these tables has the writers in BESIDE run in the worker; if so, the worker imports
+    them now, while this process writes the tables."""
     if sum(len(tables[table]) for table in ("activity", "flows")) < BESIDE_FROM_ROWS:
         return False
-    get_ready(_ready, ARTEFACTS)  # unpickling the call imports this module, and so every writer, in the worker
+    get_ready(_ready)  # unpickling the call imports this module, and so every writer, in the worker
     return True
 
 
-def checks_worker_beside(beside: bool) -> bool:
-    """Whether the writers IN_CHECKS_WORKER are written while this process goes on: when a core is free for them,
-    this process keeping one busy, and with `beside` the artefacts worker another. Measured on 2 cores: the demo-sized
-    bench S published in 2.0 s against 2.5 s (GX's Data Docs beside); bench M, when its artefacts worker was busy,
-    in 4.2-4.4 s against 4.0 s (three processes on two cores), so there the refresh waits for them as before."""
-    return (os.cpu_count() or 1) > (2 if beside else 1)
+def gx_site_beside(beside: bool) -> bool:
+    """Whether the writers IN_WORKER are written while this process goes on: when a core is free for the worker,
+    this process keeping one busy, or with `beside` (the worker writes those in BESIDE meanwhile anyway). Measured on
+    2 cores: the demo-sized bench S published in 2.0 s against 2.5 s (GX's Data Docs beside)."""
+    return beside or (os.cpu_count() or 1) > 1
 
 
 def write_artefacts(version: PublishedVersion, analyses: Callable[[], dict[str, pd.DataFrame]],
                     beside: bool = False) -> None:
     """Every artefact of `version`, in order; `analyses` is awaited before the first writer that needs them. The
-    writers IN_A_PROCESS and IN_CHECKS_WORKER, and with `beside` those in BESIDE (in the artefacts worker), are
-    written meanwhile; this returns once all are written."""
+    writers IN_A_PROCESS and IN_WORKER, and with `beside` those in BESIDE (in the worker), are written meanwhile;
+    this returns once all are written."""
     sent: list[Future[object]] = []
-    checks_beside = checks_worker_beside(beside)
+    gx_beside = gx_site_beside(beside)
     # a thread for each worker process a writer may be waiting on
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="artefacts-beside") as sender:
         try:
             for number, write in enumerate(ARTEFACT_WRITERS):
                 if number == NEEDS_ANALYSES:
                     version.analyses.update(analyses())
-                if write in IN_A_PROCESS or (checks_beside and write in IN_CHECKS_WORKER):
+                if write in IN_A_PROCESS or (gx_beside and write in IN_WORKER):
                     sent.append(sender.submit(write, version))
                 elif beside and write in BESIDE:  # with the layout it needs: the worker would lay it out again
                     layout = version_layout(version) if write in LAID_OUT else None
                     call = pickled_call(write_laid_out, write, version, layout)
-                    sent.append(sender.submit(in_worker_pickled, call, ARTEFACTS))
+                    sent.append(sender.submit(in_worker_pickled, call))
                 else:
                     write(version)
         except BaseException:
@@ -106,4 +107,4 @@ def write_artefacts(version: PublishedVersion, analyses: Callable[[], dict[str, 
 
 
 def _ready() -> None:
-    """Nothing: sent to the artefacts worker so that it imports the writers before it is sent one."""
+    """Nothing: sent to the worker so that it imports the writers before it is sent one."""

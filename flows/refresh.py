@@ -91,7 +91,7 @@ def _version(config: MapConfig, previous: Path | None, staging: Path, version_id
 def _analyses(config: MapConfig, version: PublishedVersion, measured: MeasuredMap
               ) -> Callable[[], dict[str, pd.DataFrame]]:
     """The version's analyses, against the previous version if any, made when first asked for: after the writers
-    that do not need them, so that the spreadsheet reaches the artefacts worker first."""
+    that do not need them, so that the spreadsheet reaches the worker first."""
     facts = VersionFacts(version.version_id, (config.period.start, config.period.end), config_digest(config),
                          {str(s["source_id"]): str(s["status"]) for s in version.sources})
     return deferred_analyses(version.graph, version.tables, config.lane_ids, version.previous, facts=facts,

@@ -25,7 +25,6 @@ from expectations.suite import (
     checked_frames,
     consolidated_suite,
 )
-from expectations.worker import CHECKS as CHECKS_ROLE
 from expectations.worker import Worker, imports_frozen, in_worker, module_environment
 
 LIMITS = SuiteLimits(lanes=("acute", "social_care"), max_reject_share=0.05, max_volume_change=0.5)
@@ -181,7 +180,7 @@ def test_the_checks_worker_defers_what_gx_imports_for_expectations_ism_never_use
     built, and load the moment something uses them."""
     from outputs.quality_report import _build_gx_site
 
-    worker = Worker(CHECKS_ROLE)
+    worker = Worker()
     try:
         frames = clean_frames()
         run = worker.call(checked_frames, frames, ["svc_a", "svc_b"], ["org_1", "org_2"], LIMITS)
@@ -236,12 +235,12 @@ def test_a_call_interrupted_midway_never_hands_its_answer_to_the_next() -> None:
 
 
 def test_a_process_leaves_no_worker_behind() -> None:
-    code = ("from expectations import worker; worker.start(); worker.start(worker.ARTEFACTS); "
-            "print(*(w._process.pid for w in worker._WORKERS.values()))")
+    code = ("from expectations import worker; worker.start(); worker.start(); "
+            "print(*(w._process.pid for w in worker._WORKER))")
     ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=module_environment())
     pids = [int(pid) for pid in ran.stdout.split()]
-    assert len(pids) == 2
+    assert len(pids) == 1  # started once
     assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]  # ended and reaped with their parent
 
 

@@ -1,4 +1,4 @@
-"""A big version's slowest writers run in the artefacts worker (flows/publish.py): what they write there is byte for
+"""A big version's slowest writers run in the worker process (flows/publish.py): what they write there is byte for
 byte what they write in the refresh's own process, and their failure is the publish's."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from expectations import worker
 from flows import publish
 from flows.publish import BESIDE, artefacts_beside, write_artefacts
 from outputs.context import PublishedVersion
@@ -51,9 +50,9 @@ def test_writers_beside_write_what_they_write_here(tmp_path: Path, monkeypatch: 
     sent = []
     send = publish.in_worker_pickled
 
-    def spied(call: bytes, role: str) -> object:
+    def spied(call: bytes) -> object:
         sent.append(pickle.loads(call)[1][0].__name__)  # noqa: S301  (our own pickle)
-        return send(call, role)
+        return send(call)
 
     monkeypatch.setattr(publish, "in_worker_pickled", spied)
     write_artefacts(small_version(tmp_path / "here"), _no_analyses)
@@ -102,16 +101,16 @@ def test_a_writer_failing_beside_fails_the_publish_once_the_others_are_written(
 
 def test_only_a_big_version_starts_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     started = []
-    monkeypatch.setattr(publish, "get_ready", lambda function, role: started.append(role))
+    monkeypatch.setattr(publish, "get_ready", started.append)
     assert not artefacts_beside(small_tables())
     monkeypatch.setattr(publish, "BESIDE_FROM_ROWS", 3)
     assert artefacts_beside(small_tables())
-    assert started == [worker.ARTEFACTS]
+    assert started == [publish._ready]
 
 
 def test_the_gx_site_is_built_while_the_writers_after_it_write(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """GX's Data Docs are built in the checks worker: the refresh does not wait for them before the next writer,
+    """GX's Data Docs are built in the worker: the refresh does not wait for them before the next writer,
     only before the version is complete, and their failure is the publish's."""
     next_writer_started, written = threading.Event(), []
 
@@ -124,19 +123,20 @@ def test_the_gx_site_is_built_while_the_writers_after_it_write(tmp_path: Path,
         next_writer_started.set()
         return []
 
-    monkeypatch.setattr(publish.os, "cpu_count", lambda: 2)  # a core free for the checks worker
+    monkeypatch.setattr(publish.os, "cpu_count", lambda: 2)  # a core free for the worker
     monkeypatch.setattr(publish, "ARTEFACT_WRITERS", [gx_site, next_writer])
-    monkeypatch.setattr(publish, "IN_CHECKS_WORKER", (gx_site,))
+    monkeypatch.setattr(publish, "IN_WORKER", (gx_site,))
     with pytest.raises(ValueError, match="no Data Docs"):
         write_artefacts(small_version(tmp_path), _no_analyses)
     assert written == ["gx"]
 
 
-def test_the_checks_worker_writes_beside_only_with_a_core_to_itself(monkeypatch: pytest.MonkeyPatch) -> None:
-    for cores, beside, expected in [(1, False, False), (2, False, True), (2, True, False), (3, True, True),
+def test_the_worker_writes_gxs_site_beside_with_a_core_to_itself_or_when_it_writes_others_anyway(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for cores, beside, expected in [(1, False, False), (2, False, True), (1, True, True), (2, True, True),
                                     (None, False, False)]:
         monkeypatch.setattr(publish.os, "cpu_count", lambda cores=cores: cores)
-        assert publish.checks_worker_beside(beside) is expected, (cores, beside)
+        assert publish.gx_site_beside(beside) is expected, (cores, beside)
 
 
 def test_a_writer_failing_before_the_layout_is_needed_ends_the_publish_without_waiting_for_it(

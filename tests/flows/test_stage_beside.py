@@ -116,5 +116,7 @@ def test_a_source_the_worker_cannot_stage_is_staged_here(mini_map: Path, tmp_pat
         KINDS.pop("local_csv")
 
 
-def test_a_worker_not_started_or_not_ready_is_never_waited_for() -> None:
-    assert worker.in_worker_if_idle(int, 0, role="never-started") == (False, None)
+def test_a_worker_not_started_is_neither_waited_for_nor_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(worker, "_WORKER", [])  # as in a process that never started it
+    assert worker.in_worker_if_idle(int, 0) == (False, None)
+    assert worker._WORKER == []
