@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import pickle
+import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +21,7 @@ import pandas as pd
 
 from expectations.errors import PublishError
 from expectations.measures import DEFAULT_DEMAND, catalogue_of
+from flows.source_cache import code_digest
 from outputs.changelog import CHANGELOG_THRESHOLD
 from outputs.store.reader import MapVersion, open_version
 from outputs.store.versions import MANIFEST, MapStore
@@ -26,6 +31,7 @@ from transforms.graph import service_graph
 from transforms.totals import MeasuredMap, measured_map
 
 GRAPH_TABLES = ("services", "organisations", "activity", "flows", "initiatives")
+KEPT_STATE = ".version_state.pickle"  # in the map's private area: the state of the version last written
 
 
 def opened_version(store: MapStore, version: str = "latest") -> MapVersion:
@@ -80,24 +86,54 @@ def version_state(version: MapVersion) -> MapState:
     return map_state(tables, measured_of(tables), facts_of(version.manifest))
 
 
-def previous_state(folder: Path) -> MapState:
+def previous_state(folder: Path, private: Path | None = None) -> MapState:
     """The state of the complete version in `folder`, the version a new one is compared with: made once per
-    process (a refresh may have started making it early: `prepare_previous_state`)."""
-    return _state_of(folder, in_background=False).result()
+    process (a refresh may have started making it early: `prepare_previous_state`), or taken from the map's
+    private area (`private`) when the refresh that wrote the version kept it there (`keep_state`)."""
+    return _state_of(folder, in_background=False, private=private).result()
 
 
-def prepare_previous_state(folder: Path) -> None:
-    """Start making `previous_state(folder)` in a thread. A refresh calls this as soon as it knows it has work: on
-    a national map the previous version's totals and graph take seconds of pandas, made meanwhile while sources are
-    hashed and read (mostly outside the GIL) instead of while the new version waits for them."""
-    _state_of(folder, in_background=True)
+def prepare_previous_state(folder: Path, private: Path | None = None) -> None:
+    """Start making `previous_state(folder, private)` in a thread. A refresh calls this as soon as it knows it has
+    work: on a national map the previous version's totals and graph take seconds of pandas, made meanwhile while
+    sources are hashed and read (mostly outside the GIL) instead of while the new version waits for them."""
+    _state_of(folder, in_background=True, private=private)
+
+
+def keep_state(private: Path, content_hash: str, state: MapState) -> None:
+    """Keep the state of the version being written (content hash `content_hash`) for the next refresh, which
+    compares its version with it. Made again from the version's tables it takes seconds of pandas on a national
+    map (bench L: 1.8 s of CPU, against 0.3 s to read it back). Replaced whole by a rename; its facts are read from
+    the version's manifest again when it is taken."""
+    private.mkdir(parents=True, exist_ok=True)
+    partial = private / f"{KEPT_STATE}.partial-{secrets.token_hex(4)}"
+    try:
+        with partial.open("wb") as handle:
+            pickle.dump((content_hash, code_digest()), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(replace(state, facts=None), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, private / KEPT_STATE)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _kept_state(private: Path, manifest: Mapping[str, Any]) -> MapState | None:
+    """The state `keep_state` kept, when it is the state of the version of this manifest, made by this code."""
+    try:
+        with (private / KEPT_STATE).open("rb") as handle:
+            # the private area is this map's own (its cache and last good extracts are read as trustingly)
+            if pickle.load(handle) != (manifest.get("content_hash"), code_digest()):  # noqa: S301
+                return None
+            state = pickle.load(handle)  # noqa: S301
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+        return None  # none kept, or damaged: made again from the version's tables
+    return replace(state, facts=facts_of(manifest)) if isinstance(state, MapState) else None
 
 
 _STATES: dict[tuple[str, str], Future[MapState]] = {}  # (folder, digest of its manifest) -> its state
 _STATES_LOCK = threading.Lock()
 
 
-def _state_of(folder: Path, in_background: bool) -> Future[MapState]:
+def _state_of(folder: Path, in_background: bool, private: Path | None) -> Future[MapState]:
     manifest = folder / MANIFEST
     if not manifest.is_file():
         raise PublishError(f"{folder}: not a complete map version (no {MANIFEST})")
@@ -112,7 +148,9 @@ def _state_of(folder: Path, in_background: bool) -> Future[MapState]:
 
     def make() -> None:
         try:
-            future.set_result(version_state(MapVersion(folder, json.loads(text))))
+            manifest = json.loads(text)
+            kept = _kept_state(private, manifest) if private is not None else None
+            future.set_result(kept or version_state(MapVersion(folder, manifest)))
         except BaseException as error:  # raised where the state is awaited; not kept for a later call
             with _STATES_LOCK:
                 _STATES.pop(key, None)
@@ -127,16 +165,22 @@ def _state_of(folder: Path, in_background: bool) -> Future[MapState]:
 
 def version_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lanes: Sequence[str],
                      previous: Path | None, facts: VersionFacts | None = None,
-                     measured: MeasuredMap | None = None) -> dict[str, pd.DataFrame]:
+                     measured: MeasuredMap | None = None, private: Path | None = None,
+                     content_hash: str | None = None) -> dict[str, pd.DataFrame]:
     """Every analysis table of a version; with a previous version, also `changes` against it and `comparison`
     (what differs between the two versions: period, config, sources; `facts` are this version's). `measured`:
-    the tables' totals when the caller has them (`measured_of`)."""
+    the tables' totals when the caller has them (`measured_of`). With the map's `private` area and the version's
+    `content_hash`, the version's state is kept there for the next refresh (`keep_state`), and the previous
+    version's taken from there when kept."""
     measured = measured or measured_of(tables)
     found = analysis_tables(graph, lanes, tables["initiatives"], tables["organisations"], measured,
                             DEFAULT_LOOP_LENGTH)
-    if previous is not None:
-        before = previous_state(previous)
-        found["changes"] = map_changes(before, map_state(tables, measured, facts, graph), CHANGELOG_THRESHOLD)
+    after = map_state(tables, measured, facts, graph) if previous is not None or private is not None else None
+    if private is not None and content_hash is not None and after is not None:
+        keep_state(private, content_hash, after)
+    if previous is not None and after is not None:
+        before = previous_state(previous, private)
+        found["changes"] = map_changes(before, after, CHANGELOG_THRESHOLD)
         if before.facts is not None and facts is not None:
             found["comparison"] = version_comparison(before.facts, facts)
     found["parameters"] = pd.DataFrame([
@@ -156,7 +200,8 @@ def version_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lane
 
 def deferred_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lanes: Sequence[str],
                       previous: Path | None, facts: VersionFacts | None = None,
-                      measured: MeasuredMap | None = None) -> Callable[[], dict[str, pd.DataFrame]]:
+                      measured: MeasuredMap | None = None, private: Path | None = None,
+                      content_hash: str | None = None) -> Callable[[], dict[str, pd.DataFrame]]:
     """`version_analyses`, made when the result is first called (then kept), so that the writers that do not need
     them go first. Betweenness (igraph) and loops (transforms/centrality.py) take well under a second of CPU on a
     national map (bench/results/centrality.md), so a second process would cost more to start than it saves."""
@@ -164,6 +209,6 @@ def deferred_analyses(graph: nx.DiGraph, tables: Mapping[str, pd.DataFrame], lan
 
     @cache
     def made() -> dict[str, pd.DataFrame]:
-        return version_analyses(graph, needed, lanes, previous, facts, measured)
+        return version_analyses(graph, needed, lanes, previous, facts, measured, private, content_hash)
 
     return made

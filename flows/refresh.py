@@ -88,14 +88,15 @@ def _version(config: MapConfig, previous: Path | None, staging: Path, version_id
     return version, measured
 
 
-def _analyses(config: MapConfig, version: PublishedVersion, measured: MeasuredMap
-              ) -> Callable[[], dict[str, pd.DataFrame]]:
+def _analyses(config: MapConfig, version: PublishedVersion, measured: MeasuredMap, private: Path,
+              content_hash: str) -> Callable[[], dict[str, pd.DataFrame]]:
     """The version's analyses, against the previous version if any, made when first asked for: after the writers
-    that do not need them, so that the spreadsheet reaches the worker first."""
+    that do not need them, so that the spreadsheet reaches the worker first. The version's state is kept in the
+    map's `private` area for the next refresh to compare with."""
     facts = VersionFacts(version.version_id, (config.period.start, config.period.end), config_digest(config),
                          {str(s["source_id"]): str(s["status"]) for s in version.sources})
     return deferred_analyses(version.graph, version.tables, config.lane_ids, version.previous, facts=facts,
-                             measured=measured)
+                             measured=measured, private=private, content_hash=content_hash)
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -109,6 +110,7 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
     tables["measures"], undeclared = published_measures(config.measures, tables["activity"], tables["flows"])
     tables["rejects"] = concat_rejects([tables["rejects"], undeclared])
     outcomes = with_all_rejects(outcomes, tables["rejects"])
+    beside = artefacts_beside(tables)  # now: the worker imports the writers while this process writes the tables
     staging = store.new_staging(run_id)
     latest = store.latest()
     previous = store.version_path(latest) if latest else None
@@ -131,8 +133,7 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
         return RunResult(config.map_id, RunStatus.UNCHANGED, latest, str(store.version_path(latest)), content_hash,
                          outcomes, counts)
 
-    beside = artefacts_beside(tables)
-    write_artefacts(version, _analyses(config, version, measured), beside)
+    write_artefacts(version, _analyses(config, version, measured, store.private, content_hash), beside)
     manifest = version_manifest(
         version_id=version_id, map_id=config.map_id, title=config.title, area=config.area.described(),
         population=config.population, period=(config.period.start, config.period.end), content_hash=content_hash,
@@ -183,7 +184,7 @@ def _source_outcomes(config: MapConfig, store: MapStore, work: Path, timings: di
     if reading:  # the checks will need GX (and the worker stages sources meanwhile), the analyses the previous version
         worker.get_ready(ready_to_stage)
         if latest := store.latest():
-            prepare_previous_state(store.version_path(latest))
+            prepare_previous_state(store.version_path(latest), store.private)
         with source_task_runner(config) as runner:
             runs = read_sources(runner, config, reading, str(work), str(store.private))
         for source_id, run in runs.items():

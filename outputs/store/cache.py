@@ -85,12 +85,13 @@ def keep_file_digests(map_folder: Path, entries: list[Any]) -> None:
 
 
 def remove_partial_entries(map_folder: Path) -> list[Path]:
-    """Delete cache entries a killed run left half written; returns what was removed."""
+    """Delete cache entries and files of the private area a killed run left half written; returns what was
+    removed."""
     removed = []
     for partial in sorted(cache_folder(map_folder).glob("*/.partial-*")):
         shutil.rmtree(partial, ignore_errors=True)
         removed.append(partial)
-    for partial in sorted(map_folder.glob(f"{DIGESTS_FILE}.partial-*")):
+    for partial in sorted(map_folder.glob(".*.partial-*")):  # files of the private area replaced whole
         partial.unlink(missing_ok=True)
         removed.append(partial)
     return removed

@@ -16,6 +16,7 @@ Working data that holds unsuppressed values lives apart, under the private root 
     <private>/<map_id>/.layouts/             the poster's last layouts, of its shape (outputs/store/layouts.py)
     <private>/<map_id>/.same_content.json    inputs that made the latest version's content again (`keep_inputs`)
     <private>/<map_id>/.file_digests.json    the extracts' digests by file signature (outputs/store/cache.py)
+    <private>/<map_id>/.version_state.pickle the state of the version last written (flows/analysis.py)
 
 A run killed at any moment leaves every complete version intact: a version becomes visible only by the rename of
 a fully written folder (its manifest written last), and `clean_leftovers` at the next start removes what the run

@@ -12,8 +12,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import flows.analysis
 from expectations.errors import PublishError
 from flows.analysis import (
+    KEPT_STATE,
+    _kept_state,
     deferred_analyses,
     graph_of,
     opened_version,
@@ -27,6 +30,7 @@ from flows.cli import app
 from flows.config import load_config
 from flows.refresh import refresh_map
 from tests.conftest import MINI_CONFIG, write_mini_map
+from transforms.diff import MapState
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 RUNNER = CliRunner()
@@ -205,3 +209,36 @@ def test_the_previous_state_made_early_is_the_one_made_on_demand(two_versions: P
     (copy / "version.json").unlink()
     with pytest.raises(PublishError, match="not a complete map version"):
         prepare_previous_state(copy)
+
+
+def _same_state(one: MapState, other: MapState) -> None:
+    assert sorted(one.graph.nodes(data=True)) == sorted(other.graph.nodes(data=True))
+    assert sorted(one.graph.edges(data=True)) == sorted(other.graph.edges(data=True))
+    assert one.graph.graph == other.graph.graph
+    assert one.measured.catalogue == other.measured.catalogue
+    pd.testing.assert_frame_equal(one.measured.services, other.measured.services, check_exact=True)
+    pd.testing.assert_frame_equal(one.measured.flows, other.measured.flows, check_exact=True)
+    assert one.service_sources == other.service_sources and one.activity_sources == other.activity_sources
+    assert one.flow_sources == other.flow_sources and one.facts == other.facts
+
+
+def test_the_state_a_refresh_keeps_is_the_one_made_from_its_versions_tables(
+        two_versions: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = load_config(two_versions).store()
+    version = opened_version(store, "v0002")
+    kept = _kept_state(store.private, version.manifest)
+    assert kept is not None, "the refresh that wrote v0002 kept its state"
+    _same_state(kept, version_state(version))
+    copy = tmp_path / "v0002"  # another folder: a state of its own (one is made once per folder and manifest)
+    shutil.copytree(store.version_path("v0002"), copy)
+    with monkeypatch.context() as patched:
+        patched.setattr(flows.analysis, "version_state", lambda version: pytest.fail("made from its tables"))
+        _same_state(previous_state(copy, store.private), kept)
+
+    assert _kept_state(store.private, opened_version(store, "v0001").manifest) is None  # another version's
+    saved = (store.private / KEPT_STATE).read_bytes()
+    try:
+        (store.private / KEPT_STATE).write_bytes(saved[: len(saved) // 2])
+        assert _kept_state(store.private, version.manifest) is None  # damaged: made again from the tables
+    finally:
+        (store.private / KEPT_STATE).write_bytes(saved)
