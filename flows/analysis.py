@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import pickle
-import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
@@ -23,6 +20,7 @@ from expectations.errors import PublishError
 from expectations.measures import DEFAULT_DEMAND, catalogue_of
 from flows.source_cache import code_digest
 from outputs.changelog import CHANGELOG_THRESHOLD
+from outputs.store.kept import keep, kept
 from outputs.store.reader import MapVersion, open_version
 from outputs.store.versions import MANIFEST, MapStore
 from transforms.analyses import DEFAULT_LOOP_LENGTH, DELAYED_MEASURES, analysis_tables
@@ -102,30 +100,15 @@ def prepare_previous_state(folder: Path, private: Path | None = None) -> None:
 
 def keep_state(private: Path, content_hash: str, state: MapState) -> None:
     """Keep the state of the version being written (content hash `content_hash`) for the next refresh, which
-    compares its version with it. Made again from the version's tables it takes seconds of pandas on a national
-    map (bench L: 1.8 s of CPU, against 0.3 s to read it back). Replaced whole by a rename; its facts are read from
-    the version's manifest again when it is taken."""
-    private.mkdir(parents=True, exist_ok=True)
-    partial = private / f"{KEPT_STATE}.partial-{secrets.token_hex(4)}"
-    try:
-        with partial.open("wb") as handle:
-            pickle.dump((content_hash, code_digest()), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump(replace(state, facts=None), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(partial, private / KEPT_STATE)
-    finally:
-        partial.unlink(missing_ok=True)
+    compares its version with it: made again from the version's tables it takes seconds of pandas on a national
+    map (bench L: 1.8 s of CPU, against 0.3 s to read it back). Its facts are read from the version's manifest
+    again when it is taken."""
+    keep(private / KEPT_STATE, (content_hash, code_digest()), replace(state, facts=None))
 
 
 def _kept_state(private: Path, manifest: Mapping[str, Any]) -> MapState | None:
     """The state `keep_state` kept, when it is the state of the version of this manifest, made by this code."""
-    try:
-        with (private / KEPT_STATE).open("rb") as handle:
-            # the private area is this map's own (its cache and last good extracts are read as trustingly)
-            if pickle.load(handle) != (manifest.get("content_hash"), code_digest()):  # noqa: S301
-                return None
-            state = pickle.load(handle)  # noqa: S301
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
-        return None  # none kept, or damaged: made again from the version's tables
+    state = kept(private / KEPT_STATE, (manifest.get("content_hash"), code_digest()))
     return replace(state, facts=facts_of(manifest)) if isinstance(state, MapState) else None
 
 

@@ -25,7 +25,7 @@ from flows.analysis import deferred_analyses, graph_of, measured_of, prepare_pre
 from flows.config import MapConfig, load_config
 from flows.config_measures import published_measures
 from flows.faults import checkpoint
-from flows.gate import check_quality, consolidate_sources, quality_gate, run_tables, with_all_rejects
+from flows.gate import check_quality, consolidate_sources, keep_volumes, quality_gate, run_tables, with_all_rejects
 from flows.outcomes import ExtractOutcome, RunResult, SourceOutcome, result_json  # noqa: F401  (re-exported)
 from flows.progress import announce
 from flows.publish import artefacts_beside, write_artefacts
@@ -134,6 +134,7 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
                          outcomes, counts)
 
     write_artefacts(version, _analyses(config, version, measured, store.private, content_hash), beside)
+    keep_volumes(store.private, Path(database).parent, content_hash)
     manifest = version_manifest(
         version_id=version_id, map_id=config.map_id, title=config.title, area=config.area.described(),
         population=config.population, period=(config.period.start, config.period.end), content_hash=content_hash,

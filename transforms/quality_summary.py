@@ -71,7 +71,7 @@ SOURCE_MEASURE_FIELDS = ("table", "measure", "label", "unit", "kind", "volume", 
 SUPPRESSION_CHANGED = "suppression changed"
 
 
-def _totals(tables: Mapping[str, pd.DataFrame], catalogue: MeasureCatalogue) -> pd.DataFrame:
+def source_volumes(tables: Mapping[str, pd.DataFrame], catalogue: MeasureCatalogue) -> pd.DataFrame:
     """Per source, measured table and measure: its period figure as transforms/totals.py makes it."""
     parts = [source_totals(frame, TABLE_KEYS[table], catalogue).assign(table=table)
              for table in MEASURED_TABLES if (frame := tables.get(table)) is not None and not frame.empty]
@@ -102,10 +102,17 @@ def volume_changes(tables: Mapping[str, pd.DataFrame], previous: Mapping[str, pd
     missing or zero, or where the suppressed cells differ between the versions ("suppression changed": the
     figures add different cells, so the volume_change check skips them). A count or stock that vanished shows
     -100%. Columns: VOLUME_COLUMNS."""
+    before = source_volumes(previous, catalogue) if previous is not None else None
+    return compared_volumes(source_volumes(tables, catalogue), before)
+
+
+def compared_volumes(now: pd.DataFrame, before: pd.DataFrame | None) -> pd.DataFrame:
+    """`volume_changes` from each version's `source_volumes` (`before` None: there is no previous version)."""
     keys = ["source_id", "table", "measure"]
-    now = _totals(tables, catalogue)
-    before = _totals(previous or {}, catalogue)
-    merged = now.merge(before, on=keys, how="outer" if previous is not None else "left", suffixes=("", "_before"))
+    first = before is None
+    if before is None:
+        before = now.iloc[:0]
+    merged = now.merge(before, on=keys, how="left" if first else "outer", suffixes=("", "_before"))
     for column in ("label", "unit", "kind"):
         merged[column] = merged[column].fillna(merged[f"{column}_before"])
     gone = merged["months"].isna()
@@ -124,7 +131,7 @@ def volume_changes(tables: Mapping[str, pd.DataFrame], previous: Mapping[str, pd
     has_base = merged["previous"].notna() & (merged["previous"] > 0) & ~moved.astype(bool)
     merged["change"] = ((merged["volume"] - merged["previous"]) / merged["previous"]).where(has_base)
     merged["change_kind"] = moved.map(lambda m: "suppression" if m else "")
-    merged["change_display"] = [_change_text(row, previous is None) for row in merged.to_dict("records")]
+    merged["change_display"] = [_change_text(row, first) for row in merged.to_dict("records")]
     return merged[VOLUME_COLUMNS].sort_values(keys).reset_index(drop=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import networkx as nx
@@ -13,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 import flows.analysis
+import flows.gate
 from expectations.errors import PublishError
 from flows.analysis import (
     KEPT_STATE,
@@ -28,9 +30,14 @@ from flows.analysis import (
 )
 from flows.cli import app
 from flows.config import load_config
+from flows.config_measures import measure_catalogue
+from flows.gate import KEPT_VOLUMES
 from flows.refresh import refresh_map
+from flows.source_cache import code_digest
+from outputs.store.kept import kept
 from tests.conftest import MINI_CONFIG, write_mini_map
 from transforms.diff import MapState
+from transforms.quality_summary import MEASURED_TABLES, source_volumes
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 RUNNER = CliRunner()
@@ -242,3 +249,24 @@ def test_the_state_a_refresh_keeps_is_the_one_made_from_its_versions_tables(
         assert _kept_state(store.private, version.manifest) is None  # damaged: made again from the tables
     finally:
         (store.private / KEPT_STATE).write_bytes(saved)
+
+
+def test_the_source_volumes_a_refresh_keeps_are_the_ones_made_from_its_versions_tables(
+        two_versions: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(two_versions)
+    store = config.store()
+    catalogue = measure_catalogue(config.measures)
+    manifest = store.manifest("v0002")
+    volumes = kept(store.private / KEPT_VOLUMES, (manifest["content_hash"], code_digest(), catalogue))
+    assert isinstance(volumes, pd.DataFrame) and len(volumes)
+    tables = {t: pd.read_parquet(store.version_path("v0002") / f"{t}.parquet") for t in MEASURED_TABLES}
+    pd.testing.assert_frame_equal(volumes, source_volumes(tables, catalogue), check_exact=True)
+    other = manifest["content_hash"].replace(manifest["content_hash"][0], "x")
+    assert kept(store.private / KEPT_VOLUMES, (other, code_digest(), catalogue)) is None
+
+    with monkeypatch.context() as patched:  # the next run's check takes them as kept
+        patched.setattr(flows.gate, "read_frame", lambda path: pytest.fail(f"read {path}"))
+        pd.testing.assert_frame_equal(flows.gate._previous_volumes(store, "v0002", catalogue), volumes)
+    other_catalogue = replace(catalogue, demand=("face_to_face_contacts",))  # another config's measures: made again
+    pd.testing.assert_frame_equal(flows.gate._previous_volumes(store, "v0002", other_catalogue),
+                                  source_volumes(tables, other_catalogue), check_exact=True)
