@@ -19,8 +19,7 @@ from prefect.cache_policies import NO_CACHE
 
 from expectations.canonical import STAGED_TABLES
 from expectations.checks import RejectRecord, Severity
-from expectations.errors import PublishError, QualityGateError
-from expectations.measures import MeasureCatalogue
+from expectations.errors import QualityGateError
 from expectations.status import Rag, SourceStatus
 from expectations.suite import CONSOLIDATED_TABLES, SuiteLimits, check_frames
 from flows.config import MapConfig, load_config
@@ -32,13 +31,12 @@ from flows.quality_artifacts import quality_artifacts
 from flows.quarantine import quarantined
 from flows.runners import unvisited
 from flows.safety import suppress_consolidated
-from flows.source_cache import code_digest
 from flows.stage import source_location
+from flows.volumes import previous_volumes, run_volumes
 from outputs import dataset
 from outputs.quality_report import report_json
 from outputs.run_log import run_report
 from outputs.staged_tables import consolidated_tables, load_staged
-from outputs.store.kept import keep, kept
 from outputs.store.versions import MapStore
 from outputs.store.workarea import read_frame, read_frames, write_frame
 from transforms.consolidate import InitiativeSpec, PartnerInfo, consolidate
@@ -50,7 +48,6 @@ from transforms.quality_summary import (
     month_coverage,
     quality_summary,
     service_flags,
-    source_volumes,
 )
 from transforms.rejects import concat_rejects, rejects_frame
 from transforms.source_status import (
@@ -64,8 +61,6 @@ from transforms.source_status import (
 )
 
 CONSOLIDATION_MEMORY = "1536MB"
-VOLUMES_FILE = "source_volumes.pickle"  # in a run's work folder: the run's source volumes, and their catalogue
-KEPT_VOLUMES = ".source_volumes.pickle"  # in the map's private area: those of the version last written
 
 
 @dataclass(frozen=True)
@@ -138,31 +133,6 @@ def with_all_rejects(outcomes: list[SourceOutcome], rejects: pd.DataFrame) -> li
     return updated
 
 
-def _previous_volumes(store: MapStore, version_id: str | None, catalogue: MeasureCatalogue) -> pd.DataFrame | None:
-    """The previous version's `source_volumes` with this run's catalogue: as the refresh that wrote it kept them,
-    else made from its tables; None without a (readable) previous version."""
-    if version_id is None:
-        return None
-    try:
-        made = kept(store.private / KEPT_VOLUMES, (store.manifest(version_id).get("content_hash"), code_digest(),
-                                                   catalogue))
-        if isinstance(made, pd.DataFrame):
-            return made
-        return source_volumes({t: read_frame(store.version_path(version_id) / f"{t}.parquet")
-                               for t in MEASURED_TABLES}, catalogue)
-    except (OSError, ValueError, PublishError):
-        return None  # an unreadable previous version: report no change rather than fail the run
-
-
-def keep_volumes(private: Path, work: Path, content_hash: str) -> None:
-    """Keep the source volumes `check_quality` made in the run's `work` folder for the next run, which compares
-    with them, under the content hash of the version being written (bench L: 0.5 s of pandas to make again)."""
-    made = kept(work / VOLUMES_FILE, ())
-    if made is not None:
-        catalogue, volumes = made
-        keep(private / KEPT_VOLUMES, (content_hash, code_digest(), catalogue), volumes)
-
-
 def _quality_entries(config: MapConfig, counted: list[SourceOutcome]) -> list[dict[str, Any]]:
     return [{
         "source_id": o.source_id, "partner": o.partner, "kind": o.kind,
@@ -190,8 +160,7 @@ def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str
     loosest = max([config.quality.max_reject_share, *(s.max_reject_share or 0 for s in config.sources)])
     limits = SuiteLimits(tuple(config.lane_ids), loosest, config.quality.max_volume_change)
     catalogue = measure_catalogue(config.measures)
-    volumes = source_volumes(tables, catalogue)
-    keep(Path(work) / VOLUMES_FILE, (), (catalogue, volumes))
+    volumes = run_volumes(Path(work), tables, catalogue)
     ids = tables["services"]["service_id"].tolist(), tables["organisations"]["organisation_id"].tolist()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="check-tables") as checking:
         # the worker checks the consolidated tables while this process works out the frames checked after them
@@ -199,7 +168,7 @@ def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str
         frames = {
             "sources": checked_sources(pd.DataFrame(entries)),
             "coverage": month_coverage(tables, config.period.months, {s: t for s, t in claims.items() if t}),
-            "volumes": compared_volumes(volumes, _previous_volumes(store, latest, catalogue)),
+            "volumes": compared_volumes(volumes, previous_volumes(store, latest, catalogue)),
             "lanes": lane_counts(tables["services"], config.lane_ids),
         }
         services_sources = {s.id: "external_ids" in s.columns for s in config.sources if "services" in s.tables}

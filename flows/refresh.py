@@ -25,7 +25,7 @@ from flows.analysis import deferred_analyses, graph_of, measured_of, prepare_pre
 from flows.config import MapConfig, load_config
 from flows.config_measures import published_measures
 from flows.faults import checkpoint
-from flows.gate import check_quality, consolidate_sources, keep_volumes, quality_gate, run_tables, with_all_rejects
+from flows.gate import check_quality, consolidate_sources, quality_gate, run_tables, with_all_rejects
 from flows.outcomes import ExtractOutcome, RunResult, SourceOutcome, result_json  # noqa: F401  (re-exported)
 from flows.progress import announce
 from flows.publish import artefacts_beside, write_artefacts
@@ -42,6 +42,7 @@ from flows.stage import (  # noqa: F401  (re-exported)
     source_detail,
 )
 from flows.staging import ready_to_stage
+from flows.volumes import keep_volumes
 from outputs import dataset
 from outputs.context import LaneStyle, PosterOptions, PublishedVersion
 from outputs.manifest import source_entry, version_manifest

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 import flows.analysis
-import flows.gate
+import flows.volumes
 from expectations.errors import PublishError
 from flows.analysis import (
     KEPT_STATE,
@@ -31,9 +31,9 @@ from flows.analysis import (
 from flows.cli import app
 from flows.config import load_config
 from flows.config_measures import measure_catalogue
-from flows.gate import KEPT_VOLUMES
 from flows.refresh import refresh_map
 from flows.source_cache import code_digest
+from flows.volumes import KEPT_VOLUMES
 from outputs.store.kept import kept
 from tests.conftest import MINI_CONFIG, write_mini_map
 from transforms.diff import MapState
@@ -265,8 +265,8 @@ def test_the_source_volumes_a_refresh_keeps_are_the_ones_made_from_its_versions_
     assert kept(store.private / KEPT_VOLUMES, (other, code_digest(), catalogue)) is None
 
     with monkeypatch.context() as patched:  # the next run's check takes them as kept
-        patched.setattr(flows.gate, "read_frame", lambda path: pytest.fail(f"read {path}"))
-        pd.testing.assert_frame_equal(flows.gate._previous_volumes(store, "v0002", catalogue), volumes)
+        patched.setattr(flows.volumes, "read_frame", lambda path: pytest.fail(f"read {path}"))
+        pd.testing.assert_frame_equal(flows.volumes.previous_volumes(store, "v0002", catalogue), volumes)
     other_catalogue = replace(catalogue, demand=("face_to_face_contacts",))  # another config's measures: made again
-    pd.testing.assert_frame_equal(flows.gate._previous_volumes(store, "v0002", other_catalogue),
+    pd.testing.assert_frame_equal(flows.volumes.previous_volumes(store, "v0002", other_catalogue),
                                   source_volumes(tables, other_catalogue), check_exact=True)
