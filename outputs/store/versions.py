@@ -17,6 +17,7 @@ Working data that holds unsuppressed values lives apart, under the private root 
     <private>/<map_id>/.same_content.json    inputs that made the latest version's content again (`keep_inputs`)
     <private>/<map_id>/.file_digests.json    the extracts' digests by file signature (outputs/store/cache.py)
     <private>/<map_id>/.version_state.pickle the state of the version last written (flows/analysis.py)
+    <private>/<map_id>/.source_volumes.pickle its source volumes, for the next volume check (flows/volumes.py)
 
 A run killed at any moment leaves every complete version intact: a version becomes visible only by the rename of
 a fully written folder (its manifest written last), and `clean_leftovers` at the next start removes what the run
@@ -147,13 +148,15 @@ class MapStore:
         """The inputs known to make `version_id`'s content: those its manifest records, then those of later runs
         that made the very same content and so published nothing (a version is never rewritten, so they are kept
         in the private area, `keep_inputs`)."""
-        known = [self.manifest(version_id).get("inputs")]
+        manifest = self.manifest(version_id)
+        known = [manifest.get("inputs")]
         try:
             record = json.loads((self.private / SAME_CONTENT).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return known  # none kept, or a damaged record: such a run goes through the flow again
-        if isinstance(record, dict) and record.get("version_id") == version_id and isinstance(record.get("inputs"),
-                                                                                              list):
+        # the version by its content too: a private area may serve several publish roots, whose versions share ids
+        if isinstance(record, dict) and record.get("version") == [version_id, manifest.get("content_hash")] \
+                and isinstance(record.get("inputs"), list):
             known += record["inputs"]
         return known
 
@@ -162,7 +165,8 @@ class MapStore:
         them, for the latest version only."""
         later = [i for i in self.inputs_of(version_id)[1:] if i != inputs][-(SAME_CONTENT_KEPT - 1):]
         self.private.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.private / SAME_CONTENT, json.dumps({"version_id": version_id, "inputs": [*later, inputs]}))
+        version = [version_id, self.manifest(version_id).get("content_hash")]
+        atomic_write(self.private / SAME_CONTENT, json.dumps({"version": version, "inputs": [*later, inputs]}))
 
     def next_version_id(self) -> str:
         versions = self.complete_versions()

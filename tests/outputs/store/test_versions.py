@@ -87,6 +87,10 @@ def test_inputs_that_made_a_versions_content_again_are_kept_privately_for_the_la
     assert known[-1] == {"sources": {"a": "again3"}} and known.count({"sources": {"a": "again3"}}) == 1
     assert (store.private / SAME_CONTENT).is_file() and not (store.folder / SAME_CONTENT).exists()
 
+    other_root = MapStore(tmp_path / "elsewhere", "demo", tmp_path / "private")  # the same private area
+    other_root.commit(staged_version(other_root, "r1", "other content"), "v0001")
+    assert other_root.inputs_of("v0001") == [None], "another root's v0001 is another version"
+
     store.commit(staged_version(store, "r2", "two"), "v0002")
     assert store.inputs_of("v0002") == [None]  # what made v0001 says nothing of v0002
     (store.private / SAME_CONTENT).write_text("{damaged")
