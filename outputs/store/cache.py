@@ -1,7 +1,7 @@
 """The per-source cache of staged outcomes, so a source whose inputs did not change is not read or validated again.
 
     <private>/<map_id>/.cache/<source_id>/<key>/   the staged Parquet files and outcome.json (written last)
-    <private>/<map_id>/.file_digests.json           the extracts' digests by file signature (sources/base.py)
+    <private>/<map_id>/.file_digests.pickle         the extracts' digests by file signature (sources/base.py)
 
 One entry per source: a new entry is written beside the old one, swapped in by a rename, and the old one is then
 deleted. An entry without outcome.json is partial (a run was killed while writing it) and is never read.
@@ -18,8 +18,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from outputs.store.kept import keep, kept
+
 CACHE_DIR = ".cache"
-DIGESTS_FILE = ".file_digests.json"
+DIGESTS_FILE = ".file_digests.pickle"
+DIGESTS_HEADER = ("file digests", 1)  # kept.py's header: the shape of the entries
 OUTCOME = "outcome.json"
 CACHED_FILE = "cached_file"  # marks a path inside the entry in outcome.json: {"cached_file": "staged/x.parquet"}
 KEY_PATTERN = re.compile(r"^[0-9a-f]{16,128}$")
@@ -63,25 +66,15 @@ def cache_outcome(map_folder: Path, source_id: str, key: str, outcome: dict[str,
 
 
 def kept_file_digests(map_folder: Path) -> list[Any]:
-    """The file digests an earlier process kept; none when the file is missing or unreadable (they are then made
-    again from the files)."""
-    try:
-        entries = json.loads((map_folder / DIGESTS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
+    """The file digests an earlier process kept; none when there are none or the file is damaged (they are then
+    made again from the files)."""
+    entries = kept(map_folder / DIGESTS_FILE, DIGESTS_HEADER)
     return entries if isinstance(entries, list) else []
 
 
 def keep_file_digests(map_folder: Path, entries: list[Any]) -> None:
-    """Keep these file digests for later processes, replacing the file whole (by a rename) so that a reader never
-    sees half of it."""
-    map_folder.mkdir(parents=True, exist_ok=True)
-    partial = map_folder / f"{DIGESTS_FILE}.partial-{secrets.token_hex(4)}"
-    try:
-        partial.write_text(json.dumps(entries, separators=(",", ":")), encoding="utf-8")
-        os.replace(partial, map_folder / DIGESTS_FILE)
-    finally:
-        partial.unlink(missing_ok=True)
+    """Keep these file digests for later processes."""
+    keep(map_folder / DIGESTS_FILE, DIGESTS_HEADER, entries)
 
 
 def remove_partial_entries(map_folder: Path) -> list[Path]:

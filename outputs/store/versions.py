@@ -15,7 +15,7 @@ Working data that holds unsuppressed values lives apart, under the private root 
     <private>/<map_id>/.last_good/           last good extracts (outputs/store/last_good.py)
     <private>/<map_id>/.layouts/             the poster's last layouts, of its shape (outputs/store/layouts.py)
     <private>/<map_id>/.same_content.json    inputs that made the latest version's content again (`keep_inputs`)
-    <private>/<map_id>/.file_digests.json    the extracts' digests by file signature (outputs/store/cache.py)
+    <private>/<map_id>/.file_digests.pickle  the extracts' digests by file signature (outputs/store/cache.py)
     <private>/<map_id>/.version_state.pickle the state of the version last written (flows/analysis.py)
     <private>/<map_id>/.source_volumes.pickle its source volumes, for the next volume check (flows/volumes.py)
 
