@@ -4,12 +4,15 @@ byte for byte what a full rebuild writes, and the version's content hash is the 
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from flows.config import load_config
 from flows.refresh import refresh_map
+from outputs.dataset import table_key
 from outputs.store.reuse import artefact_keys
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -69,3 +72,16 @@ def test_without_the_previous_keys_every_file_is_written(mini_map: Path) -> None
     first = store.version_path("v0001")
     assert all(p.stat().st_ino != (first / p.name).stat().st_ino for p in second.iterdir()
                if p.is_file() and (first / p.name).is_file())
+
+
+@pytest.mark.parametrize("first,second", [
+    ([1, True], [1, 1]),  # equal to pandas' hashing (1 == True), written "True" and "1"
+    (["1", "2"], [1, 2]),
+    ([0.0, 1.5], [-0.0, 1.5]),  # "-0" in the CSV
+    ([date(2025, 4, 1)], ["2025-04-01"]),
+])
+def test_a_table_key_tells_apart_what_its_files_would(first: list[object], second: list[object]) -> None:
+    frames = [pd.DataFrame({"value": pd.Series(values, dtype="float64" if isinstance(values[0], float) else object)})
+              for values in (first, second)]
+    assert table_key(frames[0]) != table_key(frames[1])
+    assert table_key(frames[0]) == table_key(frames[0].copy())
