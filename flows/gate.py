@@ -160,11 +160,11 @@ def check_quality(config_path: str, outcomes: list[SourceOutcome], database: str
     loosest = max([config.quality.max_reject_share, *(s.max_reject_share or 0 for s in config.sources)])
     limits = SuiteLimits(tuple(config.lane_ids), loosest, config.quality.max_volume_change)
     catalogue = measure_catalogue(config.measures)
-    volumes = run_volumes(Path(work), tables, catalogue)
     ids = tables["services"]["service_id"].tolist(), tables["organisations"]["organisation_id"].tolist()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="check-tables") as checking:
         # the worker checks the consolidated tables while this process works out the frames checked after them
         checked_tables = checking.submit(check_frames, {t: tables[t] for t in CONSOLIDATED_TABLES}, *ids, limits)
+        volumes = run_volumes(Path(work), tables, catalogue)
         frames = {
             "sources": checked_sources(pd.DataFrame(entries)),
             "coverage": month_coverage(tables, config.period.months, {s: t for s, t in claims.items() if t}),
