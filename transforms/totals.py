@@ -431,8 +431,9 @@ def comparable_graph(graph: nx.DiGraph, measured: MeasuredMap) -> nx.DiGraph:
     `demand_activity`, its activity in the demand measures. Loops, betweenness, lane demand and coverage read this
     graph, so no figure of theirs adds unlike units and no edge of another unit joins their paths."""
     comparable = nx.DiGraph()
-    demand = measured.demand(list(graph.nodes)).set_index("service_id")
+    demand = measured.demand(list(graph.nodes))
+    activity = dict(zip(demand["service_id"], demand["demand_activity"].astype("float64").tolist(), strict=True))
     for node, data in graph.nodes(data=True):
-        comparable.add_node(node, **{**data, "demand_activity": float(demand.loc[node, "demand_activity"])})
+        comparable.add_node(node, **{**data, "demand_activity": activity[node]})
     comparable.add_edges_from((u, v, data) for u, v, data in graph.edges(data=True) if data.get("volume", 0.0) > 0)
     return comparable
