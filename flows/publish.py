@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 import pandas as pd
@@ -46,6 +46,10 @@ LAID_OUT = (exports_artefact, poster_artefact, interactive_artefact)  # the writ
 # made) writes them while this one writes the others (nothing written after them reads their files). Each is sent
 # once the writers before it are written.
 BESIDE: tuple[ArtefactWriter, ...] = (spreadsheet_artefact, exports_artefact)
+# Writers in BESIDE that need neither the version's files, its analyses nor its layout: sent to the worker as soon as
+# the version is made (`send_early`), while this process writes the dataset tables, rather than after them (the
+# worker sat idle meanwhile). Six alternating pairs at bench L, one source changed: 26.4 s against 28.6 s.
+EARLY: tuple[ArtefactWriter, ...] = (spreadsheet_artefact,)
 # Activity and flow rows from which the writers in BESIDE are worth sending to the worker, which imports them and
 # takes a copy of the version; the writers cost about 30 us a row here. Measured with one source changed,
 # alternating: bench L (184,000 rows) refreshed in 29.3 s with them in a process of their own against 31.5 s
@@ -76,12 +80,23 @@ def gx_site_beside(beside: bool) -> bool:
     return beside or (os.cpu_count() or 1) > 1
 
 
+def send_early(version: PublishedVersion, beside: bool) -> list[Future[object]]:
+    """With `beside`, the writers in EARLY sent to the worker now; `write_artefacts` is handed what this returns."""
+    if not beside:
+        return []
+    sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="artefacts-early")
+    try:
+        return [sender.submit(in_worker_pickled, pickled_call(write_laid_out, write, version, None)) for write in EARLY]
+    finally:
+        sender.shutdown(wait=False)
+
+
 def write_artefacts(version: PublishedVersion, analyses: Callable[[], dict[str, pd.DataFrame]],
-                    beside: bool = False) -> None:
+                    beside: bool = False, early: Sequence[Future[object]] = ()) -> None:
     """Every artefact of `version`, in order; `analyses` is awaited before the first writer that needs them. The
     writers IN_A_PROCESS and IN_WORKER, and with `beside` those in BESIDE (in the worker), are written meanwhile;
-    this returns once all are written."""
-    sent: list[Future[object]] = []
+    `early` are those `send_early` sent. This returns once all are written."""
+    sent: list[Future[object]] = list(early)
     gx_beside = gx_site_beside(beside)
     # a thread for each worker process a writer may be waiting on
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="artefacts-beside") as sender:
@@ -89,6 +104,8 @@ def write_artefacts(version: PublishedVersion, analyses: Callable[[], dict[str, 
             for number, write in enumerate(ARTEFACT_WRITERS):
                 if number == NEEDS_ANALYSES:
                     version.analyses.update(analyses())
+                if early and write in EARLY:
+                    continue
                 if write in IN_A_PROCESS or (gx_beside and write in IN_WORKER):
                     sent.append(sender.submit(write, version))
                 elif beside and write in BESIDE:  # with the layout it needs: the worker would lay it out again

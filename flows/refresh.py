@@ -8,6 +8,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import wait
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -28,7 +29,7 @@ from flows.faults import checkpoint
 from flows.gate import check_quality, consolidate_sources, quality_gate, run_tables, with_all_rejects
 from flows.outcomes import ExtractOutcome, RunResult, SourceOutcome, result_json  # noqa: F401  (re-exported)
 from flows.progress import announce
-from flows.publish import artefacts_beside, write_artefacts
+from flows.publish import artefacts_beside, send_early, write_artefacts
 from flows.runners import source_task_runner, unvisited
 from flows.safety import logs_redacted, refuse_leaked_secrets, safety_quality, secret_values
 from flows.shortcut import unchanged_result
@@ -122,19 +123,23 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
         quality_of_version = {**_quality_of(quality), **safety_quality(con, tables["rejects"])}
     version, measured = _version(config, previous, staging, version_id, tables, sources, quality_of_version,
                                  store.layouts)
-    reuse = Reuse(previous, artefact_keys(store.private, previous)) if previous else Reuse()
-    digests = dataset.write_tables(staging, tables, reuse)
-    content_hash = dataset.content_hash(digests, config_digest(config))
-    counts = {table: len(frame) for table, frame in tables.items()}
-    if latest and store.manifest(latest).get("content_hash") == content_hash:
-        shutil.rmtree(staging)
-        _keep_last_good(store, outcomes, latest, inputs)
-        if inputs is not None and inputs_complete(inputs):  # the next run of these inputs is answered at once
-            store.keep_inputs(latest, inputs)
-        return RunResult(config.map_id, RunStatus.UNCHANGED, latest, str(store.version_path(latest)), content_hash,
-                         outcomes, counts)
-
-    write_artefacts(version, _analyses(config, version, measured, store.private, content_hash), beside)
+    early = send_early(version, beside)  # the workbook, by the worker while this process writes the tables
+    try:
+        reuse = Reuse(previous, artefact_keys(store.private, previous)) if previous else Reuse()
+        digests = dataset.write_tables(staging, tables, reuse)
+        content_hash = dataset.content_hash(digests, config_digest(config))
+        counts = {table: len(frame) for table, frame in tables.items()}
+        if latest and store.manifest(latest).get("content_hash") == content_hash:
+            wait(early)
+            shutil.rmtree(staging)
+            _keep_last_good(store, outcomes, latest, inputs)
+            if inputs is not None and inputs_complete(inputs):  # the next run of these inputs is answered at once
+                store.keep_inputs(latest, inputs)
+            return RunResult(config.map_id, RunStatus.UNCHANGED, latest, str(store.version_path(latest)),
+                             content_hash, outcomes, counts)
+        write_artefacts(version, _analyses(config, version, measured, store.private, content_hash), beside, early)
+    finally:
+        wait(early)  # never leave the worker writing into a folder that may be removed
     keep_volumes(store.private, Path(database).parent, content_hash)
     manifest = version_manifest(
         version_id=version_id, map_id=config.map_id, title=config.title, area=config.area.described(),

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from flows import publish
-from flows.publish import BESIDE, artefacts_beside, write_artefacts
+from flows.publish import BESIDE, EARLY, artefacts_beside, send_early, write_artefacts
 from outputs.context import PublishedVersion
 from outputs.dataset import dataset_artefact
 from outputs.poster import render as poster_render
@@ -59,11 +59,17 @@ def test_writers_beside_write_what_they_write_here(tmp_path: Path, monkeypatch: 
     assert sent == []
     write_artefacts(small_version(tmp_path / "beside"), _no_analyses, beside=True)
     assert sent == [write.__name__ for write in BESIDE]
-    here, beside = _files(tmp_path / "here"), _files(tmp_path / "beside")
-    assert any(name.startswith("exports/") for name in beside) and any(".xlsx:" in name for name in beside)
-    assert sorted(beside) == sorted(here)
-    for name, data in here.items():
-        assert beside[name] == data, name
+    sent.clear()
+    early = small_version(tmp_path / "early")
+    write_artefacts(early, _no_analyses, beside=True, early=send_early(early, True))
+    assert sent == [write.__name__ for write in (*EARLY, *(w for w in BESIDE if w not in EARLY))]
+    here = _files(tmp_path / "here")
+    assert any(name.startswith("exports/") for name in here) and any(".xlsx:" in name for name in here)
+    for folder in ("beside", "early"):
+        there = _files(tmp_path / folder)
+        assert sorted(there) == sorted(here)
+        for name, data in here.items():
+            assert there[name] == data, (folder, name)
 
 
 def test_a_laid_out_poster_crosses_to_another_process_whole(tmp_path: Path) -> None:
@@ -97,6 +103,22 @@ def test_a_writer_failing_beside_fails_the_publish_once_the_others_are_written(
     assert f"(in process {os.getpid()})" not in str(failed.value)
     assert (tmp_path / "diagrams" / "map.html").is_file()  # the writers after it went on
     assert (tmp_path / "exports" / "map.gexf").is_file()  # and the other one beside was waited for
+
+
+def test_a_writer_sent_early_failing_fails_the_publish_once_the_others_are_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spreadsheet = EARLY[0]
+    monkeypatch.setattr(publish, "ARTEFACT_WRITERS",
+                        [failing_spreadsheet if w is spreadsheet else w for w in publish.ARTEFACT_WRITERS])
+    monkeypatch.setattr(publish, "BESIDE", (failing_spreadsheet, *BESIDE[1:]))
+    monkeypatch.setattr(publish, "EARLY", (failing_spreadsheet,))
+    version = small_version(tmp_path)
+    early = send_early(version, True)
+    with pytest.raises(ValueError, match="no workbook"):
+        write_artefacts(version, _no_analyses, beside=True, early=early)
+    assert (tmp_path / "diagrams" / "map.html").is_file()
+    assert (tmp_path / "exports" / "map.gexf").is_file()  # the writer beside after it was sent and waited for
+    assert send_early(version, False) == []  # a small version sends nothing early
 
 
 def test_only_a_big_version_starts_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:

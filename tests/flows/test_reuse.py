@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from flows import publish
 from flows.config import load_config
 from flows.refresh import refresh_map
 from outputs.dataset import table_key
@@ -85,3 +86,19 @@ def test_a_table_key_tells_apart_what_its_files_would(first: list[object], secon
               for values in (first, second)]
     assert table_key(frames[0]) != table_key(frames[1])
     assert table_key(frames[0]) == table_key(frames[0].copy())
+
+
+def test_a_workbook_sent_early_is_waited_for_when_the_run_publishes_nothing(
+        mini_map: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big version's workbook is written by the worker while the tables are: when the tables then equal the
+    latest version's, nothing is published and the staging folder goes only once the worker is done with it."""
+    monkeypatch.setattr(publish, "BESIDE_FROM_ROWS", 0)
+    store = load_config(mini_map).store()
+    first = refresh_map(str(mini_map))
+    assert first.status == "published" and (Path(first.path) / "exports" / "map.xlsx").is_file()
+    activity = mini_map.parent / "extracts" / "activity.csv"
+    header, *rows = activity.read_text().splitlines()
+    activity.write_text("\n".join([header, *reversed(rows)]) + "\n")  # other bytes, the same content
+    again = refresh_map(str(mini_map))
+    assert again.status == "unchanged" and again.version_id == first.version_id
+    assert not any(store.staging.iterdir()) if store.staging.exists() else True
