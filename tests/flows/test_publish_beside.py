@@ -92,33 +92,22 @@ def failing_spreadsheet(version: PublishedVersion) -> list[Path]:
     raise ValueError(f"no workbook for {version.version_id} (in process {os.getpid()})")
 
 
+@pytest.mark.parametrize("sent_early", [False, True])
 def test_a_writer_failing_beside_fails_the_publish_once_the_others_are_written(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sent_early: bool) -> None:
     spreadsheet = BESIDE[0]
-    monkeypatch.setattr(publish, "ARTEFACT_WRITERS",
-                        [failing_spreadsheet if w is spreadsheet else w for w in publish.ARTEFACT_WRITERS])
-    monkeypatch.setattr(publish, "BESIDE", (failing_spreadsheet, *BESIDE[1:]))
-    with pytest.raises(ValueError, match="no workbook") as failed:
-        write_artefacts(small_version(tmp_path), _no_analyses, beside=True)
-    assert f"(in process {os.getpid()})" not in str(failed.value)
-    assert (tmp_path / "diagrams" / "map.html").is_file()  # the writers after it went on
-    assert (tmp_path / "exports" / "map.gexf").is_file()  # and the other one beside was waited for
-
-
-def test_a_writer_sent_early_failing_fails_the_publish_once_the_others_are_written(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    spreadsheet = EARLY[0]
     monkeypatch.setattr(publish, "ARTEFACT_WRITERS",
                         [failing_spreadsheet if w is spreadsheet else w for w in publish.ARTEFACT_WRITERS])
     monkeypatch.setattr(publish, "BESIDE", (failing_spreadsheet, *BESIDE[1:]))
     monkeypatch.setattr(publish, "EARLY", (failing_spreadsheet,))
     version = small_version(tmp_path)
-    early = send_early(version, True)
-    with pytest.raises(ValueError, match="no workbook"):
+    early = send_early(version, True) if sent_early else send_early(version, False)
+    assert len(early) == sent_early  # a small version sends nothing early
+    with pytest.raises(ValueError, match="no workbook") as failed:
         write_artefacts(version, _no_analyses, beside=True, early=early)
-    assert (tmp_path / "diagrams" / "map.html").is_file()
-    assert (tmp_path / "exports" / "map.gexf").is_file()  # the writer beside after it was sent and waited for
-    assert send_early(version, False) == []  # a small version sends nothing early
+    assert f"(in process {os.getpid()})" not in str(failed.value)
+    assert (tmp_path / "diagrams" / "map.html").is_file()  # the writers after it went on
+    assert (tmp_path / "exports" / "map.gexf").is_file()  # and the other one beside was waited for
 
 
 def test_only_a_big_version_starts_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
