@@ -161,7 +161,7 @@ def publishable(table: str, frame: pd.DataFrame) -> pd.DataFrame:
 def write_tables(folder: Path, tables: Mapping[str, pd.DataFrame], reuse: Reuse | None = None) -> dict[str, str]:
     """Write each table as Parquet and CSV under `folder`; returns the sha256 of each table's CSV. With `reuse`,
     a table whose exact content equals the previous version's (table_key) is linked from it, not written: its CSV
-    text is not even made (a third of the tables' time at bench L with one source changed)."""
+    text is not even made (a fifth of the tables' time at bench L with one source changed)."""
     folder.mkdir(parents=True, exist_ok=True)
     digests = {}
     for table in CANONICAL_TABLES:
