@@ -128,18 +128,20 @@ def publish_version(config_path: str, outcomes: list[SourceOutcome], database: s
         reuse = Reuse(previous, artefact_keys(store.private, previous)) if previous else Reuse()
         digests = dataset.write_tables(staging, tables, reuse)
         content_hash = dataset.content_hash(digests, config_digest(config))
-        counts = {table: len(frame) for table, frame in tables.items()}
-        if latest and store.manifest(latest).get("content_hash") == content_hash:
-            wait(early)
-            shutil.rmtree(staging)
-            _keep_last_good(store, outcomes, latest, inputs)
-            if inputs is not None and inputs_complete(inputs):  # the next run of these inputs is answered at once
-                store.keep_inputs(latest, inputs)
-            return RunResult(config.map_id, RunStatus.UNCHANGED, latest, str(store.version_path(latest)),
-                             content_hash, outcomes, counts)
-        write_artefacts(version, _analyses(config, version, measured, store.private, content_hash), beside, early)
+        unchanged = latest is not None and store.manifest(latest).get("content_hash") == content_hash
+        if not unchanged:
+            write_artefacts(version, _analyses(config, version, measured, store.private, content_hash), beside,
+                            early)
     finally:
         wait(early)  # never leave the worker writing into a folder that may be removed
+    counts = {table: len(frame) for table, frame in tables.items()}
+    if unchanged and latest is not None:
+        shutil.rmtree(staging)
+        _keep_last_good(store, outcomes, latest, inputs)
+        if inputs is not None and inputs_complete(inputs):  # the next run of these inputs is answered at once
+            store.keep_inputs(latest, inputs)
+        return RunResult(config.map_id, RunStatus.UNCHANGED, latest, str(store.version_path(latest)), content_hash,
+                         outcomes, counts)
     keep_volumes(store.private, Path(database).parent, content_hash)
     manifest = version_manifest(
         version_id=version_id, map_id=config.map_id, title=config.title, area=config.area.described(),
