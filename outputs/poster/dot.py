@@ -321,6 +321,15 @@ def poster_source(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInf
     """The DOT source of the poster, not yet laid out. Nodes are service ids, edges the drawn flows and bundles
     (none for the fallback method, whose flows are drawn after the layout). Written as text: building it through
     pygraphviz one attribute at a time is slow on large maps."""
+    return poster_sources(graph, lanes, info, options, suppressed, (method,), subtitle, highlight)[method]
+
+
+def poster_sources(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo,
+                   options: PosterOptions | None = None, suppressed: Suppressions | None = None,
+                   methods: Sequence[str] = (METHOD_DOT,), subtitle: str = "",
+                   highlight: Collection[str] = ()) -> dict[str, str]:
+    """`poster_source` for each of `methods`, their lanes and flows written once: the methods differ only in how
+    flows are routed and in the footer's note of it (and the fallback has no flows)."""
     options = options or PosterOptions()
     suppressed = suppressed or Suppressions()
     colours = {**DEFAULT_SECTOR_COLOURS, **info.sector_colours}
@@ -328,29 +337,30 @@ def poster_source(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInf
     withheld = withheld_flows(graph, suppressed)
     dashed = withheld if options.min_flow_share == 0 else []
     shown_lanes = poster_lanes(graph, lanes)
-    out = ["digraph ism {", "graph " + _attributes({
-        "rankdir": "LR", "newrank": "true", "nodesep": "0.3", "ranksep": "0.8", "fontname": FONT,
-        "labelloc": "t", "label": _Html(_title_label(info, subtitle)),
-        "splines": "line" if method == METHOD_LINES else "spline", "outputorder": "edgesfirst", "pad": "0.3",
-        "forcelabels": "true", "remincross": "true"})]
-    out.append("node " + _attributes({"shape": "box", "style": "rounded,filled", "fontname": FONT, "penwidth": "1",
-                                      "color": "#444444", "margin": "0.14,0.08"}))
-    out.append("edge " + _attributes({"color": FLOW_COLOUR, "arrowsize": "0.9", "fontname": FONT,
-                                      "fontsize": str(FLOW_LABEL_POINTS)}))
-    out.append("subgraph cluster_body {")
-    out.append("graph " + _attributes({
-        "label": _Html(_footer_label(graph, shown_lanes, info, options, selection, colours, len(withheld),
-                                     bool(dashed), method)),
-        "labelloc": "b", "labeljust": "l", "style": "invis", "fontname": FONT}))
     lane_lines, anchors = _lane_lines(graph, shown_lanes, info, options, suppressed, highlight)
-    out += [*lane_lines, "}"]
     chain = [anchor for lane in shown_lanes for anchor in anchors.get(lane.id, [])]
-    for previous, anchor in zip(chain, chain[1:], strict=False):
-        out.append(f"{_id(previous)} -> {_id(anchor)} [style=invis weight=100]")
-    if method != METHOD_FALLBACK:
-        out += _flow_lines(graph, {lane.id: lane.colour for lane in shown_lanes}, selection, dashed, anchors)
-    out.append("}")
-    return "\n".join(out) + "\n"
+    body = [*lane_lines, "}", *(f"{_id(previous)} -> {_id(anchor)} [style=invis weight=100]"
+                                for previous, anchor in zip(chain, chain[1:], strict=False))]
+    flows = (_flow_lines(graph, {lane.id: lane.colour for lane in shown_lanes}, selection, dashed, anchors)
+             if any(method != METHOD_FALLBACK for method in methods) else [])
+    sources = {}
+    for method in methods:
+        head = ["digraph ism {", "graph " + _attributes({
+            "rankdir": "LR", "newrank": "true", "nodesep": "0.3", "ranksep": "0.8", "fontname": FONT,
+            "labelloc": "t", "label": _Html(_title_label(info, subtitle)),
+            "splines": "line" if method == METHOD_LINES else "spline", "outputorder": "edgesfirst", "pad": "0.3",
+            "forcelabels": "true", "remincross": "true"})]
+        head.append("node " + _attributes({"shape": "box", "style": "rounded,filled", "fontname": FONT,
+                                           "penwidth": "1", "color": "#444444", "margin": "0.14,0.08"}))
+        head.append("edge " + _attributes({"color": FLOW_COLOUR, "arrowsize": "0.9", "fontname": FONT,
+                                           "fontsize": str(FLOW_LABEL_POINTS)}))
+        head.append("subgraph cluster_body {")
+        head.append("graph " + _attributes({
+            "label": _Html(_footer_label(graph, shown_lanes, info, options, selection, colours, len(withheld),
+                                         bool(dashed), method)),
+            "labelloc": "b", "labeljust": "l", "style": "invis", "fontname": FONT}))
+        sources[method] = "\n".join([*head, *body, *(flows if method != METHOD_FALLBACK else []), "}"]) + "\n"
+    return sources
 
 
 def poster_graph(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo,

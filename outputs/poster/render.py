@@ -17,7 +17,7 @@ import networkx as nx
 
 from outputs.context import ArtefactWriter, LaneStyle, PosterOptions, PublishedVersion
 from outputs.layout import Candidate, budgeted_layout, draw_in_worker, laid_out_dot, shape_of, with_layout
-from outputs.poster.dot import METHOD_DOT, METHOD_FALLBACK, METHOD_LINES, poster_lanes, poster_source
+from outputs.poster.dot import METHOD_DOT, METHOD_FALLBACK, METHOD_LINES, poster_lanes, poster_sources
 from outputs.poster.finish import finish
 from outputs.poster.gaps import version_gaps
 from outputs.poster.geometry import PosterLayout, lane_clusters
@@ -60,9 +60,9 @@ def poster_layout(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInf
     methods = [METHOD_DOT] + ([METHOD_LINES] if len(selection.shown) >= LINE_EDGES_FROM else [])
 
     def source(method: str) -> str:
-        return poster_source(graph, lanes, info, options, suppressed, method, subtitle, highlight)
+        return poster_sources(graph, lanes, info, options, suppressed, (method,), subtitle, highlight)[method]
 
-    sources = {m: source(m) for m in methods}
+    sources = poster_sources(graph, lanes, info, options, suppressed, methods, subtitle, highlight)
     shapes = [Candidate(m, shape_of(text)) for m, text in sources.items()]
 
     def fallback() -> Candidate:
