@@ -259,17 +259,29 @@ class MapStore:
 
     def write_catalog(self, excluding: list[str] | None = None) -> dict[str, Any]:
         """The catalog, rebuilt from the manifests of complete versions (so it can never disagree with them)."""
-        entries = []
-        for version_id in [v for v in self.complete_versions() if v not in (excluding or [])]:
-            manifest = self.manifest(version_id)
-            entries.append({"version_id": version_id, **{key: manifest.get(key) for key in (
-                "created_at", "as_of", "content_hash", "status", "sources", "counts",
-            )}})
+        entries = [_catalog_entry(version_id, self.version_path(version_id) / MANIFEST)
+                   for version_id in self.complete_versions() if version_id not in (excluding or [])]
         catalog = {"map_id": self.map_id, "latest": entries[-1]["version_id"] if entries else None,
                    "versions": entries}
         if _json_of(self.catalog_path) != catalog:  # each run repairs it first: written only when it changes
             atomic_write(self.catalog_path, json.dumps(catalog, indent=2) + "\n")
         return catalog
+
+
+CATALOG_KEYS = ("created_at", "as_of", "content_hash", "status", "sources", "counts")
+# Manifest file (path, inode, size, mtime) -> its catalog entry: a run rebuilds the catalog more than once, and a
+# long-kept map has many versions, each manifest read and parsed every time otherwise.
+_ENTRIES: dict[tuple[str, int, int, int], dict[str, Any]] = {}
+
+
+def _catalog_entry(version_id: str, manifest: Path) -> dict[str, Any]:
+    """A version's catalog entry, from its manifest."""
+    status = manifest.stat()
+    signature = (str(manifest), status.st_ino, status.st_size, status.st_mtime_ns)
+    if signature not in _ENTRIES:
+        found = json.loads(manifest.read_text(encoding="utf-8"))
+        _ENTRIES[signature] = {"version_id": version_id, **{key: found.get(key) for key in CATALOG_KEYS}}
+    return dict(_ENTRIES[signature])
 
 
 def _json_of(path: Path) -> Any:

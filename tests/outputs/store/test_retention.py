@@ -62,3 +62,13 @@ def test_leftovers_of_a_killed_run_are_removed_and_catalog_and_latest_repaired(t
     assert not any(p.exists() for p in leftovers)
     assert catalog_ids(store) == (["v0001", "v0002", "v0003"], "v0003")
     assert (store.folder / "latest").read_text() == "v0003\n"
+
+
+def test_the_catalog_follows_a_manifest_that_changed_since_it_was_last_read(tmp_path: Path) -> None:
+    store = MapStore(tmp_path, "demo")
+    publish(store, 2)  # each commit rebuilt the catalog, the entries of the versions before remembered
+    manifest = store.version_path("v0001") / MANIFEST
+    manifest.write_text(json.dumps({"content_hash": "mended by hand, a different length", "sources": []}))
+    store.repair()
+    entries = json.loads(store.catalog_path.read_text())["versions"]
+    assert [e["content_hash"] for e in entries] == ["mended by hand, a different length", "h1"]
