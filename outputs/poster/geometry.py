@@ -89,7 +89,7 @@ class PosterLayout:
             self._boxes = self.node_boxes()
         if source not in self._boxes or target not in self._boxes:
             return ""
-        return _path_data(direct_curve(self._boxes[source], self._boxes[target]), lambda y: y)
+        return direct_path(self._boxes[source], self._boxes[target])
 
 
 def _path_data(pos: str, y_of: Callable[[float], float]) -> str:
@@ -143,6 +143,22 @@ def direct_curve(source: tuple[float, float, float, float], target: tuple[float,
                  arrow: float = 9.0) -> str:
     """A Graphviz edge `pos` for a curve from one box to another (centre x, y, width, height; y upwards):
     side to side, bowing out when both are in one column."""
+    points, end = _direct_points(source, target, arrow)
+    return f"e,{end[0]:.2f},{end[1]:.2f} " + " ".join(f"{x:.2f},{y:.2f}" for x, y in points)
+
+
+def direct_path(source: tuple[float, float, float, float], target: tuple[float, float, float, float]) -> str:
+    """SVG path data of `direct_curve` (y upwards as given), without writing and reading its `pos` text."""
+    points, end = _direct_points(source, target)
+    # each number as the `pos` text gives it (two decimals) before the path's one: the same digits as from `pos`
+    start, *rest = [(round(x, 2), round(y, 2)) for x, y in points]
+    return (f"M{start[0]:.1f},{start[1]:.1f}C" + " ".join(f"{x:.1f},{y:.1f}" for x, y in rest)
+            + f"L{round(end[0], 2):.1f},{round(end[1], 2):.1f}")
+
+
+def _direct_points(source: tuple[float, float, float, float], target: tuple[float, float, float, float],
+                   arrow: float = 9.0) -> tuple[list[tuple[float, float]], tuple[float, float]]:
+    """`direct_curve`'s four control points and its arrow tip."""
     sx, sy, sw, _ = source
     tx, ty, tw, _ = target
     if abs(tx - sx) < (sw + tw) / 4:  # one column: leave and enter on the right, bowing out
@@ -159,5 +175,4 @@ def direct_curve(source: tuple[float, float, float, float], target: tuple[float,
         direction = 1.0 if forward else -1.0
     stop = (end[0] - direction * arrow, end[1])  # the spline ends where the arrowhead starts
     c2 = (c2[0] - direction * arrow, c2[1]) if abs(c2[0] - end[0]) < arrow else c2
-    points = [start, c1, c2, stop]
-    return f"e,{end[0]:.2f},{end[1]:.2f} " + " ".join(f"{x:.2f},{y:.2f}" for x, y in points)
+    return [start, c1, c2, stop], end

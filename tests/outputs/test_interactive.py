@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from outputs.interactive import embedded_json, interactive_artefact, map_page
+from outputs.poster.geometry import _path_data, direct_curve, direct_path
 from tests.outputs.small_map import (
     AMU,
     CAH,
@@ -441,3 +442,13 @@ def test_a_flow_with_suppressed_months_reads_as_at_least_its_published_cells(bro
     assert not [text for text in texts if " + c" in text]  # never a sum with a bare "+ c"
     context.close()
     assert problems == []
+
+
+_coordinate = st.floats(-5_000, 5_000, allow_nan=False)
+_box = st.tuples(_coordinate, _coordinate, st.floats(0, 400), st.floats(0, 200))
+
+
+@given(_box, _box)
+def test_a_flow_the_poster_leaves_off_follows_the_curve_a_fallback_poster_draws(source: tuple[float, ...],
+                                                                               target: tuple[float, ...]) -> None:
+    assert direct_path(source, target) == _path_data(direct_curve(source, target), lambda y: y)
