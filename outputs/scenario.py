@@ -13,7 +13,7 @@ import pandas as pd
 
 from outputs.analysis import write_table
 from outputs.context import LaneStyle, PosterOptions
-from outputs.poster import PosterInfo, PosterLayout, draw_poster, poster_layout, write_poster
+from outputs.poster import PosterInfo, PosterLayout, draw_posters, poster_layout, write_poster
 
 MARKS: dict[str, dict[str, str]] = {
     "added": {"color": "#2e7d32", "penwidth": "6", "style": "rounded,filled,bold"},
@@ -58,7 +58,7 @@ def write_diff_poster(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: Poste
     """Lay out once and write `diff.<format>` for each format."""
     folder.mkdir(parents=True, exist_ok=True)
     layout = marked_layout(graph, lanes, info)
-    return [draw_poster(layout, folder / f"diff.{fmt}", fmt, DIFF_OPTIONS) for fmt in formats]
+    return draw_posters(layout, {fmt: folder / f"diff.{fmt}" for fmt in formats}, DIFF_OPTIONS)
 
 
 def write_scenario(folder: Path, tables: Mapping[str, pd.DataFrame], changes: pd.DataFrame, to_be: nx.DiGraph,

@@ -24,6 +24,7 @@ from outputs.poster.geometry import PosterLayout, direct_curve
 from outputs.poster.render import (
     PosterResult,
     draw_poster,
+    draw_posters,
     layout_needed,
     poster_artefact,
     poster_info,
@@ -60,7 +61,8 @@ __all__ = [
     "DEFAULT_SECTOR_COLOURS", "LANE_WRAP", "METHOD_DOT", "METHOD_FALLBACK", "METHOD_LINES", "PAGES_INCHES",
     "POSTER_FORMATS", "Bundle", "DataGaps", "FlowSelection", "PosterInfo", "PosterLayout", "PosterResult",
     "ServiceGap", "Suppressions", "activity_lines", "clean_text", "data_gaps", "direct_curve", "draw_poster",
-    "flow_colour", "flow_label", "flow_scale", "flow_selection", "flow_width", "label_points", "lane_columns",
+    "draw_posters", "flow_colour", "flow_label", "flow_scale", "flow_selection", "flow_width", "label_points",
+    "lane_columns",
     "layout_needed", "method_note", "monthly_flows", "name_lines", "page_inches", "poster_artefact", "poster_graph",
     "poster_info", "poster_lanes", "poster_layout", "poster_png_artefact", "poster_source", "render_poster",
     "service_label", "sources_by_flow", "start_layout", "suppressions", "text_colour", "version_gaps",

@@ -7,13 +7,14 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
+from pygraphviz import graphviz as gv
 
 from outputs.context import ArtefactWriter, LaneStyle, PosterOptions, PublishedVersion
 from outputs.layout import Candidate, budgeted_layout, draw_in_worker, laid_out_dot, shape_of, with_layout
@@ -90,11 +91,35 @@ def drawing_attributes(layout: PosterLayout, fmt: str, options: PosterOptions) -
 
 def draw_poster(layout: PosterLayout, path: Path, fmt: str, options: PosterOptions | None = None) -> Path:
     """Draw a laid-out poster in one format: svg, pdf (page size) or png."""
+    return draw_posters(layout, {fmt: path}, options)[0]
+
+
+def draw_posters(layout: PosterLayout, paths: Mapping[str, Path], options: PosterOptions | None = None) -> list[Path]:
+    """Draw a laid-out poster in each format to its path. Graphviz places a laid-out graph again for each drawing
+    (0.4 s at 2,000 services): formats drawn alike (all but the PNG) share one placing."""
+    options = options or PosterOptions()
     agraph = layout.agraph
-    agraph.graph_attr.update(drawing_attributes(layout, fmt, options or PosterOptions()))
-    agraph.has_layout = True
-    agraph.draw(str(path), format=fmt)
-    return path
+    by_attributes: dict[tuple[tuple[str, str], ...], list[str]] = {}
+    for fmt in paths:
+        by_attributes.setdefault(tuple(sorted(drawing_attributes(layout, fmt, options).items())), []).append(fmt)
+    for attributes, formats in by_attributes.items():
+        agraph.graph_attr.update(dict(attributes))
+        context = gv.gvContextWithBuiltins()
+        try:
+            if gv.gvLayout(context, agraph.handle, b"nop2"):  # nop2: the positions and curves it has
+                raise ValueError(f"Graphviz could not place the laid-out poster for {', '.join(formats)}")
+            try:
+                for fmt in formats:
+                    with paths[fmt].open("wb") as handle:
+                        failed = gv.gvRender(context, agraph.handle, fmt.encode(), handle)
+                    if failed:
+                        paths[fmt].unlink()
+                        raise ValueError(f"{paths[fmt]}: Graphviz could not draw the poster as {fmt}")
+            finally:
+                gv.gvFreeLayout(context, agraph.handle)
+        finally:
+            gv.gvFreeContext(context)
+    return list(paths.values())
 
 
 def render_poster(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo, folder: Path,
@@ -213,8 +238,8 @@ def poster_artefact(version: PublishedVersion) -> list[Path]:
     folder = version.folder / "diagrams"
     folder.mkdir(parents=True, exist_ok=True)
     layout = version_layout(version)
-    return [draw_poster(layout, folder / f"poster.{fmt}", fmt, version.poster) for fmt in POSTER_FORMATS
-            if fmt != "png"]
+    return draw_posters(layout, {fmt: folder / f"poster.{fmt}" for fmt in POSTER_FORMATS if fmt != "png"},
+                        version.poster)
 
 
 def poster_png_artefact(version: PublishedVersion) -> list[Path]:

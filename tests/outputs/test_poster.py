@@ -27,6 +27,7 @@ from outputs.poster import (
     PosterInfo,
     data_gaps,
     draw_poster,
+    draw_posters,
     flow_label,
     flow_selection,
     poster_artefact,
@@ -258,6 +259,18 @@ def test_a_drawing_the_worker_cannot_make_names_its_file_and_leaves_none(tmp_pat
     with pytest.raises(RuntimeError, match=r"poster\.nope: Graphviz could not draw it as nope \(exit 1\): .*nope"):
         draw_in_worker(layout.laid_out_dot("digraph { a -> b }"), tmp_path / "poster.nope", "nope", {})
     assert list(tmp_path.iterdir()) == []  # not even the file Graphviz had begun
+
+
+def test_posters_drawn_alike_share_one_placing_and_a_format_graphviz_refuses_leaves_no_file(tmp_path: Path) -> None:
+    version = small_version(tmp_path)
+    laid = version_layout(version)
+    together = draw_posters(laid, {"svg": tmp_path / "both.svg", "pdf": tmp_path / "both.pdf"}, version.poster)
+    alone = [draw_poster(laid, tmp_path / f"alone.{fmt}", fmt, version.poster) for fmt in ("svg", "pdf")]
+    undated = [re.sub(rb"/CreationDate \(D:[^)]*\)", b"", p.read_bytes()) for p in [*together, *alone]]
+    assert undated[:2] == undated[2:] and len(undated[0]) > 1000
+    with pytest.raises(ValueError, match=r"poster\.nope: Graphviz could not draw the poster as nope"):
+        draw_posters(laid, {"svg": tmp_path / "poster.svg", "nope": tmp_path / "poster.nope"}, version.poster)
+    assert (tmp_path / "poster.svg").is_file() and not (tmp_path / "poster.nope").exists()
 
 
 def test_a_version_is_laid_out_once_for_its_poster_map_and_exports(tmp_path: Path,
