@@ -326,14 +326,15 @@ def poster_source(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInf
 
 def poster_sources(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInfo,
                    options: PosterOptions | None = None, suppressed: Suppressions | None = None,
-                   methods: Sequence[str] = (METHOD_DOT,), subtitle: str = "",
-                   highlight: Collection[str] = ()) -> dict[str, str]:
+                   methods: Sequence[str] = (METHOD_DOT,), subtitle: str = "", highlight: Collection[str] = (),
+                   selection: FlowSelection | None = None) -> dict[str, str]:
     """`poster_source` for each of `methods`, their lanes and flows written once: the methods differ only in how
-    flows are routed and in the footer's note of it (and the fallback has no flows)."""
+    flows are routed and in the footer's note of it (and the fallback has no flows). `selection`: the graph's
+    `flow_selection` with these options, if the caller has it already."""
     options = options or PosterOptions()
     suppressed = suppressed or Suppressions()
     colours = {**DEFAULT_SECTOR_COLOURS, **info.sector_colours}
-    selection = flow_selection(graph, options)
+    selection = selection or flow_selection(graph, options)
     withheld = withheld_flows(graph, suppressed)
     dashed = withheld if options.min_flow_share == 0 else []
     shown_lanes = poster_lanes(graph, lanes)

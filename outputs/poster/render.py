@@ -61,9 +61,10 @@ def poster_layout(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInf
     methods = [METHOD_DOT] + ([METHOD_LINES] if len(selection.shown) >= LINE_EDGES_FROM else [])
 
     def source(method: str) -> str:
-        return poster_sources(graph, lanes, info, options, suppressed, (method,), subtitle, highlight)[method]
+        return poster_sources(graph, lanes, info, options, suppressed, (method,), subtitle, highlight,
+                              selection)[method]
 
-    sources = poster_sources(graph, lanes, info, options, suppressed, methods, subtitle, highlight)
+    sources = poster_sources(graph, lanes, info, options, suppressed, methods, subtitle, highlight, selection)
     shapes = [Candidate(m, shape_of(text)) for m, text in sources.items()]
 
     def fallback() -> Candidate:
