@@ -210,6 +210,19 @@ def _read(stream: IO[bytes]) -> bytes:
     return data
 
 
+# Optional packages that libraries ism uses import whenever they are installed, for features ism never uses:
+# pandera's data synthesis imports Hypothesis, a test tool (a development install's full refresh spent ~1 s of CPU
+# importing it, in the refresh and in this worker).
+NEVER_USED = ("hypothesis",)
+
+
+def keep_unused_imports_out() -> None:
+    """Make NEVER_USED unimportable in this process (one of ism's own: the CLI or this worker), unless imported
+    already; None in sys.modules: an import raises ImportError, which those libraries take as "not installed"."""
+    for name in NEVER_USED:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+
+
 # Imported by GX at its own import for expectations ism's suite never uses (a KL divergence test and its chart):
 # a third of GX's import, measured. Loaded when first used, if ever.
 DEFERRED_BY_GX = ("scipy.stats", "altair")
@@ -236,6 +249,7 @@ def main() -> int:
     # GX checks pandas frames here: its optional SQL support is kept out (sqlalchemy comes with Prefect, so GX
     # would load it and its SQL engine: a fifth of its import, measured); None in sys.modules: not importable
     sys.modules.setdefault("sqlalchemy", None)  # type: ignore[arg-type]
+    keep_unused_imports_out()
     for name in DEFERRED_BY_GX:
         sys.modules.setdefault(name, DeferredModule(name))
     with imports_frozen():

@@ -16,6 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from expectations.errors import IsmError
+from expectations.worker import keep_unused_imports_out
 from flows.cli import analysis, changes, check, dataset, init, render, run, runs, serve
 from flows.cli.common import EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_INTERRUPTED
 from flows.cli.quiet import fontconfig_initialised_quietly
@@ -79,6 +80,7 @@ class _UserErrorsWithoutTraceback(logging.Filter):
 def main() -> None:
     """Console entry point: user errors are one line; anything else is one line too, unless ISM_DEBUG=1."""
     prepare_prefect()
+    keep_unused_imports_out()
     for name in ("prefect.flow_runs", "prefect.task_runs", "prefect.engine"):
         logging.getLogger(name).addFilter(_UserErrorsWithoutTraceback())
     fontconfig_initialised_quietly()

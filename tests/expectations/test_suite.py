@@ -165,6 +165,24 @@ def test_the_checks_worker_keeps_gxs_sql_support_out() -> None:
     assert in_worker(importlib.util.find_spec, "sqlalchemy") is None
 
 
+def pandera_synthesises_data() -> bool:
+    from pandera.strategies.base_strategies import HAS_HYPOTHESIS
+
+    return bool(HAS_HYPOTHESIS)
+
+
+def test_the_checks_worker_keeps_hypothesis_out_of_pandera() -> None:
+    """pandera imports Hypothesis for data synthesis whenever it is installed (a development install): ism never
+    synthesises data, so its worker takes pandera as without it."""
+    assert importlib.util.find_spec("hypothesis") is not None  # installed here, for the tests
+    assert in_worker(pandera_synthesises_data) is False
+    assert in_worker(imported, "hypothesis") is False
+
+
+def imported(module: str) -> bool:
+    return sys.modules.get(module) is not None
+
+
 def loaded(module: str) -> bool:
     return module in sys.modules
 

@@ -89,6 +89,26 @@ def test_no_library_warnings_on_stderr(tmp_path: Path) -> None:
         assert done.stderr == "", done.stderr
 
 
+def test_the_cli_keeps_hypothesis_out_and_pandera_still_validates() -> None:
+    """A development install has Hypothesis (for the tests); pandera imports it for data synthesis, which ism
+    never does: the `ism` process takes it as not installed, and its checks work as before."""
+    code = ("import sys, atexit; from flows.cli import main; sys.argv = ['ism', '--version']\n"
+            "def after():\n"
+            "    import pandas as pd, pandera.pandas as pa\n"
+            "    from pandera.strategies.base_strategies import HAS_HYPOTHESIS\n"
+            "    schema = pa.DataFrameSchema({'n': pa.Column(int, pa.Check.ge(0))})\n"
+            "    try:\n"
+            "        schema.validate(pd.DataFrame({'n': [1, -1]}))\n"
+            "    except pa.errors.SchemaError:\n"
+            "        print('refused', HAS_HYPOTHESIS, 'hypothesis' in sys.modules and sys.modules['hypothesis'])\n"
+            "atexit.register(after)\n"
+            "main()")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "refused False None"
+
+
 # A process ending with flows.cli.quick_exit(argv[1]): an object torn down at teardown says so, an exit handler
 # says so, and output is left unflushed; with argv[2] a thread still writing argv[2] when the exit comes.
 QUICK_EXIT = """
