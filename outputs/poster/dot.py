@@ -334,7 +334,7 @@ def poster_sources(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterIn
     options = options or PosterOptions()
     suppressed = suppressed or Suppressions()
     colours = {**DEFAULT_SECTOR_COLOURS, **info.sector_colours}
-    selection = selection or flow_selection(graph, options)
+    selection = flow_selection(graph, options) if selection is None else selection
     withheld = withheld_flows(graph, suppressed)
     dashed = withheld if options.min_flow_share == 0 else []
     shown_lanes = poster_lanes(graph, lanes)

@@ -101,7 +101,7 @@ def test_a_writer_failing_beside_fails_the_publish_once_the_others_are_written(
     monkeypatch.setattr(publish, "BESIDE", (failing_spreadsheet, *BESIDE[1:]))
     monkeypatch.setattr(publish, "EARLY", (failing_spreadsheet,))
     version = small_version(tmp_path)
-    early = send_early(version, True) if sent_early else send_early(version, False)
+    early = send_early(version, sent_early)
     assert len(early) == sent_early  # a small version sends nothing early
     with pytest.raises(ValueError, match="no workbook") as failed:
         write_artefacts(version, _no_analyses, beside=True, early=early)

@@ -101,4 +101,4 @@ def test_a_workbook_sent_early_is_waited_for_when_the_run_publishes_nothing(
     activity.write_text("\n".join([header, *reversed(rows)]) + "\n")  # other bytes, the same content
     again = refresh_map(str(mini_map))
     assert again.status == "unchanged" and again.version_id == first.version_id
-    assert not any(store.staging.iterdir()) if store.staging.exists() else True
+    assert not store.staging.exists() or not any(store.staging.iterdir())
