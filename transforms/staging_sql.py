@@ -18,7 +18,6 @@ span; a source whose log is written so is staged in pandas when it declares a sh
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -46,8 +45,10 @@ from transforms.standardise import (
 )
 
 ROW_NUMBERS = "row_numbers"  # of a counted row: every line of the extract it counts (their rejects name them)
-# what Python's str.strip() trims, as the pandas path trims
-WHITESPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+# what Python's str.strip() trims, as the pandas path trims: every character whose str.isspace() is true (tested;
+# written out because finding them among all 1.1 million code points cost every process 60 ms)
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+              "\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 PERIOD_SQL = r"""
 CASE
   WHEN regexp_full_match({p}, '\d{{4}}-\d{{2}}') THEN struct_pack(s := try_strptime({p}, '%Y-%m'), month := true)

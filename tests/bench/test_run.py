@@ -107,6 +107,24 @@ def test_missed_targets_name_the_budget_the_parts_and_the_fixed_costs() -> None:
     assert run._missed_lines({}) == []  # results written before the field existed
 
 
+def test_a_missed_target_says_what_the_fixed_costs_leave_of_its_budget() -> None:
+    """The fixed costs of a fresh process (an empty flow, then ism's imports) against each missed budget: within
+    it, what is left for ism's own work; past it, the target is out of reach from a fresh process in that run."""
+    seconds = {"limit": 4.0, "full": 10.0, "unchanged": 0.6, "one_changed": 5.9, "empty_flow": 2.2}
+    ratios = {"full_over_limit": 3.5, "unchanged_over_full": 0.06, "one_changed_over_full": 0.59,
+              "full_over_empty_flow": 4.5}
+    fixed = {"empty_prefect_flow": 2.2, "ism_imports": 0.5, "gx_import": 1.4}
+    full, one = run.missed_targets("M", ratios, seconds, {}, fixed)
+    assert (full["fixed_floor_seconds"], full["left_for_own_work_seconds"]) == (2.7, 9.3)
+    assert (one["fixed_floor_seconds"], one["left_for_own_work_seconds"]) == (2.7, -0.2)
+    lines = run._missed_lines({"missed_targets": [full, one]})
+    assert "take 2.7 s of it, leaving 9.3 s for ism's own work" in lines[2]
+    assert "Out of reach from a fresh process in this run" in lines[3]
+    assert "take 2.7 s, 0.2 s over the budget" in lines[3]
+    written_before = {k: v for k, v in one.items() if k not in ("fixed_floor_seconds", "left_for_own_work_seconds")}
+    assert "Out of reach" not in run._missed_lines({"missed_targets": [written_before]})[2]
+
+
 def a_round(limit: float, full: float, empty: float = 3.0) -> run.Round:
     return run.Round(measured(limit, limit), measured(empty, empty), measured(full, full), measured(1.0, 1.0),
                      measured(full / 2, full / 2), {}, {}, {}, Path("limit"))

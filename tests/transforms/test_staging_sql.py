@@ -3,6 +3,7 @@ staged_table), from the file as the csv kind reads it to the staged Parquet."""
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from outputs.store.workarea import write_frame
 from sources import SourceRequest
 from sources.base import as_pandas
 from sources.tabular import CSV, csv_frame
-from transforms.staging_sql import staged_records_sql
+from transforms.staging_sql import WHITESPACE, staged_records_sql
 from transforms.standardise import SourceMapping, Staged, staged_table
 
 REFERRALS = """Referral Date;Practice Code;Referred To;Note
@@ -214,3 +215,9 @@ def test_a_published_period_in_a_far_off_year_is_a_reject_not_an_error(written: 
     staged = staged_table(frame, "activity", mapping)
     assert staged.rejects["check"].tolist() == ([check] if check else [])
     assert len(staged.frame) == (0 if check else 1)
+
+
+def test_the_whitespace_trimmed_is_what_python_strips() -> None:
+    """The characters the SQL path trims, written out, are exactly those str.isspace() finds in this Python."""
+    found = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    assert found == WHITESPACE
