@@ -30,8 +30,9 @@ RUN_FIELDS = ("run_id", "command", "map_id", "finished_at", "outcome", "status",
 
 
 def new_run_id() -> str:
-    """A run's id: its UTC start time first (so ids sort by time), then random, then the process id."""
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-{os.getpid()}"
+    """A run's id: its UTC start time to the microsecond first (so ids sort by time: two runs may start within one
+    second), then random, then the process id."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S.%f}-{secrets.token_hex(3)}-{os.getpid()}"
 
 
 def runs_folder(private: Path) -> Path:

@@ -5,12 +5,14 @@ internal error, and the run leaves its report, listed by `ism runs`."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
+from outputs import run_log
 from tests.conftest import write_mini_map
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -70,3 +72,23 @@ def test_a_map_without_usable_services_says_so_and_names_the_source(case: str, t
     assert runs[0]["report"] == str(report) and runs[0]["blocked"][0] == "nhs_services"
     text = runner.invoke(app, ["runs", str(config)]).stdout
     assert f"report: {report}" in text and "blocked: nhs_services" in text
+
+
+def test_runs_started_within_one_second_are_listed_newest_first(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `validate` then a `refresh` a few milliseconds apart (a fast machine): their ids still sort by start time,
+    whatever their random parts, so `ism runs` lists the refresh first."""
+    started = iter(datetime(2026, 12, 4, 22, 17, 53, tzinfo=UTC) + timedelta(milliseconds=n) for n in (1, 40))
+    tokens = iter(["ffffff", "000000"])  # the later run's random part sorts first
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> datetime:  # type: ignore[override]
+            return next(started)
+
+    monkeypatch.setattr(run_log, "datetime", Clock)
+    monkeypatch.setattr(run_log.secrets, "token_hex", lambda size: next(tokens))
+    first, second = run_log.new_run_id(), run_log.new_run_id()
+    for run_id, command in ((first, "validate"), (second, "refresh")):
+        run_log.record_run(tmp_path, run_id, {"run_id": run_id, "command": command})
+    assert [r["command"] for r in run_log.recent_runs(tmp_path)] == ["refresh", "validate"]
