@@ -12,10 +12,12 @@ import json
 import time
 
 started = time.perf_counter()
-from flows.environment import prepare_prefect  # noqa: E402,I001  (first, as in ism: its Prefect settings)
+from flows.environment import heartbeats_left_to_stop, prepare_prefect  # noqa: E402,I001  (first, as in ism)
 
 prepare_prefect()  # home, analytics off, log levels, before Prefect is imported
 from prefect import flow, task  # noqa: E402
+
+heartbeats_left_to_stop()  # as every flow of ism's: the empty flow is Prefect as ism runs it
 
 imported = time.perf_counter()
 

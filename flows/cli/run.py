@@ -46,10 +46,12 @@ def refresh(config: ConfigArg = None, publish_root: RootOpt = None, as_json: Jso
 
             worker.start()  # GX imports in its own process meanwhile (seconds): the checks will need it
             with worker.imports_frozen():
+                from flows.environment import heartbeats_left_to_stop
                 from flows.ephemeral import tied_temporary_server
                 from flows.refresh import refresh_map  # imports Prefect: only when the flow has to run
 
             tied_temporary_server()  # a killed run leaves no Prefect server behind
+            heartbeats_left_to_stop()  # the run returns as its work ends, not at its heartbeat thread's next second
             with shown([s.id for s in map_config.sources], as_json):
                 result = refresh_map(str(path), root, wait)
     except IsmError as error:
@@ -102,6 +104,7 @@ def validate(config: ConfigArg = None, publish_root: RootOpt = None, as_json: Js
     worker.start()  # GX imports in its own process while Prefect and the sources load: the checks need it
     with worker.imports_frozen():
         from flows.config import load_config
+        from flows.environment import heartbeats_left_to_stop
         from flows.ephemeral import tied_temporary_server
         from flows.validate import validate_map
         from outputs.quality_text import source_table_text
@@ -114,6 +117,7 @@ def validate(config: ConfigArg = None, publish_root: RootOpt = None, as_json: Js
             typer.echo(f"Validating {map_config.map_id}: {len(map_config.sources)} sources "
                        f"({map_config.period.start} to {map_config.period.end}) ...", err=True)
         tied_temporary_server()  # a killed run leaves no Prefect server behind
+        heartbeats_left_to_stop()
         with shown([s.id for s in map_config.sources], as_json):
             summary = validate_map(str(path), str(publish_root) if publish_root else None)
     except IsmError as error:
