@@ -62,9 +62,8 @@ __all__ = [
     "POSTER_FORMATS", "Bundle", "DataGaps", "FlowSelection", "PosterInfo", "PosterLayout", "PosterResult",
     "ServiceGap", "Suppressions", "activity_lines", "clean_text", "data_gaps", "direct_curve", "draw_poster",
     "draw_posters", "flow_colour", "flow_label", "flow_scale", "flow_selection", "flow_width", "label_points",
-    "lane_columns",
-    "layout_needed", "method_note", "monthly_flows", "name_lines", "page_inches", "poster_artefact", "poster_graph",
-    "poster_info", "poster_lanes", "poster_layout", "poster_png_artefact", "poster_source", "render_poster",
-    "service_label", "sources_by_flow", "start_layout", "suppressions", "text_colour", "version_gaps",
-    "version_layout", "version_suppressions", "withheld_flows", "write_laid_out", "write_poster",
+    "lane_columns", "layout_needed", "method_note", "monthly_flows", "name_lines", "page_inches", "poster_artefact",
+    "poster_graph", "poster_info", "poster_lanes", "poster_layout", "poster_png_artefact", "poster_source",
+    "render_poster", "service_label", "sources_by_flow", "start_layout", "suppressions", "text_colour",
+    "version_gaps", "version_layout", "version_suppressions", "withheld_flows", "write_laid_out", "write_poster",
 ]

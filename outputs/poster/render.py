@@ -60,7 +60,7 @@ def poster_layout(graph: nx.DiGraph, lanes: Sequence[LaneStyle], info: PosterInf
     selection = flow_selection(graph, options)
     methods = [METHOD_DOT] + ([METHOD_LINES] if len(selection.shown) >= LINE_EDGES_FROM else [])
 
-    def source(method: str) -> str:
+    def source(method: str) -> str:  # a method not among `methods`: the fallback's, made only if needed
         return poster_sources(graph, lanes, info, options, suppressed, (method,), subtitle, highlight,
                               selection)[method]
 
