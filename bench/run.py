@@ -281,8 +281,19 @@ def missed_targets(size: str, ratios: dict[str, float], seconds: dict[str, float
                        "seconds": round(seconds[key], 2), "over_by_seconds": round(seconds[key] - budget, 2),
                        "parts": parts.get(key, {}),
                        "fixed_costs": {name: round(value, 2) for name, value in fixed.items()},
-                       "fixed_floor_seconds": round(floor, 2), "left_for_own_work_seconds": round(budget - floor, 2)})
+                       "fixed_floor_seconds": round(floor, 2), "left_for_own_work_seconds": round(budget - floor, 2),
+                       **_left_after_sources(budget - floor, parts.get(key, {}))})
     return missed
+
+
+def _left_after_sources(left: float, parts: dict[str, float]) -> dict[str, float]:
+    """What the budget leaves, after the fixed costs and the figure's own sources phase (reading what changed,
+    keying the rest), for consolidating, checking and publishing the whole map, against what those took."""
+    if "sources_phase" not in parts:
+        return {}
+    return {"left_after_sources_seconds": round(left - parts["sources_phase"], 2),
+            "consolidate_check_publish_seconds": round(parts.get("gate_phase", 0.0) + parts.get("publish_phase", 0.0),
+                                                       2)}
 
 
 def full_over_empty_flow(result: dict[str, Any]) -> float | None:
@@ -688,7 +699,8 @@ def _missed_lines(result: dict[str, Any]) -> list[str]:
 
 
 def _floor_words(miss: dict[str, Any]) -> str:
-    """What the fixed costs leave of the budget, or that they alone exceed it (results written since the field)."""
+    """What the fixed costs leave of the budget, or that they alone exceed it; then what the sources phase leaves
+    for the rest of the refresh (results written since each field)."""
     left = miss.get("left_for_own_work_seconds")
     if left is None:
         return ""
@@ -696,7 +708,17 @@ def _floor_words(miss: dict[str, Any]) -> str:
     if left < 0:
         return (f" Out of reach from a fresh process in this run: an empty Prefect flow and ism's imports alone, one "
                 f"after the other, take {floor}, {_s(-left)} over the budget before any of ism's own work.")
-    return f" An empty Prefect flow and ism's imports take {floor} of it, leaving {_s(left)} for ism's own work."
+    words = f" An empty Prefect flow and ism's imports take {floor} of it, leaving {_s(left)} for ism's own work."
+    after = miss.get("left_after_sources_seconds")
+    if after is None:
+        return words
+    took = _s(miss["consolidate_check_publish_seconds"])
+    if after <= 0:
+        return words + (f" The sources phase alone takes that and more ({_s(-after)} over): nothing is left for "
+                        f"consolidating, checking and publishing the map, which took {took} here.")
+    return words + (f" After the sources phase, {_s(after)} is left for consolidating, checking and publishing the "
+                    f"map, which took {took} here ({miss['consolidate_check_publish_seconds'] / after:.1f} "
+                    "x that).")
 
 
 def _render_line(render: dict[str, Any]) -> str:

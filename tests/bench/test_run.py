@@ -125,6 +125,28 @@ def test_a_missed_target_says_what_the_fixed_costs_leave_of_its_budget() -> None
     assert "Out of reach" not in run._missed_lines({"missed_targets": [written_before]})[2]
 
 
+def test_a_missed_target_says_what_the_sources_phase_leaves_for_the_rest() -> None:
+    """After the fixed costs (2.0 s of a 2.8 s budget), the figure's own sources phase: 0.7 s leaves 0.1 s for the
+    gate and the publish (2.9 s here, 29 x that); 0.9 s leaves nothing. Parts without phases say neither."""
+    seconds = {"limit": 4.0, "full": 11.2, "unchanged": 0.7, "one_changed": 5.8, "empty_flow": 1.6}
+    ratios = {"full_over_limit": 2.8, "unchanged_over_full": 0.06, "one_changed_over_full": 0.52,
+              "full_over_empty_flow": 7.0}
+    fixed = {"empty_prefect_flow": 1.6, "ism_imports": 0.4, "gx_import": 1.5}
+    phases = {"outside_the_flow": 2.3, "sources_phase": 0.7, "gate_phase": 1.0, "publish_phase": 1.9}
+    [one] = run.missed_targets("M", ratios, seconds, {"one_changed": phases}, fixed)
+    assert (one["left_for_own_work_seconds"], one["left_after_sources_seconds"],
+            one["consolidate_check_publish_seconds"]) == (0.8, 0.1, 2.9)
+    line = run._missed_lines({"missed_targets": [one]})[2]
+    assert "After the sources phase, 0.1 s is left for consolidating, checking and publishing the map, which took " \
+           "2.9 s here (29.0 x that)." in line
+    [over] = run.missed_targets("M", ratios, seconds, {"one_changed": {**phases, "sources_phase": 0.9}}, fixed)
+    assert over["left_after_sources_seconds"] == -0.1
+    assert "The sources phase alone takes that and more (0.1 s over)" in run._missed_lines({"missed_targets": [over]})[2]
+    [bare] = run.missed_targets("M", ratios, seconds, {}, fixed)
+    assert "left_after_sources_seconds" not in bare and "sources phase" not in run._missed_lines(
+        {"missed_targets": [bare]})[2]
+
+
 def a_round(limit: float, full: float, empty: float = 3.0) -> run.Round:
     return run.Round(measured(limit, limit), measured(empty, empty), measured(full, full), measured(1.0, 1.0),
                      measured(full / 2, full / 2), {}, {}, {}, Path("limit"))
