@@ -58,7 +58,7 @@ import pandas as pd
 from expectations.status import Rag, SourceStatus
 from outputs.context import PublishedVersion
 from outputs.json_text import json_text
-from outputs.quality_text import staleness
+from outputs.quality_text import reject_row, staleness
 from outputs.store.versions import QUALITY_FOLDER
 
 RAG_COLOURS: dict[str, str] = {Rag.GREEN: "#2e7d32", Rag.AMBER: "#c77700", Rag.RED: "#c62828"}
@@ -291,12 +291,12 @@ def _rejects_section(quality: Mapping[str, Any]) -> str:
     if not rejects.get("top"):
         parts.append("<p>No row was rejected or flagged.</p>")
     for reason in rejects.get("top", []):
-        samples = [[_e(s.get("source_id")), _e(s.get("location")), _n(s.get("row_number")), _e(s.get("column")),
+        samples = [[_e(s.get("source_id")), _e(s.get("location")), _e(reject_row(s.get("row_number"))), _e(s.get("column")),
                     f"<code>{_e(s.get('value'))}</code>", _e(s.get("message"))] for s in reason.get("samples", [])]
         parts.append(
             f'<h3><span class="{_e(reason["severity"])}">{_e(reason["check"])}</span> × {_n(reason["count"])}: '
             f'{_e(reason["message"])}</h3><p class="why">{_e(reason.get("advice"))}</p>'
-            + _table(["Source", "File", "Row", "Column", "Value", "Detail"], samples, numeric=(2,)))
+            + _table(["Source", "File", "Where", "Column", "Value", "Detail"], samples))
     return "".join(parts)
 
 

@@ -12,6 +12,14 @@ from expectations.status import Rag, SourceStatus
 RAG_MARKS = {Rag.GREEN: "🟢 green", Rag.AMBER: "🟠 amber", Rag.RED: "🔴 red"}
 
 
+def reject_row(row_number: Any) -> str:
+    """Where a reject is, as a person reads it: row 0 stands for the whole file or its header (docs/dataset.md),
+    no number for a reject bound to no row."""
+    if row_number is None or row_number != row_number:  # None or NaN
+        return "no row"
+    return "the whole file" if int(row_number) == 0 else f"row {int(row_number)}"
+
+
 def staleness(source: Mapping[str, Any]) -> str:
     """Which extract of a source the run used: its own, the last good one (when, how old, from which version),
     or none."""
@@ -92,7 +100,7 @@ def markdown_summary(summary: Mapping[str, Any], version: str | None = None) -> 
         for reason in top:
             lines.append(f"- `{reason['check']}` × {reason['count']:,}: {reason['message']}")
             for s in reason["samples"][:3]:
-                lines.append(f"  - {s['source_id']} {s['location']} row {s['row_number']} column {s['column']}: "
+                lines.append(f"  - {s['source_id']} {s['location']} {reject_row(s['row_number'])} column {s['column']}: "
                              f"`{s['value']}` ({s['message']})")
     return "\n".join(_markdown_safe(line) for line in lines)
 

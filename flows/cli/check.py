@@ -11,6 +11,7 @@ import typer
 
 from expectations.errors import ConfigError, IsmError
 from flows.cli.common import EXIT_FAILED, ConfigArg, JsonOpt, config_path, fail
+from outputs.quality_text import reject_row
 
 if TYPE_CHECKING:
     from flows.check import SourceCheck
@@ -65,7 +66,7 @@ def check_text(found: SourceCheck) -> str:
         if reason.get("advice"):
             lines.append(f"    fix: {reason['advice']}")
         for sample in reason["samples"][:3]:
-            row = "-" if sample["row_number"] is None else sample["row_number"]
             value = "-" if sample["value"] is None else sample["value"]
-            lines.append(f"    e.g. row {row}, column {sample['column'] or '-'}, value {value}: {sample['message']}")
+            lines.append(f"    e.g. {reject_row(sample['row_number'])}, column {sample['column'] or '-'}, "
+                         f"value {value}: {sample['message']}")
     return "\n".join(lines)

@@ -87,3 +87,21 @@ def test_check_imports_neither_prefect_nor_great_expectations() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).parents[2])
     assert done.stdout.strip() == "[]"
+
+
+def test_a_whole_file_reject_reads_as_the_whole_file_not_row_0() -> None:
+    """Rejects about the whole file or its header carry row 0 (docs/dataset.md); the text says so in words."""
+    from flows.check import SourceCheck
+    from flows.cli.check import check_text
+
+    samples = [{"row_number": 0, "column": "QuarterQF", "value": None,
+                "message": "column 'QuarterQF' is not used by the mapping"},
+               {"row_number": 12, "column": "HB", "value": "S08", "message": "unknown code"},
+               {"row_number": None, "column": None, "value": None, "message": "not bound to a row"}]
+    found = SourceCheck("beds", "phs", "beds.csv", "warn", None, {}, {}, 3, 0, 3, 0, 0,
+                        [{"severity": "warn", "check": "unknown_column", "count": 3, "message": "m", "advice": "",
+                          "samples": samples}])
+    lines = check_text(found).splitlines()
+    assert "    e.g. the whole file, column QuarterQF, value -: column 'QuarterQF' is not used by the mapping" in lines
+    assert "    e.g. row 12, column HB, value S08: unknown code" in lines
+    assert "    e.g. no row, column -, value -: not bound to a row" in lines

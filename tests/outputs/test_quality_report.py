@@ -118,7 +118,21 @@ def test_report_shows_each_source_with_status_counts_and_staleness() -> None:
                      "Compared with version v0002",
                      "+25%", "3 sources: 1 green, 1 amber, 1 red. 10 of 110 rows rejected."):
         assert expected in text, expected
-    assert "row" in text and "council/referrals.csv" in text  # samples name file and row
+    assert "row 7" in text and "council/referrals.csv" in text  # samples name file and row
+
+
+def test_a_whole_file_sample_says_so_in_the_report_and_its_markdown() -> None:
+    """Row 0 stands for the whole file or its header (docs/dataset.md): both texts say it in words."""
+    from outputs.quality_text import markdown_summary
+
+    whole = {"check": "unknown_column", "severity": "warn", "message": "A column the mapping does not use.",
+             "advice": "Map it if it matters.", "count": 1,
+             "samples": [{"source_id": "beds", "location": "beds.csv", "row_number": 0, "column": "HBQF",
+                          "value": None, "message": "column 'HBQF' is not used by the mapping"}]}
+    found = summary(rejects={"rows": 0, "files": 0, "warnings": 1, "top": [whole]})
+    text = " ".join(parsed(report_html(found)).text)
+    assert "the whole file" in text and "row 0" not in text
+    assert "beds beds.csv the whole file column HBQF" in markdown_summary(found)
 
 
 def test_volumes_are_charted_and_compared_per_measure_with_their_display_strings() -> None:
