@@ -291,8 +291,9 @@ def _rejects_section(quality: Mapping[str, Any]) -> str:
     if not rejects.get("top"):
         parts.append("<p>No row was rejected or flagged.</p>")
     for reason in rejects.get("top", []):
-        samples = [[_e(s.get("source_id")), _e(s.get("location")), _e(reject_row(s.get("row_number"))), _e(s.get("column")),
-                    f"<code>{_e(s.get('value'))}</code>", _e(s.get("message"))] for s in reason.get("samples", [])]
+        samples = [[_e(s.get("source_id")), _e(s.get("location")), _e(reject_row(s.get("row_number"))),
+                    _e(s.get("column")), f"<code>{_e(s.get('value'))}</code>", _e(s.get("message"))]
+                   for s in reason.get("samples", [])]
         parts.append(
             f'<h3><span class="{_e(reason["severity"])}">{_e(reason["check"])}</span> × {_n(reason["count"])}: '
             f'{_e(reason["message"])}</h3><p class="why">{_e(reason.get("advice"))}</p>'

@@ -100,8 +100,8 @@ def markdown_summary(summary: Mapping[str, Any], version: str | None = None) -> 
         for reason in top:
             lines.append(f"- `{reason['check']}` × {reason['count']:,}: {reason['message']}")
             for s in reason["samples"][:3]:
-                lines.append(f"  - {s['source_id']} {s['location']} {reject_row(s['row_number'])} column {s['column']}: "
-                             f"`{s['value']}` ({s['message']})")
+                lines.append(f"  - {s['source_id']} {s['location']} {reject_row(s['row_number'])} "
+                             f"column {s['column']}: `{s['value']}` ({s['message']})")
     return "\n".join(_markdown_safe(line) for line in lines)
 
 

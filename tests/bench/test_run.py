@@ -141,7 +141,8 @@ def test_a_missed_target_says_what_the_sources_phase_leaves_for_the_rest() -> No
            "2.9 s here (29.0 x that)." in line
     [over] = run.missed_targets("M", ratios, seconds, {"one_changed": {**phases, "sources_phase": 0.9}}, fixed)
     assert over["left_after_sources_seconds"] == -0.1
-    assert "The sources phase alone takes that and more (0.1 s over)" in run._missed_lines({"missed_targets": [over]})[2]
+    over_line = run._missed_lines({"missed_targets": [over]})[2]
+    assert "The sources phase alone takes that and more (0.1 s over)" in over_line
     [bare] = run.missed_targets("M", ratios, seconds, {}, fixed)
     assert "left_after_sources_seconds" not in bare and "sources phase" not in run._missed_lines(
         {"missed_targets": [bare]})[2]
