@@ -53,6 +53,7 @@ PERIOD_SQL = r"""
 CASE
   WHEN regexp_full_match({p}, '\d{{4}}-\d{{2}}') THEN struct_pack(s := try_strptime({p}, '%Y-%m'), month := true)
   WHEN regexp_full_match({p}, '\d{{6}}') THEN struct_pack(s := try_strptime({p}, '%Y%m'), month := true)
+  WHEN regexp_full_match({p}, '\d{{8}}') THEN struct_pack(s := try_strptime({p}, '%Y%m%d'), month := false)
   WHEN regexp_full_match({p}, '\d{{4}}-\d{{2}}-\d{{2}}') THEN struct_pack(s := try_strptime({p}, '%Y-%m-%d'),
                                                                       month := false)
   WHEN regexp_full_match({p}, '\d{{4}}-\d{{2}}-\d{{2}}[T ][\d:.]+') THEN
@@ -64,6 +65,7 @@ FORMAT_SQL = r"""
 CASE
   WHEN regexp_full_match({p}, '\d{{4}}-\d{{2}}') THEN 'YYYY-MM'
   WHEN regexp_full_match({p}, '\d{{6}}') THEN 'YYYYMM'
+  WHEN regexp_full_match({p}, '\d{{8}}') THEN 'YYYYMMDD'
   WHEN regexp_full_match({p}, '\d{{4}}-\d{{2}}-\d{{2}}') THEN 'YYYY-MM-DD'
   WHEN regexp_full_match({p}, '\d{{4}}-\d{{2}}-\d{{2}}[T ][\d:.]+') THEN 'YYYY-MM-DD hh:mm'
   WHEN regexp_full_match({p}, '\d{{1,2}}/\d{{1,2}}/\d{{4}}') THEN 'DD/MM/YYYY'

@@ -30,6 +30,7 @@ LIKELY_DELIMITERS = (";", "\t", "|", ",")
 PERIOD_FORMATS = (  # (pattern, strptime format or None for ISO date-times, is a month, what a person calls it)
     (r"^\d{4}-\d{2}$", "%Y-%m", True, "YYYY-MM"),
     (r"^\d{6}$", "%Y%m", True, "YYYYMM"),
+    (r"^\d{8}$", "%Y%m%d", False, "YYYYMMDD"),  # Public Health Scotland's dates (a week's end, a date enacted)
     (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d", False, "YYYY-MM-DD"),
     (r"^\d{4}-\d{2}-\d{2}[T ][\d:.]+$", None, False, "YYYY-MM-DD hh:mm"),
     (r"^\d{1,2}/\d{1,2}/\d{4}$", "%d/%m/%Y", False, "DD/MM/YYYY"),
@@ -160,9 +161,9 @@ def _distinct(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
 
 
 def parsed_periods(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Period start and end from months ("2025-04", "202504") or dates ("2025-04-01", "01/04/2025"), at microsecond
-    resolution so that any year written reads (0001-01 is a month, if not one a map covers; `_measured` refuses
-    what a staged table, in nanoseconds, cannot hold)."""
+    """Period start and end from months ("2025-04", "202504") or dates ("2025-04-01", "20250401", "01/04/2025"),
+    at microsecond resolution so that any year written reads (0001-01 is a month, if not one a map covers;
+    `_measured` refuses what a staged table, in nanoseconds, cannot hold)."""
     codes, distinct = _distinct(text)
     start, end = _distinct_periods(distinct)
     return (pd.Series(start.to_numpy()[codes], index=text.index),

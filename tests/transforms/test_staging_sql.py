@@ -221,3 +221,15 @@ def test_the_whitespace_trimmed_is_what_python_strips() -> None:
     """The characters the SQL path trims, written out, are exactly those str.isspace() finds in this Python."""
     found = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
     assert found == WHITESPACE
+
+
+def test_dates_written_yyyymmdd_as_public_health_scotland_writes_them_stage_alike(tmp_path: Path) -> None:
+    """20250415 is a day on both paths; 20251301 (no month 13) and 2025041 (seven digits) are bad periods."""
+    log = "Referral Date;Practice Code;Referred To\n" + "".join(
+        f"{period};P1;AE\n" for period in ("20250415", "20250430", "20251301", "2025041", "20250501"))
+    pandas_path, sql_path = _both(tmp_path, log, "flows", MAPPING)
+    assert _rows(sql_path) == _rows(pandas_path) and _rejects(sql_path) == _rejects(pandas_path)
+    days = as_pandas(pandas_path.frame).sort_values("row_number")
+    assert list(zip(days["row_number"], days["period_start"].dt.strftime("%Y-%m-%d"), strict=True)) == [
+        (2, "2025-04-15"), (3, "2025-04-30"), (6, "2025-05-01")]
+    assert [(r[2], r[4]) for r in _rejects(pandas_path)] == [(4, "bad_period"), (5, "bad_period")]

@@ -24,15 +24,19 @@ def raw(rows: list[dict[str, str]]) -> pd.DataFrame:
 
 
 def test_periods_parse_months_and_dates() -> None:
-    start, end = parsed_periods(pd.Series(["2025-04", "202505", "2025-06-15", "01/07/2025", "Apr 25", None]))
-    assert list(start.dt.strftime("%Y-%m-%d")[:4]) == ["2025-04-01", "2025-05-01", "2025-06-15", "2025-07-01"]
-    assert list(end.dt.strftime("%Y-%m-%d")[:4]) == ["2025-04-30", "2025-05-31", "2025-06-15", "2025-07-01"]
-    assert start[4:].isna().all()
+    start, end = parsed_periods(pd.Series(["2025-04", "202505", "2025-06-15", "01/07/2025", "20250803", "Apr 25",
+                                           "20251301", None]))
+    assert list(start.dt.strftime("%Y-%m-%d")[:5]) == ["2025-04-01", "2025-05-01", "2025-06-15", "2025-07-01",
+                                                       "2025-08-03"]
+    assert list(end.dt.strftime("%Y-%m-%d")[:5]) == ["2025-04-30", "2025-05-31", "2025-06-15", "2025-07-01",
+                                                     "2025-08-03"]
+    assert start[5:].isna().all()
 
 
 def test_a_period_column_is_parsed_as_each_of_its_values_alone() -> None:
     values = ["2025-04", None, "2025-04", "2022Q3", "2021/22", "2022-W05", "01/07/2025", "2025-06-15 10:30", "",
-              "2025-13", "2021/23", "202505", "2022Q3", " 2025-04", "2025-06-15 10:30", "Apr 25", "2025-04"]
+              "2025-13", "2021/23", "202505", "2022Q3", " 2025-04", "2025-06-15 10:30", "Apr 25", "2025-04",
+              "20220703", "20221301"]
     text = pd.Series(values, dtype="object", index=range(100, 100 + len(values)))
     start, end = parsed_periods(text)
     formats = period_formats(text)
