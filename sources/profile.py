@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +22,20 @@ MAX_PROFILED_ROWS = 100_000  # enough to judge types and keys; a profile is a su
 EXAMPLES = 3
 
 MONTH = re.compile(r"^(\d{4})-?(0[1-9]|1[0-2])$")
-DAY = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])-(\d{2})$|^(\d{2})/(\d{2})/(\d{4})$")
+DAYS = (re.compile(r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})$"),
+        re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"),  # YYYYMMDD, as Public Health Scotland writes dates
+        re.compile(r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})$"))
+# periods published longer than a month, as the mapping reads them (transforms/standardise.py SPAN_FORMATS)
+SPANS = {"quarter": re.compile(r"^(\d{4})\s*-?Q([1-4])$"), "financial_year": re.compile(r"^(\d{4})/(\d{2})$"),
+         "week": re.compile(r"^(\d{4})-W(\d{2})$")}
+PERIOD_TYPES = ("month", "date", *SPANS)
 INTEGER = re.compile(r"^-?\d+$")
 NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)$")
 KEY_WORDS = re.compile(r"(code|key|id|ref)\b|(code|key|id|ref)$", re.IGNORECASE)
 SUPPRESSED = re.compile(r"^(c|x|z|\*|-|\.\.|:|<\d+)$", re.IGNORECASE)
+QUALIFIER_SUFFIX = "QF"  # Public Health Scotland: "<column>QF" holds the qualifier of <column>'s value
+LISTED_VALUES = 30  # a column with no more distinct values than this lists them all (codes to map, rows to keep)
+TOTAL_VALUE = re.compile(r"^(all\b.*|total|.*\btotal)$", re.IGNORECASE)  # "All Delay Reasons", "Scotland total"
 AREA_CODE = re.compile(r"\bS37\d{6}\b")  # a Scottish Health and Social Care Partnership
 
 
@@ -40,8 +49,10 @@ class ColumnProfile:
     distinct: int
     blanks: int
     examples: tuple[str, ...]
-    minimum: str | None = None  # for months and dates: the first and last seen
-    maximum: str | None = None
+    minimum: str | None = None  # for periods: the first month or day seen (YYYY-MM or YYYY-MM-DD)
+    maximum: str | None = None  # and the last (a quarter's or a year's last day)
+    values: tuple[str, ...] = ()  # every distinct value, as first seen, when there are at most LISTED_VALUES
+    total: str | None = None  # a value that reads as the total of the others ("All Specialties")
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,7 @@ class TableProfile:
     options: dict[str, Any] = field(default_factory=dict)  # what the kind needs to read it (encoding, sheet, ...)
     truncated: bool = False  # only the first MAX_PROFILED_ROWS rows were profiled
     area_codes: tuple[str, ...] = ()  # HSCP codes (S37...) seen anywhere in the file
+    cells: tuple[tuple[str, ...], ...] = field(default=(), repr=False, compare=False)  # the profiled rows, trimmed
 
     @property
     def candidate_keys(self) -> list[str]:
@@ -65,8 +77,8 @@ class TableProfile:
 
     @property
     def periods(self) -> list[ColumnProfile]:
-        """Columns holding months or dates."""
-        return [c for c in self.columns if c.type in ("month", "date")]
+        """Columns holding months, dates, quarters, financial years or weeks."""
+        return [c for c in self.columns if c.type in PERIOD_TYPES]
 
     @property
     def measures(self) -> list[str]:
@@ -74,13 +86,34 @@ class TableProfile:
         keys = set(self.candidate_keys)
         return [c.name for c in self.columns if c.type in ("integer", "number") and c.name not in keys]
 
+    def distinct(self, columns: Sequence[str], keep: dict[str, str] | None = None) -> tuple[int, int]:
+        """How many profiled rows have each `keep` column at its value, and how many distinct combinations of
+        `columns` they hold: fewer combinations than rows means those columns repeat."""
+        at = {c.name: i for i, c in enumerate(self.columns)}
+        kept = [row for row in self.cells if all(row[at[name]] == value for name, value in (keep or {}).items())]
+        return len(kept), len({tuple(row[at[name]] for name in columns) for row in kept})
+
+    @property
+    def qualifiers(self) -> dict[str, str]:
+        """Column -> the column holding its values' qualifiers (`HBT` -> `HBTQF`), for every such pair."""
+        names = {c.name for c in self.columns}
+        return {c.name: f"{c.name}{QUALIFIER_SUFFIX}" for c in self.columns
+                if f"{c.name}{QUALIFIER_SUFFIX}" in names}
+
 
 def column_type(values: Sequence[str]) -> str:
     """The narrowest type every non-blank value fits."""
     filled = [v for v in values if v]
     if not filled:
         return "empty"
-    for name, pattern in (("month", MONTH), ("date", DAY), ("integer", INTEGER), ("number", NUMBER)):
+    if all(MONTH.match(v) for v in filled):
+        return "month"
+    if all(_day(v) for v in filled):
+        return "date"
+    for name, pattern in SPANS.items():
+        if all(pattern.match(v) and _span(v, name) for v in filled):
+            return name
+    for name, pattern in (("integer", INTEGER), ("number", NUMBER)):
         if all(pattern.match(v) for v in filled):
             return name
     # counts with a few suppression marks ("c", "*", "<5") are still counts
@@ -93,29 +126,67 @@ def column_profile(name: str, values: Sequence[str]) -> ColumnProfile:
     cleaned = [v.strip() for v in values]
     filled = [v for v in cleaned if v]
     kind = column_type(cleaned)
-    examples = tuple(dict.fromkeys(filled))[:EXAMPLES]
-    ordered = sorted(_sortable(v) for v in filled) if kind in ("month", "date") else []
-    return ColumnProfile(name, kind, len(set(filled)), len(cleaned) - len(filled), examples,
-                         ordered[0] if ordered else None, ordered[-1] if ordered else None)
+    distinct = tuple(dict.fromkeys(filled))
+    bounds = sorted(_bounds(v, kind) for v in distinct) if kind in PERIOD_TYPES else []
+    return ColumnProfile(name, kind, len(distinct), len(cleaned) - len(filled), distinct[:EXAMPLES],
+                         bounds[0][0] if bounds else None, max(end for _, end in bounds) if bounds else None,
+                         distinct if len(distinct) <= LISTED_VALUES else (),
+                         _total(name, distinct) if kind == "text" else None)
 
 
-def _sortable(value: str) -> str:
-    """A month or date as YYYY-MM(-DD), so that they sort in time order."""
-    month = MONTH.match(value)
-    if month:
-        return f"{month.group(1)}-{month.group(2)}"
-    day = DAY.match(value)
-    assert day is not None
-    return value if day.group(1) else f"{day.group(6)}-{day.group(5)}-{day.group(4)}"
+def _total(name: str, values: Sequence[str]) -> str | None:
+    """The value that reads as the total of a column's others: "All ..." or "Total", and of several the one that
+    names the column's own words ("All Specialties" over "All Acute" in SpecialtyName)."""
+    totals = [v for v in values if TOTAL_VALUE.match(v)]
+    stems = [word[:6].lower() for word in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", name) if len(word) > 3]
+    return next((v for v in totals if any(stem in v.lower() for stem in stems)), next(iter(totals), None))
+
+
+def _day(value: str) -> date | None:
+    """The day a YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY value names (None: not written so, or no such day)."""
+    found = next((m for pattern in DAYS if (m := pattern.match(value))), None)
+    try:
+        return None if found is None else date(int(found["y"]), int(found["m"]), int(found["d"]))
+    except ValueError:
+        return None
+
+
+def _span(value: str, kind: str) -> tuple[date, date] | None:
+    """The first and last day of a quarter (2022Q3), financial year (2021/22) or ISO week (2022-W05)."""
+    found = SPANS[kind].match(value)
+    assert found is not None
+    year, part = int(found.group(1)), int(found.group(2))
+    try:
+        if kind == "quarter":
+            start = date(year, 3 * part - 2, 1)
+            return start, date(year + part // 4, 3 * part % 12 + 1, 1) - timedelta(days=1)
+        if kind == "financial_year":
+            return (date(year, 4, 1), date(year + 1, 3, 31)) if (year + 1) % 100 == part else None
+        start = date.fromisocalendar(year, part, 1)
+        return start, start + timedelta(days=6)
+    except ValueError:
+        return None
+
+
+def _bounds(value: str, kind: str) -> tuple[str, str]:
+    """A period's first and last month (YYYY-MM) or day (YYYY-MM-DD), so that periods sort in time order."""
+    if kind == "month":
+        month = MONTH.match(value)
+        assert month is not None
+        return (f"{month.group(1)}-{month.group(2)}",) * 2
+    days = (_day(value),) * 2 if kind == "date" else _span(value, kind)
+    assert days is not None and days[0] is not None and days[1] is not None
+    return days[0].isoformat(), days[1].isoformat()
 
 
 def table_profile(location: Path, kind: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
                   options: dict[str, Any], truncated: bool = False) -> TableProfile:
     """The profile of a table read as a header and rows of cells."""
+    width = len(header)
     text_rows = [[_cell_text(cell) for cell in row] for row in rows]
-    columns = tuple(column_profile(str(name), [row[i] if i < len(row) else "" for row in text_rows])
-                    for i, name in enumerate(header))
-    return TableProfile(location, kind, len(text_rows), columns, options, truncated)
+    cells = tuple(tuple((row[i] if i < len(row) else "").strip() for i in range(width)) for row in text_rows)
+    columns = tuple(column_profile(str(name), [row[i] for row in cells]) for i, name in enumerate(header))
+    return TableProfile(location, kind, len(text_rows), columns, options, truncated, cells=cells)
 
 
 def _cell_text(cell: Any) -> str:

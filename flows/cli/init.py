@@ -36,56 +36,24 @@ STARTER_LANES = (("prevention_community", "Home, self-care and prevention", "#b3
 SECTOR_WORDS = (("housing", r"housing"), ("third_sector", r"third|voluntary|charit|tsi"),
                 ("local_authority", r"council|social|authority"), ("independent", r"care_home|lodge|ltd|care\b"),
                 ("national", r"national|phs|111|triage"), ("nhs", r"nhs|acute|hospital|gp|ambulance|health"))
-FROM_WORDS = re.compile(r"\b(from|source|referr(er|ing|ed from)|discharging|origin)\b|^from", re.IGNORECASE)
-TO_WORDS = re.compile(r"\b(to|destination|dest|disposition|receiving|referred to)\b|^to", re.IGNORECASE)
-KEY_WORDS = re.compile(r"code|key|\bid\b|_id$|ref|unit|team|service|practice|home|resource", re.IGNORECASE)
-NAME_WORDS = re.compile(r"name", re.IGNORECASE)
-LANE_WORDS = re.compile(r"type|category|group|lane", re.IGNORECASE)
-MEASURE_WORDS = re.compile(r"^(measure|metric|indicator|contact type)$", re.IGNORECASE)
+
+
+JOINING_WORDS = {"and", "of", "the", "for", "at", "in", "on", "to", "by"}
 
 
 def toml_value(value: Any) -> str:
     """A TOML string, number or inline table for a plain value (JSON's escapes are TOML's)."""
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{toml_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return str(value) if isinstance(value, int) else json.dumps(value, ensure_ascii=False)
 
 
 def toml_key(key: str) -> str:
     return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
-
-
-def _first(names: list[str], pattern: re.Pattern[str], taken: set[str] = frozenset()) -> str | None:  # type: ignore[assignment]
-    return next((n for n in names if pattern.search(n) and n not in taken), None)
-
-
-def suggested_mapping(profile: TableProfile) -> tuple[str, dict[str, str], dict[str, str]]:
-    """The staged table a profile looks like (services, activity or flows), its suggested columns (canonical ->
-    raw) and constants."""
-    names = [c.name for c in profile.columns]
-    text = [c.name for c in profile.columns if c.type == "text"]
-    period = profile.periods[0].name if profile.periods else None
-    value = profile.measures[0] if profile.measures else _first(names, re.compile(r"value|count", re.IGNORECASE))
-    measure_column = _first(text, MEASURE_WORDS)
-    constants = {} if measure_column or not value else {"measure": slug(value, "count").replace("-", "_")}
-    target = _first(text, TO_WORDS)
-    source = _first(text, FROM_WORDS, {target or ""}) or _first(text, KEY_WORDS, {target or "", measure_column or ""})
-    if period and value and source and target:
-        return "flows", _without_none({"from_key": source, "to_key": target, "period": period, "value": value,
-                                       "measure": measure_column}), constants
-    if period and value:
-        key = _first(text, KEY_WORDS, {measure_column or ""}) or next(iter(text), None)
-        return "activity", _without_none({"service_key": key, "period": period, "measure": measure_column,
-                                          "value": value}), constants
-    keys = profile.candidate_keys
-    key = _first(keys, KEY_WORDS) or next(iter(keys), None) or next(iter(text), None)
-    columns = {"service_key": key, "name": _first(text, NAME_WORDS, {key or ""}),
-               "lane": _first(text, LANE_WORDS, {key or ""})}
-    return "services", _without_none(columns), {}
-
-
-def _without_none(columns: dict[str, str | None]) -> dict[str, str]:
-    return {canonical: raw for canonical, raw in columns.items() if raw is not None}
 
 
 def profile_comments(profile: TableProfile) -> list[str]:
@@ -106,8 +74,10 @@ def profile_comments(profile: TableProfile) -> list[str]:
     return lines
 
 
-def source_block(profile: TableProfile, source_id: str, partner: str, location: str) -> list[str]:
-    """One commented `[[sources]]` for a profiled table."""
+def source_block(profile: TableProfile, source_id: str, partner: str, location: str,
+                 period: tuple[str, str], lanes: set[str]) -> list[str]:
+    """One commented `[[sources]]` for a profiled table; a source whose periods reach outside the map `period`
+    (first and last month) counts those rows as clipped rather than rejecting them."""
     comments = profile_comments(profile) if profile.kind != "hsds" else [
         f"# {profile.location}: an Open Referral HSDS folder; it yields organisations and services itself"]
     lines = ["", *comments, "[[sources]]", f"id = {toml_value(source_id)}",
@@ -115,14 +85,24 @@ def source_block(profile: TableProfile, source_id: str, partner: str, location: 
              f"location = {toml_value(location)}"]
     if profile.kind == "hsds":
         return [*lines, 'constants = { lane = "third_sector" }  # check: the lane of its services']
-    table, columns, constants = suggested_mapping(profile)
-    lines.append(f"table = {toml_value(table)}  # suggested: or organisations, initiatives")
+    from flows.cli.suggest import suggested_mapping  # as `sources.profile` in `init`: off the CLI's start-up
+
+    found = suggested_mapping(profile, lanes)
+    lines.append(f"table = {toml_value(found.table)}  # suggested: or organisations, initiatives")
     if profile.options:
         lines.append(f"options = {toml_value(profile.options)}")
-    lines.append(f"columns = {toml_value(columns)}  # suggested: check against the profile")
-    if constants:
-        lines.append(f"constants = {toml_value(constants)}")
-    return lines
+    if found.where:
+        lines.append(f"where = {toml_value(found.where)}  # suggested: the total rows, one per key and period")
+    if found.unpivot:
+        lines.append(f"unpivot = {toml_value(found.unpivot)}  # suggested: a measure per value column")
+    lines.append(f"columns = {toml_value(found.columns)}  # suggested: check against the profile")
+    if found.constants:
+        lines.append(f"constants = {toml_value(found.constants)}")
+    lines += [f"codes.{column} = {toml_value(codes)}  # guessed: check" for column, codes in found.codes.items()]
+    used = next((c for c in profile.periods if c.name in found.columns.values()), None)
+    if used and used.minimum and used.maximum and (used.minimum[:7] < period[0] or used.maximum[:7] > period[1]):
+        lines.append("clip_to_map_period = true  # rows outside the map period are counted, not rejected")
+    return [*lines, *found.notes]
 
 
 def partner_of(profile: TableProfile, folder: Path) -> str:
@@ -135,25 +115,48 @@ def sector_of(partner: str) -> str:
     return next((sector for sector, words in SECTOR_WORDS if re.search(words, partner)), "other")
 
 
-def map_header(folder: Path, profiles: list[TableProfile]) -> list[str]:
+def spoken(name: str) -> str:
+    """A file or folder name as a title: short words as the initials they mostly are (`nhs_glenmuir_gp` ->
+    "NHS Glenmuir GP", `phs` -> "PHS"), joining words in lower case."""
+    def word(text: str, first: bool) -> str:
+        if text.lower() in JOINING_WORDS:
+            return text.capitalize() if first else text.lower()
+        return text.upper() if len(text) <= 3 else text.capitalize()
+
+    return " ".join(word(w, i == 0) for i, w in enumerate(w for w in re.split(r"[_\-\s]+", name) if w))
+
+
+def map_period(profiles: list[TableProfile]) -> tuple[str, str, str]:
+    """The map's first and last month: the last twelve the extracts cover (a map shows one year, not all the
+    history a national file holds), else the last financial year; and what the extracts cover, in words."""
+    months = sorted(m[:7] for p in profiles for c in p.periods for m in (c.minimum, c.maximum) if m)
+    if not months:
+        today = date.today()
+        return f"{today.year - 1}-04", f"{today.year}-03", "no months found: set them"
+    end_year, end_month = map(int, months[-1].split("-"))
+    back = end_year * 12 + end_month - 1 - 11
+    start = max(months[0], f"{back // 12:04d}-{back % 12 + 1:02d}")
+    covered = "the months the extracts cover" if start == months[0] else \
+        f"the last 12 months the extracts cover (they cover {months[0]}..{months[-1]})"
+    return start, months[-1], covered
+
+
+def map_header(folder: Path, profiles: list[TableProfile], period: tuple[str, str, str]) -> list[str]:
     """The map-level tables: id, title, area, period and starter lanes."""
     name = folder.resolve().name if folder.resolve().name not in ("extracts", "data") else folder.resolve().parent.name
     codes = Counter(code for p in profiles for code in p.area_codes)
-    months = sorted(m[:7] for p in profiles for c in p.periods for m in (c.minimum, c.maximum) if m)
-    today = date.today()
-    start = months[0] if months else f"{today.year - 1}-04"
-    end = months[-1] if months else f"{today.year}-03"
+    start, end, covered = period
     code = codes.most_common(1)[0][0] if codes else "S37000000"
     lines = [f"# A starter map config written by `ism init {folder}` from {len(profiles)} profiled tables.",
              "# Every [[sources]] below is a suggestion: check its table and columns against the profile above it,",
              "# map the codes (lane, measure) and remove what the map does not need; `ism validate` then checks it.",
              "", f"map_id = {toml_value(slug(name, 'map').replace('-', '_'))}",
-             f"title = {toml_value(name.replace('_', ' ').replace('-', ' ').capitalize())}",
+             f"title = {toml_value(spoken(name))}",
              'population = "Who the map is about, e.g. adults (18+) living in the area"  # check', "",
              "[area]", f"code = {toml_value(code)}  # " + ("found in the extracts: check" if codes else
                                                           "not found in the extracts: set your HSCP's S37 code"),
              'name = "Health and Social Care Partnership"  # check', "",
-             "[period]  # the months the extracts cover" if months else "[period]  # no months found: set them",
+             f"[period]  # {covered}",
              f"start = {toml_value(start)}", f"end = {toml_value(end)}"]
     for lane_id, label, colour in STARTER_LANES:
         lines += ["", "[[lanes]]", f"id = {toml_value(lane_id)}", f"label = {toml_value(label)}",
@@ -163,13 +166,15 @@ def map_header(folder: Path, profiles: list[TableProfile]) -> list[str]:
 
 def starter_config(folder: Path, profiles: list[TableProfile], config_folder: Path) -> str:
     """The text of a starter map config for the profiled tables; locations relative to `config_folder`."""
-    lines = map_header(folder, profiles)
+    period = map_period(profiles)
+    lines = map_header(folder, profiles, period)
+    lanes = {lane_id for lane_id, _, _ in STARTER_LANES}
     if not folder.resolve().is_relative_to(config_folder.resolve()):  # sources may only read where they are allowed
         relative = Path(os.path.relpath(folder.resolve(), config_folder.resolve())).as_posix()
         lines.insert(lines.index("[area]"), f"allowed_roots = [{toml_value(relative)}]  # the extracts' folder\n")
     partners = sorted({partner_of(p, folder) for p in profiles})
     for partner in partners:
-        lines += ["", f"[partners.{partner}]", f"name = {toml_value(partner.replace('_', ' ').title())}  # check",
+        lines += ["", f"[partners.{partner}]", f"name = {toml_value(spoken(partner))}  # check",
                   f"sector = {toml_value(sector_of(partner))}  # check"]
     used: Counter[str] = Counter()
     for profile in profiles:
@@ -179,7 +184,7 @@ def starter_config(folder: Path, profiles: list[TableProfile], config_folder: Pa
         used[stem] += 1
         source_id = stem if used[stem] == 1 else f"{stem}_{used[stem]}"
         location = Path(os.path.relpath((folder / profile.location).resolve(), config_folder.resolve())).as_posix()
-        lines += source_block(profile, source_id, partner_of(profile, folder), location)
+        lines += source_block(profile, source_id, partner_of(profile, folder), location, period[:2], lanes)
     return "\n".join(lines) + "\n"
 
 
@@ -208,5 +213,7 @@ def init(folder: FolderArg, out: OutOpt = Path(CONFIG_FILE), force: ForceOpt = F
         fail(error)
     except OSError as error:
         fail_writing("config", error)
-    typer.echo(f"profiled {len(profiles)} tables from {len(config.partners)} partners; wrote {out}", err=True)
+    partners = len(config.partners)
+    typer.echo(f"profiled {len(profiles)} tables from {partners} partner{'s' * (partners != 1)}; wrote {out}",
+               err=True)
     typer.echo(out)

@@ -30,10 +30,12 @@ def starter_config(folder: Path) -> Path:
 
 
 def fill_lane_codes(config: Path, source_id: str, codes: str) -> None:
-    """Add `codes.lane` to one source of the starter config, right under its suggested columns."""
+    """Set `codes.lane` of one source of the starter config (in place of the guessed codes), under its columns."""
     lines = config.read_text(encoding="utf-8").splitlines()
     start = lines.index(f'id = "{source_id}"')
     at = next(n for n in range(start, len(lines)) if lines[n].startswith("columns = "))
+    if lines[at + 1].startswith("codes.lane = "):
+        del lines[at + 1]
     lines.insert(at + 1, f"codes.lane = {codes}")
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -43,11 +45,13 @@ def test_a_starter_config_with_two_mappings_filled_passes_check(tmp_path: Path) 
     unfilled = RUNNER.invoke(app, ["check", "units", str(config), "--json"])
     assert unfilled.exit_code == 0, unfilled.output  # rows rejected, the source not blocked
     found = json.loads(unfilled.stdout)["sources"][0]
-    assert (found["rows_read"], found["rows_accepted"], found["rows_rejected"]) == (16, 0, 16)
+    # the unit types init could guess a lane for (ED, AMU, the wards, ...) pass; the others are rejects to map
+    assert (found["rows_read"], found["rows_accepted"], found["rows_rejected"]) == (16, 11, 5)
     assert found["raw_columns"]["services"][:3] == ["Unit Code", "Unit Name", "Unit Type"]
     lane = found["reasons"][0]
-    assert lane["check"] == "invalid_value" and lane["count"] == 16 and "map it with codes.lane" in \
-        lane["samples"][0]["message"] and lane["samples"][0]["value"] == "ED"
+    assert lane["check"] == "unmapped_code" and lane["count"] == 5 and "not in codes.lane" in \
+        lane["samples"][0]["message"] and lane["samples"][0]["value"] == "MIU"
+    assert "# codes.lane: also map 'MIU', 'SAU', 'FRAIL', 'DISCH-LOUNGE', 'HOME'" in config.read_text()
 
     for source_id, codes in FILLED.items():
         fill_lane_codes(config, source_id, codes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -64,3 +65,41 @@ def test_a_config_inside_the_folder_needs_no_allowed_roots(tmp_path: Path) -> No
     config = load_config(out)
     assert config.allowed_roots == [] and config.sources[0].location == "extracts/council/services.csv"
     assert config.sources[0].columns == {"service_key": "Code", "name": "Name"}
+
+
+def test_init_on_public_health_scotland_files_suggests_what_their_mappings_need(tmp_path: Path,
+                                                                                 shared_data: Path) -> None:
+    """The real PHS tables: wide files unpivoted with their QF qualifiers, quarters as periods, the total rows kept
+    ("All Specialties"), repeats named, the finest place as the key, a lane guessed from words, the last twelve
+    months as the map period with national history clipped; then `ism check` takes the beds file whole."""
+    out = tmp_path / "ism.toml"
+    made = RUNNER.invoke(app, ["init", str(shared_data / "phs"), "--out", str(out)])
+    assert made.exit_code == 0, made.output
+    assert "profiled 7 tables from 1 partner;" in made.stderr
+    config = load_config(out)
+    assert (config.period.start, config.period.end) == ("2021-10", "2022-09")
+    assert (config.title, config.partners["phs"].name) == ("PHS", "PHS")
+    sources = {s.id: s for s in config.sources}
+    beds = sources["beds_by_nhs_board_of_treatment_and_specialty_q3_2022"]
+    assert (beds.table, beds.columns) == ("activity", {"service_key": "Location", "period": "Quarter"})
+    assert beds.unpivot is not None and beds.unpivot.qualifier_suffix == "QF"
+    assert beds.unpivot.columns["AllStaffedBeddays"] == "all_staffed_beddays" and len(beds.unpivot.columns) == 5
+    assert [(w.column, w.equals) for w in beds.where] == [("SpecialtyName", "All Specialties")]
+    assert beds.clip_to_map_period
+    delays = sources["source_2022_09_delayed_discharge_beddays_health_board"]
+    assert [(w.column, w.equals) for w in delays.where] == [("ReasonForDelay", "All Delay Reasons")]
+    assert delays.columns == {"service_key": "HBT", "period": "MonthOfDelay"}
+    text = out.read_text(encoding="utf-8")
+    assert "# rows repeat per 'AgeGroup' ('18plus', '18-74', '75plus'): keep one value with where" in text
+    assert sources["monthly_ae_waitingtimes_202204"].columns == {"service_key": "TreatmentLocation",
+                                                                 "period": "Month"}
+    sites = sources["hospital_site_list"]
+    assert sites.columns == {"service_key": "TreatmentLocationCode", "name": "TreatmentLocationName",
+                             "lane": "CurrentDepartmentType"}
+    assert sites.codes == {"lane": {"Emergency Department": "urgent_care", "Minor Injury Unit or Other": "urgent_care"}}
+    assert sources["hb14_hb19"].table == "services"  # dates enacted are not a period of activity
+    assert sources["current_hospital_flagged20211216"].constants == {"lane": "acute"}
+    checked = RUNNER.invoke(app, ["check", beds.id, str(out), "--json"])
+    assert checked.exit_code == 0, checked.output
+    found = json.loads(checked.stdout)["sources"][0]
+    assert found["rows_accepted"] > 1000 and found["rows_rejected"] == 0 and found["rows_clipped"] > 0
