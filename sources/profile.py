@@ -89,9 +89,24 @@ class TableProfile:
     def distinct(self, columns: Sequence[str], keep: dict[str, str] | None = None) -> tuple[int, int]:
         """How many profiled rows have each `keep` column at its value, and how many distinct combinations of
         `columns` they hold: fewer combinations than rows means those columns repeat."""
-        at = {c.name: i for i, c in enumerate(self.columns)}
-        kept = [row for row in self.cells if all(row[at[name]] == value for name, value in (keep or {}).items())]
-        return len(kept), len({tuple(row[at[name]] for name in columns) for row in kept})
+        kept = self._kept(keep or {})
+        return len(kept), len({tuple(row[self._at(name)] for name in columns) for row in kept})
+
+    def splitting(self, columns: Sequence[str], others: Sequence[str], keep: dict[str, str] | None = None
+                  ) -> list[str]:
+        """Which of `others` tell apart rows (among those kept) that `columns` alone do not."""
+        kept = self._kept(keep or {})
+        at = [self._at(name) for name in columns]
+        together = len({tuple(row[i] for i in at) for row in kept})
+        return [other for other in others
+                if len({(*(row[i] for i in at), row[self._at(other)]) for row in kept}) > together]
+
+    def _at(self, name: str) -> int:
+        return next(i for i, c in enumerate(self.columns) if c.name == name)
+
+    def _kept(self, keep: dict[str, str]) -> list[tuple[str, ...]]:
+        at = {self._at(name): value for name, value in keep.items()}
+        return [row for row in self.cells if all(row[i] == value for i, value in at.items())]
 
     @property
     def qualifiers(self) -> dict[str, str]:

@@ -100,11 +100,13 @@ def _activity(profile: TableProfile, text: list[ColumnProfile], period: ColumnPr
     one_row = [name for name in (key, period.name, measure_column) if name]
     keep: dict[str, str] = {}
     for column in text:  # a total row stands for the rows it adds up: keep it where it splits the rows
-        if column.total and column.name not in one_row and _splits(profile, one_row, column.name, keep):
+        if column.total and column.name not in one_row and profile.splitting(one_row, [column.name], keep):
             keep[column.name] = column.total
+    others = [c.name for c in text if c.name not in one_row and c.name not in keep]
+    repeating = set(profile.splitting(one_row, others, keep))
     notes = [f"# rows repeat per {c.name!r}{_listed(c)}: keep one value with "
              f'where = [{{ column = "{c.name}", equals = "..." }}]  # or duplicates = "sum" if they add up'
-             for c in text if c.name not in one_row and c.name not in keep and _splits(profile, one_row, c.name, keep)]
+             for c in text if c.name in repeating]
     where = [{"column": name, "equals": value} for name, value in keep.items()]
     if len(measures) > 1 and not measure_column:
         unpivot: dict[str, Any] = {"columns": {m: _measure(m) for m in measures}}
@@ -114,12 +116,6 @@ def _activity(profile: TableProfile, text: list[ColumnProfile], period: ColumnPr
     columns["value"] = measures[0]
     constants = {} if measure_column else {"measure": _measure(measures[0])}
     return Suggestion("activity", columns, constants, where=where, notes=notes)
-
-
-def _splits(profile: TableProfile, one_row: list[str], column: str, keep: dict[str, str]) -> bool:
-    """Whether, among the rows kept, `column` tells apart rows that `one_row` (key, period, measure) does not."""
-    _, together = profile.distinct(one_row, keep)
-    return profile.distinct([*one_row, column], keep)[1] > together
 
 
 def _listed(column: ColumnProfile) -> str:
