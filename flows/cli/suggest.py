@@ -5,7 +5,7 @@ the lane codes. Every suggestion is written into the starter config for a person
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sources.profile import QUALIFIER_SUFFIX
@@ -72,7 +72,23 @@ def _most_values(columns: list[ColumnProfile]) -> str | None:
 
 
 def suggested_mapping(profile: TableProfile, lanes: set[str]) -> Suggestion:
-    """The staged table a profile looks like (services, activity or flows) and how to map it."""
+    """The staged table a profile looks like (services, activity or flows) and how to map it, with a note on each
+    column a refresh would refuse as personal data."""
+    found = _mapping(profile, lanes)
+    return replace(found, notes=[*found.notes, *_personal_notes(profile)])
+
+
+def _personal_notes(profile: TableProfile) -> list[str]:
+    """What the identifier scan will say of the profiled rows, before a refresh refuses the source for it."""
+    import pandas as pd
+
+    from expectations.identifiers import identifier_findings
+
+    frame = pd.DataFrame(list(profile.cells), columns=[c.name for c in profile.columns], dtype="str")
+    return [f"# {finding.message(profile.rows)}" for finding in identifier_findings(frame)]
+
+
+def _mapping(profile: TableProfile, lanes: set[str]) -> Suggestion:
     qualifiers = set(profile.qualifiers.values())
     text = [c for c in profile.columns if c.type == "text" and c.name not in qualifiers]
     names = [c.name for c in text]

@@ -70,8 +70,9 @@ def test_a_config_inside_the_folder_needs_no_allowed_roots(tmp_path: Path) -> No
 def test_init_on_public_health_scotland_files_suggests_what_their_mappings_need(tmp_path: Path,
                                                                                  shared_data: Path) -> None:
     """The real PHS tables: wide files unpivoted with their QF qualifiers, quarters as periods, the total rows kept
-    ("All Specialties"), repeats named, the finest place as the key, a lane guessed from words, the last twelve
-    months as the map period with national history clipped; then `ism check` takes the beds file whole."""
+    ("All Specialties"), repeats named, the finest place as the key, a lane guessed from words, full postcodes
+    named, the last twelve months as the map period with national history clipped; then `ism check` takes the beds
+    file whole."""
     out = tmp_path / "ism.toml"
     made = RUNNER.invoke(app, ["init", str(shared_data / "phs"), "--out", str(out)])
     assert made.exit_code == 0, made.output
@@ -99,6 +100,8 @@ def test_init_on_public_health_scotland_files_suggests_what_their_mappings_need(
     assert sites.codes == {"lane": {"Emergency Department": "urgent_care", "Minor Injury Unit or Other": "urgent_care"}}
     assert sources["hb14_hb19"].table == "services"  # dates enacted are not a period of activity
     assert sources["current_hospital_flagged20211216"].constants == {"lane": "acute"}
+    # said before a refresh refuses the file for it (a hospital's address: the person decides)
+    assert "# column 'Postcode' looks like full postcodes: 277 of 277 values; remove the column" in text
     checked = RUNNER.invoke(app, ["check", beds.id, str(out), "--json"])
     assert checked.exit_code == 0, checked.output
     found = json.loads(checked.stdout)["sources"][0]
