@@ -293,7 +293,7 @@ def _tabular(request: SourceRequest) -> RawTables:
 # ---- JSON records -----------------------------------------------------------------------------------------
 
 
-def _records(document: Any) -> list[Any]:
+def hsds_records(document: Any) -> list[Any]:
     """The records of a document: one record, a list of records, or an API page with `contents`."""
     if isinstance(document, dict) and isinstance(document.get("contents"), list):
         return document["contents"]
@@ -381,7 +381,7 @@ def _json(request: SourceRequest) -> RawTables:
             f"{where}: not valid JSON at line {error.lineno} column {error.colno}: {error.msg}"
         ) from None
     rows: dict[str, list[dict[str, Any]]] = {"organisations": [], "services": []}
-    for position, record in enumerate(_records(document), start=1):
+    for position, record in enumerate(hsds_records(document), start=1):
         for table, row in _collected(record, position, where):
             # the row is the record's 1-based place among this table's records, in document order
             rows[table].append({**row, ROW_COLUMN: len(rows[table]) + 1})

@@ -279,12 +279,14 @@ def excel_profiles(path: Path, relative: Path) -> Iterator[TableProfile]:
 
 
 def _record_lists(document: Any, path: str = "") -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """Every list of records (objects) in a JSON document, with its dotted path."""
+    """Every list of records (objects) in a JSON document, with its dotted path (the json kind's records_path,
+    which cannot name a key holding a dot: lists below one are not offered)."""
     if isinstance(document, list) and document and all(isinstance(item, dict) for item in document):
         yield path, document
     elif isinstance(document, dict):
         for key, value in document.items():
-            yield from _record_lists(value, f"{path}.{key}" if path else str(key))
+            if "." not in str(key):
+                yield from _record_lists(value, f"{path}.{key}" if path else str(key))
 
 
 def json_profiles(path: Path, relative: Path) -> Iterator[TableProfile]:
@@ -294,6 +296,9 @@ def json_profiles(path: Path, relative: Path) -> Iterator[TableProfile]:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise SourceError(f"{path}: line {error.lineno}: not JSON ({error.msg})") from None
+    if hsds := _hsds_records(document):
+        yield TableProfile(relative, "hsds", len(hsds))
+        return
     for records_path, records in _record_lists(document):
         header = list(dict.fromkeys(key for record in records for key in record))
         rows = [[_json_cell(record.get(key)) for key in header] for record in records[:MAX_PROFILED_ROWS]]
@@ -302,6 +307,18 @@ def json_profiles(path: Path, relative: Path) -> Iterator[TableProfile]:
             options["encoding"] = encoding
         profile = table_profile(relative, "json", header, rows, options, len(records) > MAX_PROFILED_ROWS)
         yield replace(profile, area_codes=_area_codes(text))
+
+
+def _hsds_records(document: Any) -> list[dict[str, Any]]:
+    """The records of an Open Referral HSDS document (services, organizations, service_at_location: what the hsds
+    kind reads), or none when any record is something else."""
+    from sources.hsds import ORGANISATION_MARKS, SERVICE_MARKS, hsds_records
+
+    records = hsds_records(document)
+    marks = SERVICE_MARKS | ORGANISATION_MARKS
+    hsds = records and all(isinstance(r, dict) and (set(r) & marks or isinstance(r.get("service"), dict))
+                           for r in records)
+    return records if hsds else []
 
 
 def _json_cell(value: Any) -> str:

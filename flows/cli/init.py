@@ -79,12 +79,14 @@ def source_block(profile: TableProfile, source_id: str, partner: str, location: 
     """One commented `[[sources]]` for a profiled table; a source whose periods reach outside the map `period`
     (first and last month) counts those rows as clipped rather than rejecting them."""
     comments = profile_comments(profile) if profile.kind != "hsds" else [
-        f"# {profile.location}: an Open Referral HSDS folder; it yields organisations and services itself"]
+        f"# {profile.location}: Open Referral HSDS ({'a folder' if profile.rows == 0 else f'{profile.rows} records'})"
+        "; it yields organisations and services itself"]
     lines = ["", *comments, "[[sources]]", f"id = {toml_value(source_id)}",
              f"partner = {toml_value(partner)}", f"kind = {toml_value(profile.kind)}",
              f"location = {toml_value(location)}"]
     if profile.kind == "hsds":
-        return [*lines, 'constants = { lane = "third_sector" }  # check: the lane of its services']
+        return [*lines, 'constants = { sector = "third_sector", lane = "third_sector" }  # check: its organisations\' '
+                'sector, its services\' lane']
     from flows.cli.suggest import suggested_mapping  # as `sources.profile` in `init`: off the CLI's start-up
 
     found = suggested_mapping(profile, lanes)

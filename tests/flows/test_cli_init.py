@@ -106,3 +106,21 @@ def test_init_on_public_health_scotland_files_suggests_what_their_mappings_need(
     assert checked.exit_code == 0, checked.output
     found = json.loads(checked.stdout)["sources"][0]
     assert found["rows_accepted"] > 1000 and found["rows_rejected"] == 0 and found["rows_clipped"] > 0
+
+
+def test_init_on_the_open_referral_examples_offers_each_hsds_document_as_one_source(tmp_path: Path,
+                                                                                    shared_data: Path) -> None:
+    """HSDS JSON documents (a service, an organization, a page of them) are read by the hsds kind, not as lists of
+    nested records; with the sector and lane it suggests, each passes `ism check`."""
+    out = tmp_path / "ism.toml"
+    assert RUNNER.invoke(app, ["init", str(shared_data / "hsds3"), "--out", str(out)]).exit_code == 0
+    sources = {s.id: s for s in load_config(out).sources}
+    hsds = sorted(s.id for s in sources.values() if s.kind == "hsds")
+    assert hsds == ["csv", "organization_full", "organization_list", "service_at_location_full",
+                    "service_at_location_list", "service_full", "service_list"]
+    assert sources["service_full"].constants == {"sector": "third_sector", "lane": "third_sector"}
+    assert not any(s.options.get("records_path", "").endswith(".csv") for s in sources.values())  # unnameable
+    for source_id in ("service_full", "organization_full", "csv"):
+        checked = RUNNER.invoke(app, ["check", source_id, str(out), "--json"])
+        assert checked.exit_code == 0, checked.output
+        assert json.loads(checked.stdout)["sources"][0]["rows_accepted"] > 0, source_id
