@@ -22,7 +22,7 @@ MAX_PROFILED_ROWS = 100_000  # enough to judge types and keys; a profile is a su
 EXAMPLES = 3
 
 MONTH = re.compile(r"^(\d{4})-?(0[1-9]|1[0-2])$")
-DAYS = (re.compile(r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})$"),
+DAYS = (re.compile(r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})([T ][\d:.]+)?$"),  # a time of day: its day
         re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"),  # YYYYMMDD, as Public Health Scotland writes dates
         re.compile(r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})$"))
 # periods published longer than a month, as the mapping reads them (transforms/standardise.py SPAN_FORMATS)
@@ -82,9 +82,15 @@ class TableProfile:
 
     @property
     def measures(self) -> list[str]:
-        """Numeric columns that are not keys: likely counts such as admissions or referrals."""
+        """Numeric columns that are not keys nor named as codes: likely counts such as admissions or referrals."""
         keys = set(self.candidate_keys)
-        return [c.name for c in self.columns if c.type in ("integer", "number") and c.name not in keys]
+        return [c.name for c in self.columns if c.type in ("integer", "number") and c.name not in keys
+                and not (c.type == "integer" and KEY_WORDS.search(c.name))]
+
+    @property
+    def codes(self) -> list[ColumnProfile]:
+        """Columns that could name a service or a code: text, and whole numbers named as codes (a practice code)."""
+        return [c for c in self.columns if c.type == "text" or (c.type == "integer" and KEY_WORDS.search(c.name))]
 
     def distinct(self, columns: Sequence[str], keep: dict[str, str] | None = None) -> tuple[int, int]:
         """How many profiled rows have each `keep` column at its value, and how many distinct combinations of

@@ -90,7 +90,7 @@ def _personal_notes(profile: TableProfile) -> list[str]:
 
 def _mapping(profile: TableProfile, lanes: set[str]) -> Suggestion:
     qualifiers = set(profile.qualifiers.values())
-    text = [c for c in profile.columns if c.type == "text" and c.name not in qualifiers]
+    text = [c for c in profile.codes if c.name not in qualifiers]
     names = [c.name for c in text]
     period = profile.periods[0] if profile.periods else None
     # counts written "1,234" profile as text: a column named so is still the value
@@ -98,10 +98,12 @@ def _mapping(profile: TableProfile, lanes: set[str]) -> Suggestion:
     measure_column = _first(names, MEASURE_WORDS)
     target = _first(names, TO_WORDS)
     source = _first(names, FROM_WORDS, {target or ""}) or _first(names, KEY_WORDS, {target or "", measure_column or ""})
-    if period and measures and source and target:
-        columns = {"from_key": source, "to_key": target, "period": period.name, "value": measures[0],
-                   "measure": measure_column}
-        return Suggestion("flows", _without_none(columns), {} if measure_column else {"measure": _measure(measures[0])})
+    if period and source and target:  # no value column: a log of one row per referral or discharge, counted
+        columns = {"from_key": source, "to_key": target, "period": period.name,
+                   "value": measures[0] if measures else None, "measure": measure_column}
+        measure = _measure(measures[0]) if measures else _measure(profile.location.stem)
+        return Suggestion("flows", _without_none(columns), {} if measure_column else {"measure": measure},
+                          notes=[] if measures else ["# one row per event: ism counts the rows"])
     if period and measures:
         return _activity(profile, text, period, measures, measure_column)
     return _services(profile, text, lanes)

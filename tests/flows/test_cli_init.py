@@ -124,3 +124,24 @@ def test_init_on_the_open_referral_examples_offers_each_hsds_document_as_one_sou
         checked = RUNNER.invoke(app, ["check", source_id, str(out), "--json"])
         assert checked.exit_code == 0, checked.output
         assert json.loads(checked.stdout)["sources"][0]["rows_accepted"] > 0, source_id
+
+
+def test_a_log_of_events_and_a_practice_code_written_as_a_number_are_suggested_as_such(tmp_path: Path) -> None:
+    """A discharge log (a date-time, from, to, no value column) is a flows log whose rows ism counts; a whole
+    number named as a code is a key, not a measure."""
+    (tmp_path / "acute").mkdir()
+    (tmp_path / "acute" / "discharges.csv").write_text(
+        "Discharge Date,Unit Code,Destination\n2025-04-01 16:00,AMU,HOME\n2025-04-02 08:30,MED,H01-CH\n")
+    (tmp_path / "gp").mkdir()
+    (tmp_path / "gp" / "contacts.csv").write_text(
+        "Practice Code;Month;Contact Type;Contacts\n70100;2025-04;F2F;12\n70101;2025-04;TEL;7\n")
+    out = tmp_path / "ism.toml"
+    assert RUNNER.invoke(app, ["init", str(tmp_path), "--out", str(out)]).exit_code == 0
+    sources = {s.id: s for s in load_config(out).sources}
+    log = sources["discharges"]
+    assert (log.table, log.columns, log.constants) == (
+        "flows", {"from_key": "Unit Code", "to_key": "Destination", "period": "Discharge Date"},
+        {"measure": "discharges"})
+    assert "# one row per event: ism counts the rows" in out.read_text(encoding="utf-8")
+    assert sources["contacts"].columns == {"service_key": "Practice Code", "period": "Month",
+                                           "measure": "Contact Type", "value": "Contacts"}

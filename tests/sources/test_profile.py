@@ -17,6 +17,7 @@ def test_column_types_allow_suppression_marks_in_counts_but_not_codes() -> None:
     assert column_type(["2025-04-01", "30/04/2025", "1/5/2025", "20250601"]) == "date"
     assert column_type(["20251301", "20250601"]) == "integer"  # no month 13: a number, not a day
     assert column_type(["2025-0401"]) == "text"
+    assert column_type(["2025-04-01 16:00", "2025-04-02T08:30:00"]) == "date"  # a time of day: its day
     assert column_type(["1", "2", "12"]) == "integer"
     assert column_type(["1.5"] * 9 + ["c"]) == "number"
     assert column_type(["79101"] * 9 + ["OOH"]) == "text"
