@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from expectations.measures import BUILTIN_MEASURES
 from sources.profile import QUALIFIER_SUFFIX
 from transforms.source_steps import measure_from_header
 
@@ -96,16 +97,19 @@ def _mapping(profile: TableProfile, lanes: set[str]) -> Suggestion:
     # counts written "1,234" profile as text: a column named so is still the value
     measures = profile.measures or [m for m in [_first(names, VALUE_WORDS)] if m]
     measure_column = _first(names, MEASURE_WORDS)
+    codes, notes = _measure_codes(next((c for c in text if c.name == measure_column), None))
     target = _first(names, TO_WORDS)
     source = _first(names, FROM_WORDS, {target or ""}) or _first(names, KEY_WORDS, {target or "", measure_column or ""})
     if period and source and target:  # no value column: a log of one row per referral or discharge, counted
         columns = {"from_key": source, "to_key": target, "period": period.name,
                    "value": measures[0] if measures else None, "measure": measure_column}
         measure = _measure(measures[0]) if measures else _measure(profile.location.stem)
+        counted = [] if measures else ["# one row per event: ism counts the rows"]
         return Suggestion("flows", _without_none(columns), {} if measure_column else {"measure": measure},
-                          notes=[] if measures else ["# one row per event: ism counts the rows"])
+                          codes=codes, notes=[*notes, *counted])
     if period and measures:
-        return _activity(profile, text, period, measures, measure_column)
+        found = _activity(profile, text, period, measures, measure_column)
+        return replace(found, codes=codes, notes=[*notes, *found.notes])
     return _services(profile, text, lanes)
 
 
@@ -127,7 +131,7 @@ def _activity(profile: TableProfile, text: list[ColumnProfile], period: ColumnPr
              for c in text if c.name in repeating]
     where = [{"column": name, "equals": value} for name, value in keep.items()]
     if len(measures) > 1 and not measure_column:
-        unpivot: dict[str, Any] = {"columns": {m: _measure(m) for m in measures}}
+        unpivot: dict[str, Any] = {"columns": _measures(measures)}
         if any(m in profile.qualifiers for m in measures):
             unpivot["qualifier_suffix"] = QUALIFIER_SUFFIX
         return Suggestion("activity", columns, unpivot=unpivot, where=where, notes=notes)
@@ -158,8 +162,38 @@ def _services(profile: TableProfile, text: list[ColumnProfile], lanes: set[str])
     return Suggestion("services", columns, notes=['# constants = { lane = "..." }  # set the lane of these services'])
 
 
+def catalogue_measure(text: str) -> str | None:
+    """The built-in measure a header or code names, by its name or label inside the text's letters (the longest:
+    `AllStaffedBeddays` -> staffed_bed_days, not bed_days), if any."""
+    letters = re.sub(r"[^a-z]", "", text.lower())
+    named = [(len(word), m.measure) for m in BUILTIN_MEASURES
+             for word in {re.sub(r"[^a-z]", "", m.measure), re.sub(r"[^a-z]", "", m.label.lower())} if word in letters]
+    return max(named)[1] if named else None
+
+
 def _measure(column: str) -> str:
-    return measure_from_header(column) or "count"
+    return catalogue_measure(column) or measure_from_header(column) or "count"
+
+
+def _measures(columns: list[str]) -> dict[str, str]:
+    """Each value column's measure: a catalogue one where its header names it (once: a second column naming the
+    same keeps its own words, as one measure from two columns would repeat every row)."""
+    found: dict[str, str] = {}
+    for column in columns:
+        measure = _measure(column)
+        found[column] = measure if measure not in found.values() else measure_from_header(column) or "count"
+    return found
+
+
+def _measure_codes(column: ColumnProfile | None) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """`codes.measure` for a measure column's values that name catalogue measures, and a note on the others."""
+    if column is None or not column.values:
+        return {}, []
+    guessed = {value: measure for value in column.values if (measure := catalogue_measure(value))
+               and value != measure}
+    left = [value for value in column.values if value not in guessed and catalogue_measure(value) != value]
+    notes = [f"# codes.measure: also map {', '.join(map(repr, left))} (to a measure, e.g. admissions)"] if left else []
+    return ({"measure": guessed} if guessed else {}), notes
 
 
 def _without_none(columns: dict[str, str | None]) -> dict[str, str]:

@@ -84,7 +84,10 @@ def test_init_on_public_health_scotland_files_suggests_what_their_mappings_need(
     beds = sources["beds_by_nhs_board_of_treatment_and_specialty_q3_2022"]
     assert (beds.table, beds.columns) == ("activity", {"service_key": "Location", "period": "Quarter"})
     assert beds.unpivot is not None and beds.unpivot.qualifier_suffix == "QF"
-    assert beds.unpivot.columns["AllStaffedBeddays"] == "all_staffed_beddays" and len(beds.unpivot.columns) == 5
+    assert beds.unpivot.columns == {  # the catalogue's measures, with their units and kinds (as examples/lothian)
+        "AllStaffedBeddays": "staffed_bed_days", "TotalOccupiedBeddays": "occupied_bed_days",
+        "AverageAvailableStaffedBeds": "average_available_beds", "AverageOccupiedBeds": "average_occupied_beds",
+        "PercentageOccupancy": "percentage_occupancy"}
     assert [(w.column, w.equals) for w in beds.where] == [("SpecialtyName", "All Specialties")]
     assert beds.clip_to_map_period
     delays = sources["source_2022_09_delayed_discharge_beddays_health_board"]
@@ -128,13 +131,17 @@ def test_init_on_the_open_referral_examples_offers_each_hsds_document_as_one_sou
 
 def test_a_log_of_events_and_a_practice_code_written_as_a_number_are_suggested_as_such(tmp_path: Path) -> None:
     """A discharge log (a date-time, from, to, no value column) is a flows log whose rows ism counts; a whole
-    number named as a code is a key, not a measure."""
+    number named as a code is a key, not a measure; measure codes are guessed from the catalogue."""
     (tmp_path / "acute").mkdir()
     (tmp_path / "acute" / "discharges.csv").write_text(
         "Discharge Date,Unit Code,Destination\n2025-04-01 16:00,AMU,HOME\n2025-04-02 08:30,MED,H01-CH\n")
     (tmp_path / "gp").mkdir()
     (tmp_path / "gp" / "contacts.csv").write_text(
         "Practice Code;Month;Contact Type;Contacts\n70100;2025-04;F2F;12\n70101;2025-04;TEL;7\n")
+    (tmp_path / "community").mkdir()
+    (tmp_path / "community" / "activity.csv").write_text(
+        "Team Code,Period,Measure,Count\nDN,2025-04,Admissions,3\nDN,2025-04,Occupied bed days,40\n"
+        "DN,2025-04,Caseload,12\nDN,2025-04,Waits,5\n")
     out = tmp_path / "ism.toml"
     assert RUNNER.invoke(app, ["init", str(tmp_path), "--out", str(out)]).exit_code == 0
     sources = {s.id: s for s in load_config(out).sources}
@@ -145,3 +152,7 @@ def test_a_log_of_events_and_a_practice_code_written_as_a_number_are_suggested_a
     assert "# one row per event: ism counts the rows" in out.read_text(encoding="utf-8")
     assert sources["contacts"].columns == {"service_key": "Practice Code", "period": "Month",
                                            "measure": "Contact Type", "value": "Contacts"}
+    # measure codes that name the catalogue's measures are mapped to them; the rest are left for a person
+    assert sources["activity"].codes == {"measure": {"Admissions": "admissions", "Occupied bed days":
+                                                     "occupied_bed_days", "Caseload": "caseload"}}
+    assert "# codes.measure: also map 'Waits' (to a measure, e.g. admissions)" in out.read_text(encoding="utf-8")
