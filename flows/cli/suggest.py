@@ -90,6 +90,8 @@ def _personal_notes(profile: TableProfile) -> list[str]:
 
 
 def _mapping(profile: TableProfile, lanes: set[str]) -> Suggestion:
+    """Flows when a period, a from and a to column are there (a value column, or a log whose rows are counted);
+    activity when a period and a value are; services otherwise."""
     qualifiers = set(profile.qualifiers.values())
     text = [c for c in profile.codes if c.name not in qualifiers]
     names = [c.name for c in text]
