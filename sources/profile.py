@@ -92,12 +92,6 @@ class TableProfile:
         """Columns that could name a service or a code: text, and whole numbers named as codes (a practice code)."""
         return [c for c in self.columns if c.type == "text" or (c.type == "integer" and KEY_WORDS.search(c.name))]
 
-    def distinct(self, columns: Sequence[str], keep: dict[str, str] | None = None) -> tuple[int, int]:
-        """How many profiled rows have each `keep` column at its value, and how many distinct combinations of
-        `columns` they hold: fewer combinations than rows means those columns repeat."""
-        kept = self._kept(keep or {})
-        return len(kept), len({tuple(row[self._at(name)] for name in columns) for row in kept})
-
     def splitting(self, columns: Sequence[str], others: Sequence[str], keep: dict[str, str] | None = None
                   ) -> list[str]:
         """Which of `others` tell apart rows (among those kept) that `columns` alone do not."""

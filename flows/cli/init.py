@@ -36,9 +36,7 @@ STARTER_LANES = (("prevention_community", "Home, self-care and prevention", "#b3
 SECTOR_WORDS = (("housing", r"housing"), ("third_sector", r"third|voluntary|charit|tsi"),
                 ("local_authority", r"council|social|authority"), ("independent", r"care_home|lodge|ltd|care\b"),
                 ("national", r"national|phs|111|triage"), ("nhs", r"nhs|acute|hospital|gp|ambulance|health"))
-
-
-JOINING_WORDS = {"and", "of", "the", "for", "at", "in", "on", "to", "by"}
+JOINING_WORDS = {"and", "of", "the", "for", "at", "in", "on", "to", "by"}  # kept lower case inside a title
 
 
 def toml_value(value: Any) -> str:

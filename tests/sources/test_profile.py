@@ -84,7 +84,7 @@ def test_periods_as_published_quarters_financial_years_weeks_and_days_with_their
 
 def test_listed_values_totals_qualifiers_and_repeats(tmp_path: Path) -> None:
     """A column of few values lists them; a total among them ("All ...") is found, the one naming the column
-    first; PHS's `<column>QF` pairs are known; `distinct` says whether columns repeat among the rows kept."""
+    first; PHS's `<column>QF` pairs are known; `splitting` says which columns repeat rows among those kept."""
     (tmp_path / "beds.csv").write_text(
         "Quarter,Location,SpecialtyName,Beds,BedsQF\n"
         "2022Q1,A1,All Acute,5,\n2022Q1,A1,All Specialties,9,\n2022Q1,A1,Surgery,4,\n"
@@ -94,7 +94,8 @@ def test_listed_values_totals_qualifiers_and_repeats(tmp_path: Path) -> None:
     assert specialty.values == ("All Acute", "All Specialties", "Surgery") and specialty.total == "All Specialties"
     assert profile.qualifiers == {"Beds": "BedsQF"} and profile.measures == ["Beds"]
     assert [c.name for c in profile.periods] == ["Quarter"]
-    assert profile.distinct(["Location", "Quarter"]) == (5, 3)  # repeats, per specialty
-    assert profile.distinct(["Location", "Quarter"], {"SpecialtyName": "All Specialties"}) == (3, 3)
+    assert profile.splitting(["Location", "Quarter"], ["SpecialtyName", "Beds"]) == ["SpecialtyName", "Beds"]
+    kept = {"SpecialtyName": "All Specialties"}  # the total rows: one per location and quarter
+    assert profile.splitting(["Location", "Quarter"], ["SpecialtyName", "Beds"], kept) == []
     wide = column_profile("Code", [f"C{n}" for n in range(40)])
     assert wide.values == () and wide.distinct == 40  # too many to list
