@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -325,9 +325,10 @@ def _json_cell(value: Any) -> str:
     return "" if value is None else json.dumps(value) if isinstance(value, dict | list) else str(value)
 
 
-def profiled_folder(folder: Path) -> list[TableProfile]:
+def profiled_folder(folder: Path, unreadable: Callable[[SourceError], None] | None = None) -> list[TableProfile]:
     """The profile of every table in `folder` and below, in path order. A folder holding an HSDS datapackage.json
-    is one HSDS source (its files are not profiled one by one); files of other types are skipped."""
+    is one HSDS source (its files are not profiled one by one); files of other types are skipped. A file that
+    cannot be profiled raises its SourceError, or with `unreadable` is handed to it and left out."""
     if not folder.is_dir():
         raise SourceError(f"{folder}: not a folder; give the folder holding the partners' extracts")
     hsds = sorted(p.parent for p in folder.rglob(HSDS_MARKER))
@@ -340,10 +341,15 @@ def profiled_folder(folder: Path) -> list[TableProfile]:
                 profiles.append(TableProfile(home.relative_to(folder), "hsds", 0))
             continue
         kind = TABULAR_SUFFIXES.get(path.suffix.lower())
-        if kind == "csv":
-            profiles.append(csv_profile(path, relative))
-        elif kind == "excel":
-            profiles.extend(excel_profiles(path, relative))
-        elif kind == "json":
-            profiles.extend(json_profiles(path, relative))
+        try:
+            if kind == "csv":
+                profiles.append(csv_profile(path, relative))
+            elif kind == "excel":
+                profiles.extend(excel_profiles(path, relative))
+            elif kind == "json":
+                profiles.extend(json_profiles(path, relative))
+        except SourceError as error:
+            if unreadable is None:
+                raise
+            unreadable(error)
     return profiles

@@ -197,10 +197,13 @@ def init(folder: FolderArg, out: OutOpt = Path(CONFIG_FILE), force: ForceOpt = F
     try:
         if out.exists() and not force:
             raise ConfigError(f"{out} exists; choose another --out or pass --force to replace it")
-        profiles = profiled_folder(folder)
+        unreadable: list[str] = []
+        profiles = profiled_folder(folder, lambda error: unreadable.append(str(error)))
         if not profiles:
-            raise ConfigError(f"{folder}: no CSV, Excel (.xlsx), JSON or HSDS extracts found")
+            raise ConfigError(f"{folder}: no extract could be profiled: {'; '.join(unreadable)}" if unreadable else
+                              f"{folder}: no CSV, Excel (.xlsx), JSON or HSDS extracts found")
         text = starter_config(folder, profiles, out.resolve().parent)
+        text += "".join(f"\n# not profiled: {problem}" for problem in unreadable) + ("\n" if unreadable else "")
         out.parent.mkdir(parents=True, exist_ok=True)
         draft = out.with_name(f".{out.name}.draft")  # beside it, so relative locations resolve the same
         draft.write_text(text, encoding="utf-8")
@@ -213,7 +216,10 @@ def init(folder: FolderArg, out: OutOpt = Path(CONFIG_FILE), force: ForceOpt = F
         fail(error)
     except OSError as error:
         fail_writing("config", error)
+    for problem in unreadable:
+        typer.echo(f"ism: warning: not profiled: {problem}", err=True)
     partners = len(config.partners)
-    typer.echo(f"profiled {len(profiles)} tables from {partners} partner{'s' * (partners != 1)}; wrote {out}",
-               err=True)
+    typer.echo(f"profiled {len(profiles)} tables from {partners} partner{'s' * (partners != 1)}"
+               + (f" ({len(unreadable)} file(s) not profiled, listed at the end of the config)" if unreadable else "")
+               + f"; wrote {out}", err=True)
     typer.echo(out)

@@ -156,3 +156,24 @@ def test_a_log_of_events_and_a_practice_code_written_as_a_number_are_suggested_a
     assert sources["activity"].codes == {"measure": {"Admissions": "admissions", "Occupied bed days":
                                                      "occupied_bed_days", "Caseload": "caseload"}}
     assert "# codes.measure: also map 'Waits' (to a measure, e.g. admissions)" in out.read_text(encoding="utf-8")
+
+
+def test_a_file_that_cannot_be_profiled_is_named_and_left_out_not_the_end_of_init(tmp_path: Path) -> None:
+    """One broken file among good ones: the starter config is written, the file named on stderr and at the end of
+    the config; with no good file at all, init fails naming each."""
+    (tmp_path / "council").mkdir()
+    (tmp_path / "council" / "services.csv").write_text("Code,Name\nA1,Alpha\n")
+    (tmp_path / "council" / "broken.json").write_text("not json")
+    (tmp_path / "council" / "empty.csv").write_text("")
+    out = tmp_path / "ism.toml"
+    made = RUNNER.invoke(app, ["init", str(tmp_path), "--out", str(out)])
+    assert made.exit_code == 0, made.output
+    assert "ism: warning: not profiled: " in made.stderr and "broken.json: line 1: not JSON" in made.stderr
+    assert "(2 file(s) not profiled, listed at the end of the config)" in made.stderr
+    assert out.read_text(encoding="utf-8").rstrip().splitlines()[-1].endswith("empty.csv: empty file, nothing to "
+                                                                              "profile")
+    assert [s.id for s in load_config(out).sources] == ["services"]
+    (tmp_path / "council" / "services.csv").unlink()
+    failed = RUNNER.invoke(app, ["init", str(tmp_path), "--out", str(tmp_path / "other.toml")])
+    assert failed.exit_code == 2 and "no extract could be profiled: " in failed.stderr
+    assert "broken.json" in failed.stderr and "empty.csv" in failed.stderr
