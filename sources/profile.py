@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from expectations.errors import SourceError
+from expectations.periods import FINANCIAL_YEAR, ISO_WEEK, PERIOD_FORMATS, QUARTER, SPAN_FORMATS
 
 ENCODINGS = ("utf-8-sig", "cp1252")  # cp1252 decodes any byte, so it is the last resort
 DELIMITERS = ",;\t|"
@@ -21,14 +22,8 @@ HSDS_MARKER = "datapackage.json"
 MAX_PROFILED_ROWS = 100_000  # enough to judge types and keys; a profile is a suggestion, not a check
 EXAMPLES = 3
 
-MONTH = re.compile(r"^(\d{4})-?(0[1-9]|1[0-2])$")
-DAYS = (re.compile(r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})([T ][\d:.]+)?$"),  # a time of day: its day
-        re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"),  # YYYYMMDD, as Public Health Scotland writes dates
-        re.compile(r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})$"))
-# periods published longer than a month, as the mapping reads them (transforms/standardise.py SPAN_FORMATS)
-SPANS = {"quarter": re.compile(r"^(\d{4})\s*-?Q([1-4])$"), "financial_year": re.compile(r"^(\d{4})/(\d{2})$"),
-         "week": re.compile(r"^(\d{4})-W(\d{2})$")}
-PERIOD_TYPES = ("month", "date", *SPANS)
+SPAN_KINDS = {QUARTER: "quarter", FINANCIAL_YEAR: "financial_year", ISO_WEEK: "week"}
+PERIOD_TYPES = ("month", "date", *SPAN_KINDS.values())
 INTEGER = re.compile(r"^-?\d+$")
 NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)$")
 KEY_WORDS = re.compile(r"(code|key|id|ref)\b|(code|key|id|ref)$", re.IGNORECASE)
@@ -121,13 +116,10 @@ def column_type(values: Sequence[str]) -> str:
     filled = [v for v in values if v]
     if not filled:
         return "empty"
-    if all(MONTH.match(v) for v in filled):
-        return "month"
-    if all(_day(v) for v in filled):
-        return "date"
-    for name, pattern in SPANS.items():
-        if all(pattern.match(v) and _span(v, name) for v in filled):
-            return name
+    first = _period(filled[0])
+    # a period column's values repeat: each parsed once; any other column stops at its first value that is not one
+    if first and all((found := _period(v)) and found[0] == first[0] for v in dict.fromkeys(filled)):
+        return first[0]
     for name, pattern in (("integer", INTEGER), ("number", NUMBER)):
         if all(pattern.match(v) for v in filled):
             return name
@@ -142,7 +134,7 @@ def column_profile(name: str, values: Sequence[str]) -> ColumnProfile:
     filled = [v for v in cleaned if v]
     kind = column_type(cleaned)
     distinct = tuple(dict.fromkeys(filled))
-    bounds = sorted(_bounds(v, kind) for v in distinct) if kind in PERIOD_TYPES else []
+    bounds = sorted(_bounds(v) for v in distinct) if kind in PERIOD_TYPES else []
     return ColumnProfile(name, kind, len(distinct), len(cleaned) - len(filled), distinct[:EXAMPLES],
                          bounds[0][0] if bounds else None, max(end for _, end in bounds) if bounds else None,
                          distinct if len(distinct) <= LISTED_VALUES else (),
@@ -157,41 +149,47 @@ def _total(name: str, values: Sequence[str]) -> str | None:
     return next((v for v in totals if any(stem in v.lower() for stem in stems)), next(iter(totals), None))
 
 
-def _day(value: str) -> date | None:
-    """The day a YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY value names (None: not written so, or no such day)."""
-    found = next((m for pattern in DAYS if (m := pattern.match(value))), None)
-    try:
-        return None if found is None else date(int(found["y"]), int(found["m"]), int(found["d"]))
-    except ValueError:
-        return None
+def _period(value: str) -> tuple[str, date, date] | None:
+    """The kind of period a value is written as, by the mapping's contract (expectations/periods.py: month, date,
+    quarter, financial_year or week), with its first and last day; None for anything else or a day that does not
+    exist."""
+    for pattern, written, is_month, _ in PERIOD_FORMATS:
+        if re.match(pattern, value):
+            try:
+                day = date.fromisoformat(value[:10]) if written is None else datetime.strptime(value, written).date()
+            except ValueError:
+                return None
+            if is_month:
+                return "month", day, date(day.year + day.month // 12, day.month % 12 + 1, 1) - timedelta(days=1)
+            return "date", day, day
+    for pattern, _ in SPAN_FORMATS:
+        if found := re.match(pattern, value):
+            return _span(SPAN_KINDS[pattern], int(found.group(1)), int(found.group(2)))
+    return None
 
 
-def _span(value: str, kind: str) -> tuple[date, date] | None:
-    """The first and last day of a quarter (2022Q3), financial year (2021/22) or ISO week (2022-W05)."""
-    found = SPANS[kind].match(value)
-    assert found is not None
-    year, part = int(found.group(1)), int(found.group(2))
+def _span(kind: str, year: int, part: int) -> tuple[str, date, date] | None:
+    """A quarter (2022Q3), financial year (2021/22) or ISO week (2022-W05) with its first and last day."""
     try:
         if kind == "quarter":
             start = date(year, 3 * part - 2, 1)
-            return start, date(year + part // 4, 3 * part % 12 + 1, 1) - timedelta(days=1)
+            return kind, start, date(year + part // 4, 3 * part % 12 + 1, 1) - timedelta(days=1)
         if kind == "financial_year":
-            return (date(year, 4, 1), date(year + 1, 3, 31)) if (year + 1) % 100 == part else None
+            return (kind, date(year, 4, 1), date(year + 1, 3, 31)) if (year + 1) % 100 == part else None
         start = date.fromisocalendar(year, part, 1)
-        return start, start + timedelta(days=6)
+        return kind, start, start + timedelta(days=6)
     except ValueError:
         return None
 
 
-def _bounds(value: str, kind: str) -> tuple[str, str]:
+def _bounds(value: str) -> tuple[str, str]:
     """A period's first and last month (YYYY-MM) or day (YYYY-MM-DD), so that periods sort in time order."""
+    found = _period(value)
+    assert found is not None
+    kind, first, last = found
     if kind == "month":
-        month = MONTH.match(value)
-        assert month is not None
-        return (f"{month.group(1)}-{month.group(2)}",) * 2
-    days = (_day(value),) * 2 if kind == "date" else _span(value, kind)
-    assert days is not None and days[0] is not None and days[1] is not None
-    return days[0].isoformat(), days[1].isoformat()
+        return (f"{first:%Y-%m}",) * 2
+    return first.isoformat(), last.isoformat()
 
 
 def table_profile(location: Path, kind: str, header: Sequence[str], rows: Sequence[Sequence[Any]],

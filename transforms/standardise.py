@@ -19,6 +19,7 @@ import pyarrow
 import pyarrow.compute
 
 from expectations.canonical import QUALIFIERS, SECTORS, STAGED_MODELS, columns, empty_frame, passing_frame
+from expectations.periods import FINANCIAL_YEAR, PERIOD_FORMATS, QUARTER, SPAN_FORMATS
 from transforms.numbers import DEFAULT_RULE, NumberRule, parsed_numbers
 from transforms.quality_summary import monthly_outliers
 from transforms.rejects import REJECT_COLUMNS, concat_rejects, normalised_rejects, row_rejects
@@ -27,19 +28,6 @@ ROW_COLUMN = "__row__"
 VALIDATION_CHUNK_ROWS = 200_000  # pandera validates big frames in slices, so its failure report stays small
 DEFAULT_OUTLIER_RATIO = 20.0
 LIKELY_DELIMITERS = (";", "\t", "|", ",")
-PERIOD_FORMATS = (  # (pattern, strptime format or None for ISO date-times, is a month, what a person calls it)
-    (r"^\d{4}-\d{2}$", "%Y-%m", True, "YYYY-MM"),
-    (r"^\d{6}$", "%Y%m", True, "YYYYMM"),
-    (r"^\d{8}$", "%Y%m%d", False, "YYYYMMDD"),  # Public Health Scotland's dates (a week's end, a date enacted)
-    (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d", False, "YYYY-MM-DD"),
-    (r"^\d{4}-\d{2}-\d{2}[T ][\d:.]+$", None, False, "YYYY-MM-DD hh:mm"),
-    (r"^\d{1,2}/\d{1,2}/\d{4}$", "%d/%m/%Y", False, "DD/MM/YYYY"),
-)
-# periods published longer than a month keep their own span (a quarter is never split into months)
-QUARTER = r"^(\d{4})\s*-?Q([1-4])$"  # 2022Q3: July to September 2022
-FINANCIAL_YEAR = r"^(\d{4})/(\d{2})$"  # 2021/22: April 2021 to March 2022
-ISO_WEEK = r"^(\d{4})-W(\d{2})$"  # 2022-W05: Monday to Sunday
-SPAN_FORMATS = ((QUARTER, "YYYYQn"), (FINANCIAL_YEAR, "YYYY/YY"), (ISO_WEEK, "YYYY-Www"))
 PERIOD_DTYPE = "datetime64[us]"  # periods as parsed: any year written reads
 HELD_TIMES = (pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D"))  # the days a nanosecond period can hold
 BAD_PERIOD = "period is not a month or a date (use YYYY-MM or YYYY-MM-DD)"
