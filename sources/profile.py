@@ -36,8 +36,8 @@ AREA_CODE = re.compile(r"\bS37\d{6}\b")  # a Scottish Health and Social Care Par
 
 @dataclass(frozen=True)
 class ColumnProfile:
-    """One column: its inferred type (integer, number, month, date, text or empty), distinct and blank counts and
-    a few example values."""
+    """One column: its inferred type (integer, number, a period's kind in PERIOD_TYPES, text or empty), distinct
+    and blank counts and a few example values."""
 
     name: str
     type: str
