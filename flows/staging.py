@@ -20,7 +20,7 @@ from outputs.store.workarea import parquet_columns, read_frame, write_frame
 from sources import Extract, kind_named
 from transforms.numbers import NumberRule
 from transforms.rejects import concat_rejects, rejects_frame
-from transforms.source_status import empty_source_message, error_rejects, staged_status
+from transforms.source_status import empty_source_message, error_rejects, rejected_rows, staged_status
 from transforms.source_steps import SourceSteps
 from transforms.staging import NO_STEPS, staged, staged_with_active_services, stages_in_sql
 from transforms.standardise import SourceMapping, Staged
@@ -142,7 +142,7 @@ def stage_source(config_path: str, extracted: ExtractOutcome, work: str) -> Sour
         source_id=source.id, partner=source.partner, kind=source.kind, status=status,
         staged={} if blocking else staged, rejects=write_frame(folder / "rejects.parquet", rejects),
         rows_read=read, rows_accepted=0 if blocking else accepted,
-        rows_rejected=int((errors["row_number"] != 0).sum()), rows_clipped=clipped,
+        rows_rejected=rejected_rows(rejects).get(source.id, 0), rows_clipped=clipped,
         provenance=extracted.provenance, error=f"{source.id}: {whole_file.iloc[0]['message']}" if blocking else None,
         rows_filtered=filtered,
     )

@@ -31,9 +31,11 @@ def empty_source_message(location: str) -> str:
 
 
 def rejected_rows(rejects: pd.DataFrame) -> dict[str, int]:
-    """Rows rejected with an error, per source id (whole-file rejects are not rows)."""
+    """Rows of its files rejected with an error, per source id: each row once, however many rejects it has (a wide
+    row unpivoted into one row per measure is one row of the file); whole-file rejects are not rows."""
     rows = error_rejects(rejects)
-    return {str(sid): int(n) for sid, n in rows[rows["row_number"] != 0].groupby("source_id").size().items()}
+    rows = rows[rows["row_number"] != 0].drop_duplicates(["source_id", "location", "row_number"])
+    return {str(sid): int(n) for sid, n in rows.groupby("source_id").size().items()}
 
 
 def recounted_status(status: str, rejected: int) -> SourceStatus:

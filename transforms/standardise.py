@@ -94,9 +94,12 @@ class Staged:
 
     @property
     def rows_accepted(self) -> int:
-        """Rows of the extract the frame holds: a log counted by month (`row_numbers`) holds several per row."""
+        """Rows of the extract the frame holds: a log counted by month (`row_numbers`) holds several per row; a wide
+        row unpivoted into one row per measure is one."""
         if isinstance(self.frame, pyarrow.Table) and "row_numbers" in self.frame.column_names:
             return int(pyarrow.compute.sum(pyarrow.compute.list_value_length(self.frame["row_numbers"])).as_py() or 0)
+        if isinstance(self.frame, pd.DataFrame) and "row_number" in self.frame:
+            return int(self.frame["row_number"].nunique())
         return len(self.frame)
 
 
@@ -374,7 +377,7 @@ def _measured(frame: pd.DataFrame, mapping: SourceMapping, rejects: _Collector,
         first, last = (pd.Timestamp(d) for d in mapping.map_period)
         outside = (frame["period_end"] < first) | (frame["period_start"] > last)  # the map period takes overlaps
         if mapping.clip_to_map_period:
-            clipped = int(outside.sum())
+            clipped = int(frame.loc[outside, ROW_COLUMN].nunique())  # rows of the file, not values of a wide row
             frame = frame[~outside]
         else:
             frame = rejects.reject(frame, outside, period_column, "outside_map_period",

@@ -109,3 +109,51 @@ def test_a_whole_file_reject_reads_as_the_whole_file_not_row_0() -> None:
     assert "    e.g. the whole file, column QuarterQF, value -: column 'QuarterQF' is not used by the mapping" in lines
     assert "    e.g. row 12, column HB, value S08: unknown code" in lines
     assert "    e.g. no row, column -, value -: not bound to a row" in lines
+
+
+def test_a_wide_file_counts_its_rows_not_its_values(tmp_path: Path) -> None:
+    """Four rows of three measures each, unpivoted: one with a bad quarter (one row rejected, though three values
+    are: the reject share is 1 in 4, not 3 in 4), one outside the map period (one row clipped), two accepted."""
+    (tmp_path / "beds.csv").write_text("Site,Quarter,Staffed,Occupied,Average\n"
+                                       "S1,2025Q2,90,80,1\nS2,202XQ2,90,80,1\nS3,2024Q1,90,80,1\nS4,2025Q3,90,80,1\n")
+    (tmp_path / "sites.csv").write_text("Code,Name\nS1,One\nS2,Two\nS3,Three\nS4,Four\n")
+    config = tmp_path / "ism.toml"
+    config.write_text('''map_id = "wide"
+title = "Wide"
+population = "adults"
+[area]
+code = "S37000001"
+name = "Wide"
+[period]
+start = "2025-04"
+end = "2025-09"
+[[lanes]]
+id = "acute"
+label = "Acute"
+colour = "#6fa8dc"
+[partners.phs]
+name = "PHS"
+sector = "national"
+[[sources]]
+id = "sites"
+partner = "phs"
+kind = "csv"
+location = "sites.csv"
+table = "services"
+columns = { service_key = "Code", name = "Name" }
+constants = { lane = "acute" }
+[[sources]]
+id = "beds"
+partner = "phs"
+kind = "csv"
+location = "beds.csv"
+table = "activity"
+unpivot = { columns = { Staffed = "staffed_bed_days", Occupied = "occupied_bed_days", Average = "average_occupied_beds" } }
+columns = { service_key = "Site", period = "Quarter" }
+clip_to_map_period = true
+''', encoding="utf-8")
+    checked = RUNNER.invoke(app, ["check", "beds", str(config), "--json"])
+    assert checked.exit_code == 0, checked.output
+    found = json.loads(checked.stdout)["sources"][0]
+    assert (found["rows_read"], found["rows_accepted"], found["rows_rejected"], found["rows_clipped"]) == (4, 2, 1, 1)
+    assert found["reasons"][0]["check"] == "bad_period" and found["reasons"][0]["count"] == 3  # the rejects: values
